@@ -1,0 +1,137 @@
+"""Create an endpoint exactly once, even when the POST's answer is lost.
+
+A POST whose answer never arrives (timeout, dropped connection, a 5xx after
+the server may have acted) leaves us not knowing whether a GPU endpoint now
+exists. Repeating it blindly could buy a second one. So before posting we
+list the account's endpoints; after a lost answer we look for an endpoint
+that was not there before and matches the name and spec we sent, adopt it
+if found, and post again only when it is certainly absent. Any extra twin a
+late-landing POST produces is deleted, so one resource owns one endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from . import errors
+from .client import TokenFactoryClient
+from .models import Endpoint, EndpointSpec
+
+log = logging.getLogger(__name__)
+
+MAX_POSTS = 3
+#: After a lost answer, how long to keep looking for an endpoint the server may still be creating.
+SETTLE_SECONDS = (0.0, 1.0, 3.0)
+
+_LOST_ANSWER = (errors.ServerError, errors.TransportError, errors.UnexpectedResponseError)
+
+# Endpoints adopted by some create in this process: two resources with the same
+# name and spec, created at once, must not adopt the same endpoint.
+_claimed: set[str] = set()
+_claimed_lock = threading.Lock()
+
+
+def matches(endpoint: Endpoint, spec: EndpointSpec) -> bool:
+    """Same name and the same immutable spec: the fingerprint of an endpoint we asked for."""
+    return (
+        endpoint.name == spec.name
+        and endpoint.model_name == spec.model_name
+        and endpoint.flavor_name == spec.flavor_name
+        and endpoint.gpu_type == spec.gpu_type
+        and endpoint.gpu_count == spec.gpu_count
+        and (endpoint.region or spec.region) == spec.region
+    )
+
+
+def _claim(endpoint: Endpoint) -> bool:
+    with _claimed_lock:
+        if endpoint.id in _claimed:
+            return False
+        _claimed.add(endpoint.id)
+        return True
+
+
+@dataclass
+class CreateOutcome:
+    """The endpoint this resource owns, and whether the POST's answer had to be recovered."""
+
+    endpoint: Endpoint
+    known_before: frozenset[str]
+    answer_lost: bool = False
+    reaped: list[str] = field(default_factory=list)
+
+
+class ExactlyOnceCreator:
+    def __init__(self, client: TokenFactoryClient, *, on_change: Callable[[], None] = lambda: None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._client = client
+        self._on_change = on_change
+        self._sleep = sleep
+
+    def create(self, spec: EndpointSpec) -> CreateOutcome:
+        before = self._client.list_endpoints()
+        twins = [e for e in before if matches(e, spec)]
+        if twins:
+            ids = ", ".join(f"{e.id} (status {e.status or 'unknown'})" for e in twins)
+            raise errors.EndpointOperationError(
+                f"An endpoint named {spec.name!r} with the same model, flavor, GPU and region already exists: "
+                f"{ids}. It may have been left by an interrupted `pulumi up`. Adopt it with "
+                f"`pulumi import pulumi-python:dynamic/tokenfactory:DedicatedEndpoint <resource name> <id>` "
+                f"(or opts=pulumi.ResourceOptions(import_=<id>)), or delete it, or choose another name. "
+                f"Nothing was created.", endpoint_id=twins[0].id)
+        known = frozenset(e.id for e in before)
+        lost = False
+        for attempt in range(1, MAX_POSTS + 1):
+            try:
+                endpoint = self._client.create_endpoint(spec)
+            except _LOST_ANSWER as exc:
+                if isinstance(exc, errors.TransportError) and not exc.request_sent:
+                    raise
+                lost = True
+                self._on_change()
+                log.warning("create of %r: the answer was lost (%s); looking for the endpoint", spec.name, exc)
+                found = self._find_created(spec, known)
+                if found is not None:
+                    return CreateOutcome(found, known, answer_lost=True)
+                if attempt == MAX_POSTS:
+                    raise errors.EndpointOperationError(
+                        f"Creating endpoint {spec.name!r} failed {MAX_POSTS} times and no endpoint appeared; "
+                        f"nothing was created. Last error: {exc}") from None
+                continue
+            self._on_change()
+            _claim(endpoint)
+            return CreateOutcome(endpoint, known, answer_lost=lost)
+        raise AssertionError("unreachable")
+
+    def _find_created(self, spec: EndpointSpec, known: frozenset[str]) -> Endpoint | None:
+        for pause in SETTLE_SECONDS:
+            self._sleep(pause)
+            try:
+                listed = self._client.list_endpoints()
+            except (errors.ServerError, errors.TransportError) as exc:
+                log.warning("listing endpoints after a lost create answer failed: %s", exc)
+                continue
+            for candidate in new_twins(listed, spec, known):
+                if _claim(candidate):
+                    return candidate
+        return None
+
+    def reap_twins(self, outcome: CreateOutcome, spec: EndpointSpec, listed: Iterable[Endpoint]) -> None:
+        """Delete endpoints that a lost-then-landed POST created beside the one we own."""
+        if not outcome.answer_lost:
+            return
+        for twin in new_twins(listed, spec, outcome.known_before):
+            if twin.id == outcome.endpoint.id or twin.id in outcome.reaped or not _claim(twin):
+                continue
+            log.warning("deleting %s: a duplicate created by a POST whose answer was lost", twin.id)
+            self._client.delete_endpoint(twin.id, missing_ok=True)
+            outcome.reaped.append(twin.id)
+            self._on_change()
+
+
+def new_twins(listed: Iterable[Endpoint], spec: EndpointSpec, known: frozenset[str]) -> list[Endpoint]:
+    return [e for e in listed if e.id not in known and matches(e, spec)]

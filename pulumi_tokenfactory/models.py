@@ -1,0 +1,286 @@
+"""Pydantic models of the Token Factory dedicated-endpoints API.
+
+One vocabulary for every layer: the client parses responses into these, the
+provider builds requests from them, the emulator serves them and the policy
+pack reads them. Response models accept unknown fields and both response
+shapes seen in the wild (see ``shared/api-notes.md``), because an API that adds
+a key must never break a ``pulumi refresh``.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+#: Regions an endpoint can be placed in, and the OpenAI-compatible base URL of each.
+INFERENCE_BASE_URLS: dict[str, str] = {
+    "eu-north1": "https://api.tokenfactory.nebius.com/v1/",
+    "eu-west1": "https://api.tokenfactory.eu-west1.nebius.com/v1/",
+    "us-central1": "https://api.tokenfactory.us-central1.nebius.com/v1/",
+}
+REGIONS: tuple[str, ...] = tuple(INFERENCE_BASE_URLS)
+DEFAULT_REGION = "eu-north1"
+
+#: Limits the provider and the emulator both enforce on a display name.
+NAME_MAX_LENGTH = 128
+DESCRIPTION_MAX_LENGTH = 1024
+
+
+def inference_base_url(region: str | None) -> str:
+    """The `/v1/` base URL an OpenAI client must use for an endpoint in `region`."""
+    return INFERENCE_BASE_URLS.get(region or DEFAULT_REGION, INFERENCE_BASE_URLS[DEFAULT_REGION])
+
+
+class LifecycleState(str, Enum):
+    """The small set of states the provider reasons about.
+
+    The API's raw status strings vary (and may grow); `lifecycle_state` maps
+    whatever arrives onto these, with UNKNOWN for anything unrecognised.
+    """
+
+    STARTING = "starting"
+    RUNNING = "running"
+    UPDATING = "updating"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    ERROR = "error"
+    DELETING = "deleting"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_settled(self) -> bool:
+        """A state in which nothing more happens without a new request."""
+        return self in (LifecycleState.RUNNING, LifecycleState.STOPPED, LifecycleState.ERROR)
+
+
+_STATUS_ALIASES: dict[str, LifecycleState] = {
+    "starting": LifecycleState.STARTING,
+    "provisioning": LifecycleState.STARTING,
+    "creating": LifecycleState.STARTING,
+    "pending": LifecycleState.STARTING,
+    "deploying": LifecycleState.STARTING,
+    "running": LifecycleState.RUNNING,
+    "ready": LifecycleState.RUNNING,
+    "active": LifecycleState.RUNNING,
+    "healthy": LifecycleState.RUNNING,
+    "updating": LifecycleState.UPDATING,
+    "scaling": LifecycleState.UPDATING,
+    "stopping": LifecycleState.STOPPING,
+    "stopped": LifecycleState.STOPPED,
+    "disabled": LifecycleState.STOPPED,
+    "error": LifecycleState.ERROR,
+    "failed": LifecycleState.ERROR,
+    "deleting": LifecycleState.DELETING,
+    "deleted": LifecycleState.DELETING,
+}
+
+
+def lifecycle_state(raw_status: str | None) -> LifecycleState:
+    """Map a raw API status string (any case, any separator) to a LifecycleState."""
+    if not raw_status:
+        return LifecycleState.UNKNOWN
+    key = raw_status.strip().lower().replace("-", "_")
+    key = key.removeprefix("endpoint_status_").removeprefix("status_")
+    return _STATUS_ALIASES.get(key, LifecycleState.UNKNOWN)
+
+
+class _Request(BaseModel):
+    """Base of request payloads: we build them, so stray keys are a bug."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Response(BaseModel):
+    """Base of response models: unknown keys are kept, never an error."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Scaling(_Request):
+    """Replica bounds of an endpoint: `min_replicas` stay reserved (and billed) while it is enabled."""
+
+    min_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"scaling.min_replicas ({self.min_replicas}) must not exceed "
+                f"scaling.max_replicas ({self.max_replicas})"
+            )
+        return self
+
+
+class EndpointSpec(_Request):
+    """The body of `POST /v0/dedicated_endpoints`."""
+
+    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    model_name: str = Field(min_length=1)
+    flavor_name: str = Field(min_length=1)
+    gpu_type: str = Field(min_length=1)
+    gpu_count: int = Field(ge=1)
+    scaling: Scaling
+    region: str = DEFAULT_REGION
+    enabled: bool = True
+
+    def payload(self) -> dict[str, Any]:
+        """JSON body; `description` is left out rather than sent as null."""
+        return self.model_dump(exclude_none=True)
+
+
+class EndpointPatch(_Request):
+    """The body of `PATCH /v0/dedicated_endpoints/{id}`: only the fields given are changed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    scaling: Scaling | None = None
+    enabled: bool | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """JSON body holding exactly the fields that were set (even to an empty string)."""
+        return self.model_dump(exclude_unset=True)
+
+    def is_empty(self) -> bool:
+        return not self.model_fields_set
+
+
+class ScalingInfo(_Response):
+    """Scaling as the API reports it (tolerant: either bound may be missing)."""
+
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+
+
+class Endpoint(_Response):
+    """A dedicated endpoint as the API returns it.
+
+    Accepts `id` or `endpoint_id`, a flat `status` or a nested
+    `deployment.status` / readiness flag, and any extra keys.
+    """
+
+    id: str = Field(validation_alias=AliasChoices("id", "endpoint_id"))
+    routing_key: str | None = None
+    name: str | None = None
+    description: str | None = None
+    model_name: str | None = None
+    flavor_name: str | None = None
+    gpu_type: str | None = None
+    gpu_count: int | None = None
+    scaling: ScalingInfo | None = None
+    region: str | None = None
+    enabled: bool | None = None
+    status: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_nested_status(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("status"):
+            return data
+        deployment = data.get("deployment")
+        if isinstance(deployment, dict):
+            if deployment.get("status"):
+                return {**data, "status": deployment["status"]}
+            if deployment.get("ready") is True:
+                return {**data, "status": "running"}
+        if data.get("ready") is True:
+            return {**data, "status": "running"}
+        return data
+
+    @property
+    def lifecycle(self) -> LifecycleState:
+        return lifecycle_state(self.status)
+
+
+class Flavor(_Response):
+    """One flavor of a template, with the hardware it can run on."""
+
+    flavor_name: str = Field(validation_alias=AliasChoices("flavor_name", "name"))
+    gpu_types: list[str] = Field(default_factory=list)
+    gpu_counts: list[int] = Field(default_factory=list)
+
+
+class Template(_Response):
+    """A model template: what `model_name` an endpoint may run, and with which flavors."""
+
+    model_name: str = Field(validation_alias=AliasChoices("model_name", "template_name", "name"))
+    description: str | None = None
+    flavors: list[Flavor] = Field(default_factory=list)
+
+    def flavor(self, flavor_name: str) -> Flavor | None:
+        return next((f for f in self.flavors if f.flavor_name == flavor_name), None)
+
+
+def parse_templates(body: Any) -> list[Template]:
+    """Accept a bare list or `{"templates": [...]}` (both are documented)."""
+    items = body.get("templates", body.get("items", [])) if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise ValueError("templates response is neither a list nor an object with a 'templates' list")
+    return [Template.model_validate(item) for item in items]
+
+
+def parse_endpoints(body: Any) -> list[Endpoint]:
+    """Accept a bare list or `{"endpoints": [...]}` / `{"items": [...]}`."""
+    if isinstance(body, dict):
+        items = body.get("endpoints", body.get("dedicated_endpoints", body.get("items", [])))
+    else:
+        items = body
+    if not isinstance(items, list):
+        raise ValueError("endpoints response is neither a list nor an object with an 'endpoints' list")
+    return [Endpoint.model_validate(item) for item in items]
+
+
+class CatalogueViolation(BaseModel):
+    """A spec value the template catalogue does not allow, named by property."""
+
+    property: str
+    reason: str
+
+
+def _choices(values: list[str] | list[int]) -> str:
+    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values) or "(none)"
+
+
+def catalogue_violations(
+    templates: list[Template],
+    *,
+    model_name: str,
+    flavor_name: str | None = None,
+    gpu_type: str | None = None,
+    gpu_count: int | None = None,
+) -> list[CatalogueViolation]:
+    """Check a model/flavor/gpu choice against the catalogue.
+
+    Shared by the provider's `check` (a failure before any API change) and by
+    the emulator (a 400 naming the field), so both refuse exactly the same
+    values. `None` means "not known yet" and is skipped.
+    """
+    template = next((t for t in templates if t.model_name == model_name), None)
+    if template is None:
+        allowed = sorted(t.model_name for t in templates)
+        return [CatalogueViolation(property="model_name", reason=f"unknown model {model_name!r}; "
+                                   f"allowed: {_choices(allowed)}")]
+    if flavor_name is None:
+        return []
+    flavor = template.flavor(flavor_name)
+    if flavor is None:
+        allowed = [f.flavor_name for f in template.flavors]
+        return [CatalogueViolation(property="flavor_name", reason=f"flavor {flavor_name!r} is not offered "
+                                   f"for {model_name!r}; allowed: {_choices(allowed)}")]
+    violations = []
+    if gpu_type is not None and flavor.gpu_types and gpu_type not in flavor.gpu_types:
+        violations.append(CatalogueViolation(
+            property="gpu_type",
+            reason=f"gpu_type {gpu_type!r} is not offered for {model_name!r} flavor {flavor_name!r}; "
+                   f"allowed: {_choices(flavor.gpu_types)}"))
+    if gpu_count is not None and flavor.gpu_counts and gpu_count not in flavor.gpu_counts:
+        violations.append(CatalogueViolation(
+            property="gpu_count",
+            reason=f"gpu_count {gpu_count} is not offered for {model_name!r} flavor {flavor_name!r}; "
+                   f"allowed: {_choices(flavor.gpu_counts)}"))
+    return violations

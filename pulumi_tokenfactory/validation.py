@@ -1,0 +1,170 @@
+"""Input validation for `check`: every problem named by property, with what is allowed.
+
+Runs on the raw engine bag before anything is sent to the API, so it must
+never raise on odd input (wrong types, None in nested fields, unknown
+values during preview): each problem becomes one `(property, reason)` pair.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, REGIONS, Template, catalogue_violations
+from .properties import DEFAULT_READY_TIMEOUT_SECONDS, INPUT_FIELDS
+
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+MAX_READY_TIMEOUT_SECONDS = 24 * 3600
+PROVIDER_KEY = "__provider"
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a preview value that another resource has not computed yet."""
+    return value == UNKNOWN_SENTINEL or type(value).__name__ == "Unknown"
+
+
+@dataclass
+class CheckOutcome:
+    """Normalised inputs (ints as ints, defaults filled) and the failures found."""
+
+    inputs: dict[str, Any]
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def fail(self, prop: str, reason: str) -> None:
+        self.failures.append((prop, reason))
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _check_text(out: CheckOutcome, prop: str, value: Any, *, required: bool, max_length: int) -> None:
+    if value is None:
+        if required:
+            out.fail(prop, f"{prop} is required: a non-empty string")
+        return
+    if not isinstance(value, str):
+        out.fail(prop, f"{prop} must be a string, got {_type_name(value)} {value!r}")
+    elif required and not value.strip():
+        out.fail(prop, f"{prop} must not be empty or blank")
+    elif len(value) > max_length:
+        out.fail(prop, f"{prop} is {len(value)} characters long; at most {max_length} are allowed")
+    elif any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        out.fail(prop, f"{prop} must not contain control characters")
+
+
+def _integer(out: CheckOutcome, prop: str, value: Any, *, minimum: int) -> int | None:
+    """Accept 2 and 2.0 (the engine sends floats); refuse bools, 2.5, NaN, strings."""
+    if value is None:
+        out.fail(prop, f"{prop} is required: a whole number >= {minimum}")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or value != int(value):
+        out.fail(prop, f"{prop} must be a whole number >= {minimum}, got {_type_name(value)} {value!r}")
+        return None
+    if value < minimum:
+        out.fail(prop, f"{prop} must be >= {minimum}, got {int(value)}")
+        return None
+    return int(value)
+
+
+def _boolean(out: CheckOutcome, prop: str, value: Any, default: bool) -> bool | None:
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        out.fail(prop, f"{prop} must be true or false, got {_type_name(value)} {value!r}")
+        return None
+    return value
+
+
+def _check_scaling(out: CheckOutcome, value: Any) -> None:
+    if value is None:
+        out.fail("scaling", "scaling is required: {min_replicas: >= 1, max_replicas: >= min_replicas}")
+        return
+    if is_unknown(value):
+        return
+    if not isinstance(value, dict):
+        out.fail("scaling", f"scaling must be an object with min_replicas and max_replicas, "
+                            f"got {_type_name(value)}")
+        return
+    for extra in sorted(set(value) - {"min_replicas", "max_replicas"}):
+        out.fail(f"scaling.{extra}", f"unknown property scaling.{extra}; allowed: min_replicas, max_replicas")
+    bounds: dict[str, int | None] = {}
+    for key in ("min_replicas", "max_replicas"):
+        raw = value.get(key)
+        bounds[key] = None if is_unknown(raw) else _integer(out, f"scaling.{key}", raw, minimum=1)
+    low, high = bounds["min_replicas"], bounds["max_replicas"]
+    if low is not None and high is not None and low > high:
+        out.fail("scaling.min_replicas",
+                 f"scaling.min_replicas ({low}) must not exceed scaling.max_replicas ({high})")
+    out.inputs["scaling"] = {k: (v if v is not None else value.get(k)) for k, v in bounds.items()}
+
+
+def check_inputs(
+    news: dict[str, Any],
+    templates: Callable[[], list[Template]] | None = None,
+) -> CheckOutcome:
+    """Validate and normalise one resource's inputs.
+
+    `templates` is called only when model, flavor, GPU type and count are all
+    known and well-typed, so a preview with computed inputs or a typo in a
+    type never costs an API call.
+    """
+    out = CheckOutcome(inputs={k: v for k, v in news.items() if k != PROVIDER_KEY})
+    for extra in sorted(set(out.inputs) - set(INPUT_FIELDS)):
+        out.fail(extra, f"unknown property {extra!r}; allowed: {', '.join(INPUT_FIELDS)}")
+        del out.inputs[extra]
+
+    def known(prop: str) -> bool:
+        return not is_unknown(news.get(prop))
+
+    for prop in ("name", "model_name", "flavor_name", "gpu_type"):
+        if known(prop):
+            _check_text(out, prop, news.get(prop), required=True,
+                        max_length=NAME_MAX_LENGTH if prop == "name" else 256)
+    if known("description"):
+        _check_text(out, "description", news.get("description"), required=False,
+                    max_length=DESCRIPTION_MAX_LENGTH)
+        out.inputs["description"] = news.get("description") or ""
+    if known("gpu_count"):
+        count = _integer(out, "gpu_count", news.get("gpu_count"), minimum=1)
+        if count is not None:
+            out.inputs["gpu_count"] = count
+    _check_scaling(out, news.get("scaling"))
+    if known("region"):
+        region = news.get("region")
+        if region is None:
+            out.inputs["region"] = REGIONS[0]
+        elif region not in REGIONS:
+            out.fail("region", f"region {region!r} is not a Token Factory region; "
+                               f"allowed: {', '.join(REGIONS)}")
+    for prop, default in (("enabled", True), ("wait_for_ready", True)):
+        if known(prop):
+            flag = _boolean(out, prop, news.get(prop), default)
+            if flag is not None:
+                out.inputs[prop] = flag
+    if known("ready_timeout"):
+        timeout = news.get("ready_timeout", DEFAULT_READY_TIMEOUT_SECONDS)
+        timeout = DEFAULT_READY_TIMEOUT_SECONDS if timeout is None else timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout) \
+                or not 1 <= timeout <= MAX_READY_TIMEOUT_SECONDS:
+            out.fail("ready_timeout", f"ready_timeout must be a number of seconds from 1 to "
+                                      f"{MAX_READY_TIMEOUT_SECONDS}, got {timeout!r}")
+        else:
+            out.inputs["ready_timeout"] = timeout
+
+    catalogue_keys = ("model_name", "flavor_name", "gpu_type", "gpu_count")
+    failed = {prop.split(".")[0] for prop, _ in out.failures}
+    if templates is not None and all(known(k) for k in catalogue_keys) and not failed & set(catalogue_keys):
+        for violation in catalogue_violations(
+            templates(),
+            model_name=news["model_name"],
+            flavor_name=news["flavor_name"],
+            gpu_type=news["gpu_type"],
+            gpu_count=out.inputs["gpu_count"],
+        ):
+            out.fail(violation.property, violation.reason)
+    return out

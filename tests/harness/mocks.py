@@ -1,0 +1,414 @@
+"""Run a Pulumi program under ``pulumi.runtime.set_mocks`` and collect what it registered.
+
+Why not just ``@pulumi.runtime.test``: that decorator leaves the root ``Stack`` that
+``set_mocks`` creates already *finished*, so ``pulumi.export`` values are never sent
+anywhere and cannot be asserted on. :func:`run_program` instead runs the program through
+``pulumi.runtime.stack.run_in_stack`` -- the same entry point the real Python language
+host uses -- so the Stack registers its outputs exactly once at the end, and our
+:class:`RecordingMonitor` captures that ``RegisterResourceOutputs`` call. Every run
+happens in a copied ``contextvars`` context with its own event loop, mock monitor,
+config and root resource, so it can be called repeatedly in one pytest process without
+leaking state into other tests (or picking up theirs). The program runs on a worker
+thread so the caller's event-loop state is left untouched.
+
+Under mocks nothing calls the dynamic provider: ``new_resource`` receives the type token
+and the inputs, with ``__provider`` wrapped as a secret (a dict holding the signature
+key ``4dabf18193072939515e22adb298388d`` and a ``value``). :class:`RecordingMocks`
+unwraps it so tests can deserialize or compare it directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_in_stack
+
+__all__ = [
+    "PROVIDER_KEY",
+    "ProgramResult",
+    "RecordedCall",
+    "RecordedResource",
+    "RecordingMocks",
+    "RecordingMonitor",
+    "run_program",
+    "unwrap_secrets",
+]
+
+PROVIDER_KEY = "__provider"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+OutputsFn = Callable[[MockResourceArgs], "dict[str, Any] | tuple[str | None, dict[str, Any]]"]
+CallFn = Callable[[MockCallArgs], "dict[str, Any] | tuple[dict[str, Any], list[tuple[str, str]] | None]"]
+
+
+def unwrap_secrets(value: Any) -> tuple[Any, bool]:
+    """Strip the rpc secret wrappers from a deserialized value; report whether any were found."""
+    if rpc.is_rpc_secret(value):
+        inner, _ = unwrap_secrets(rpc.unwrap_rpc_secret(value))
+        return inner, True
+    if isinstance(value, dict):
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], secret = unwrap_secrets(v)
+            found = found or secret
+        return out, found
+    if isinstance(value, list):
+        items = [unwrap_secrets(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+@dataclass
+class RecordedResource:
+    """One ``new_resource`` call (a registered or read resource) as the mock saw it."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    """Inputs with ``__provider`` unwrapped to the plain base64 string (other secrets kept wrapped)."""
+    raw_inputs: dict[str, Any]
+    """Inputs exactly as ``MockResourceArgs`` delivered them."""
+    secret_inputs: frozenset[str]
+    """Top-level input names whose value was (or contained) a secret, ``__provider`` included."""
+    id: str | None
+    outputs: dict[str, Any]
+    provider: str | None
+    import_id: str | None
+    custom: bool | None
+    urn: str | None = None
+    parent: str | None = None
+    request: resource_pb2.RegisterResourceRequest | None = None
+    """The raw RegisterResourceRequest (options such as ignoreChanges, customTimeouts) when known."""
+    read: bool = False
+    """True for ``Resource.get`` style reads (ReadResource), False for registrations."""
+
+    @property
+    def provider_str(self) -> str | None:
+        """The serialized dynamic provider (base64 dill), if this is a dynamic resource."""
+        value = self.inputs.get(PROVIDER_KEY)
+        return value if isinstance(value, str) else None
+
+    @property
+    def plain_inputs(self) -> dict[str, Any]:
+        """Inputs with every secret unwrapped and ``__provider`` removed."""
+        plain, _ = unwrap_secrets(self.inputs)
+        plain.pop(PROVIDER_KEY, None)
+        return plain
+
+
+@dataclass
+class RecordedCall:
+    token: str
+    args: dict[str, Any]
+    provider: str | None
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Mocks that record every resource and call, with pluggable responses.
+
+    ``outputs(args)`` returns either the output dict (id defaults to ``<name>-id``) or an
+    ``(id, outputs)`` tuple; the default echoes the inputs, as a dynamic resource whose
+    provider returns its inputs would. ``call(args)`` returns the result dict or
+    ``(result, failures)``. ``delegate`` wraps an existing ``Mocks`` instead.
+    Thread-safe: the mock monitor calls in from executor threads concurrently.
+    """
+
+    def __init__(
+        self,
+        outputs: OutputsFn | None = None,
+        call: CallFn | None = None,
+        *,
+        delegate: pulumi.runtime.Mocks | None = None,
+    ) -> None:
+        self._outputs_fn = outputs
+        self._call_fn = call
+        self._delegate = delegate
+        self._lock = threading.Lock()
+        self.resources: list[RecordedResource] = []
+        self.calls: list[RecordedCall] = []
+        self._monitor_local: threading.local | None = None
+
+    # ------------------------------------------------------------------ Mocks API
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if self._delegate is not None:
+            id_, outputs = self._delegate.new_resource(args)
+        elif self._outputs_fn is not None:
+            response = self._outputs_fn(args)
+            if isinstance(response, tuple):
+                id_, outputs = response
+            else:
+                id_, outputs = f"{args.name}-id", response
+        else:
+            id_, outputs = f"{args.name}-id", dict(args.inputs)
+
+        raw = dict(args.inputs)
+        inputs = dict(raw)
+        if PROVIDER_KEY in inputs:
+            inputs[PROVIDER_KEY] = rpc.unwrap_rpc_secret(inputs[PROVIDER_KEY])
+        secret_inputs = frozenset(k for k, v in raw.items() if unwrap_secrets(v)[1])
+        local = self._monitor_local
+        request = getattr(local, "request", None) if local is not None else None
+        urn = getattr(local, "urn", None) if local is not None else None
+        record = RecordedResource(
+            type=args.typ,
+            name=args.name,
+            inputs=inputs,
+            raw_inputs=raw,
+            secret_inputs=secret_inputs,
+            id=id_,
+            outputs=dict(outputs),
+            provider=args.provider or None,
+            import_id=args.resource_id or None,
+            custom=args.custom,
+            urn=urn,
+            parent=(request.parent or None) if request is not None else None,
+            request=request if isinstance(request, resource_pb2.RegisterResourceRequest) else None,
+            read=isinstance(request, resource_pb2.ReadResourceRequest),
+        )
+        with self._lock:
+            self.resources.append(record)
+        return id_, outputs
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        with self._lock:
+            self.calls.append(RecordedCall(args.token, dict(args.args), args.provider or None))
+        if self._delegate is not None:
+            response: Any = self._delegate.call(args)
+        elif self._call_fn is not None:
+            response = self._call_fn(args)
+        else:
+            response = {}
+        if isinstance(response, tuple):
+            result, failures = response
+            # MockMonitor iterates the failures unconditionally when given a tuple.
+            return result, list(failures or [])
+        return response, []
+
+    # ------------------------------------------------------------------ queries
+
+    def of_type(self, type_token: str) -> list[RecordedResource]:
+        with self._lock:
+            return [r for r in self.resources if r.type == type_token]
+
+    def named(self, name: str) -> RecordedResource:
+        with self._lock:
+            found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"expected one resource named {name!r}, found {len(found)}")
+        return found[0]
+
+
+class RecordingMonitor(MockMonitor):
+    """MockMonitor that also captures ``RegisterResourceOutputs`` (stack exports live there).
+
+    It exposes the in-flight request to :class:`RecordingMocks` through a thread-local so
+    recorded resources carry their URN, parent and options.
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self._local = threading.local()
+        self._outputs_lock = threading.Lock()
+        self.registered_outputs: dict[str, resource_pb2.RegisterResourceOutputsRequest] = {}
+        if isinstance(mocks, RecordingMocks):
+            mocks._monitor_local = self._local
+
+    def RegisterResource(self, request: Any) -> Any:
+        self._local.request = request
+        self._local.urn = self.make_urn(request.parent, request.type, request.name)
+        try:
+            return super().RegisterResource(request)
+        finally:
+            self._local.request = None
+            self._local.urn = None
+
+    def ReadResource(self, request: Any) -> Any:
+        self._local.request = request
+        self._local.urn = self.make_urn(request.parent, request.type, request.name)
+        try:
+            return super().ReadResource(request)
+        finally:
+            self._local.request = None
+            self._local.urn = None
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        with self._outputs_lock:
+            self.registered_outputs[request.urn] = request
+        return super().RegisterResourceOutputs(request)
+
+
+@dataclass
+class ProgramResult:
+    """What a program registered and exported."""
+
+    resources: list[RecordedResource]
+    exports: dict[str, Any]
+    """Stack outputs with secrets unwrapped (see ``secret_exports``)."""
+    secret_exports: frozenset[str]
+    raw_exports: dict[str, Any]
+    """Stack outputs as the engine would receive them (secret wrappers kept)."""
+    calls: list[RecordedCall]
+    stack_urn: str
+    logs: list[tuple[str, str]] = field(default_factory=list)
+    """(level name, message) for everything logged through ``pulumi.log``."""
+
+    def of_type(self, type_token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, name: str) -> RecordedResource:
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"expected one resource named {name!r}, found {len(found)}")
+        return found[0]
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelname, record.getMessage()))
+
+
+class _RootPlaceholder:
+    """Non-None root so ``set_mocks`` does not create (and immediately finish) its own Stack."""
+
+
+_RUN_COUNTER = iter(range(1, 1 << 62))
+_RUN_COUNTER_LOCK = threading.Lock()
+
+
+def _normalize_config(config: Mapping[str, Any] | None, project: str) -> dict[str, Any]:
+    """Prefix bare keys with the project, as ``pulumi config set key`` does."""
+    return {(k if ":" in k else f"{project}:{k}"): v for k, v in (config or {}).items()}
+
+
+def run_program(
+    program: Callable[[], Awaitable[None] | None],
+    *,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Iterable[str] = (),
+    project: str = "proj",
+    stack: str = "dev",
+    mocks: pulumi.runtime.Mocks | None = None,
+    preview: bool = False,
+    organization: str = "organization",
+    log_level: int = logging.INFO,
+) -> ProgramResult:
+    """Run ``program`` under mocks and return its resources and stack exports.
+
+    ``config`` keys may be full (``"tokenfactory:apiKey"``) or bare (``"region"``, which
+    becomes ``"<project>:region"`` like the CLI). ``secret_keys`` marks keys as secret
+    config (use the same spelling as in ``config``). ``program`` may return an awaitable.
+    ``log_level`` filters the captured ``pulumi.log`` messages (the SDK logs a lot at DEBUG).
+    Exceptions raised by the program (or by resource registration) propagate.
+    """
+    recording = mocks if isinstance(mocks, RecordingMocks) else RecordingMocks(delegate=mocks)
+    # A copied context keeps the settings/config/root-resource contextvars of this run
+    # private; a worker thread keeps its event loop private (set_event_loop is per
+    # thread), so the caller's loop state is exactly as before, even after a failure.
+    ctx = contextvars.copy_context()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pulumi-program") as pool:
+        future = pool.submit(
+            ctx.run,
+            _run_in_context,
+            program,
+            _normalize_config(config, project),
+            list(_normalize_config(dict.fromkeys(secret_keys, ""), project)),
+            project,
+            stack,
+            recording,
+            preview,
+            organization,
+            log_level,
+        )
+        return future.result()
+
+
+def _run_in_context(
+    program: Callable[[], Awaitable[None] | None],
+    config: dict[str, Any],
+    secret_keys: list[str],
+    project: str,
+    stack: str,
+    mocks: RecordingMocks,
+    preview: bool,
+    organization: str,
+    log_level: int,
+) -> ProgramResult:
+    pulumi.runtime.set_all_config(config, secret_keys)
+    first_resource, first_call = len(mocks.resources), len(mocks.calls)
+
+    with _RUN_COUNTER_LOCK:
+        run_no = next(_RUN_COUNTER)
+    logger = logging.getLogger(f"{__name__}.run{run_no}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    handler = _ListHandler(log_level)
+    logger.addHandler(handler)
+
+    monitor = RecordingMonitor(mocks)
+    settings.set_root_resource(_RootPlaceholder())  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=project,
+        stack=stack,
+        preview=preview,
+        logger=logger,
+        monitor=monitor,
+        organization=organization,
+    )
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    # MockSettings does not reset these; give this run its own so nothing leaks between runs.
+    settings.SETTINGS.outputs = set()
+    settings.SETTINGS.lock = threading.Lock()
+    settings.SETTINGS.package_refs = {}
+    settings.SETTINGS.base_providers_by_ref = {}
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_in_stack(program))
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+            logger.removeHandler(handler)
+
+    stack_urn = monitor.make_urn("", STACK_TYPE, f"{project}-{stack}")
+    request = monitor.registered_outputs.get(stack_urn)
+    raw_exports: dict[str, Any] = {}
+    if request is not None:
+        raw_exports = dict(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
+    exports: dict[str, Any] = {}
+    secret: set[str] = set()
+    for key, value in raw_exports.items():
+        exports[key], is_secret = unwrap_secrets(value)
+        if is_secret:
+            secret.add(key)
+    return ProgramResult(
+        resources=mocks.resources[first_resource:],
+        exports=exports,
+        secret_exports=frozenset(secret),
+        raw_exports=raw_exports,
+        calls=mocks.calls[first_call:],
+        stack_urn=stack_urn,
+        logs=list(handler.records),
+    )
