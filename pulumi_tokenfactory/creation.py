@@ -29,12 +29,6 @@ SETTLE_SECONDS = (0.0, 1.0, 3.0)
 
 _LOST_ANSWER = (errors.ServerError, errors.TransportError, errors.UnexpectedResponseError)
 
-# Endpoints adopted by some create in this process: two resources with the same
-# name and spec, created at once, must not adopt the same endpoint.
-_claimed: set[str] = set()
-_claimed_lock = threading.Lock()
-
-
 def matches(endpoint: Endpoint, spec: EndpointSpec) -> bool:
     """Same name and the same immutable spec: the fingerprint of an endpoint we asked for."""
     return (
@@ -45,14 +39,6 @@ def matches(endpoint: Endpoint, spec: EndpointSpec) -> bool:
         and endpoint.gpu_count == spec.gpu_count
         and (endpoint.region or spec.region) == spec.region
     )
-
-
-def _claim(endpoint: Endpoint) -> bool:
-    with _claimed_lock:
-        if endpoint.id in _claimed:
-            return False
-        _claimed.add(endpoint.id)
-        return True
 
 
 @dataclass
@@ -71,6 +57,17 @@ class ExactlyOnceCreator:
         self._client = client
         self._on_change = on_change
         self._sleep = sleep
+        # Endpoints owned by some create of this provider process: two resources with the
+        # same name and spec, created at once, must never adopt (or reap) each other's.
+        self._claimed: set[str] = set()
+        self._claimed_lock = threading.Lock()
+
+    def _claim(self, endpoint: Endpoint) -> bool:
+        with self._claimed_lock:
+            if endpoint.id in self._claimed:
+                return False
+            self._claimed.add(endpoint.id)
+            return True
 
     def create(self, spec: EndpointSpec) -> CreateOutcome:
         before = self._client.list_endpoints()
@@ -103,7 +100,7 @@ class ExactlyOnceCreator:
                         f"nothing was created. Last error: {exc}") from None
                 continue
             self._on_change()
-            _claim(endpoint)
+            self._claim(endpoint)
             return CreateOutcome(endpoint, known, answer_lost=lost)
         raise AssertionError("unreachable")
 
@@ -116,7 +113,7 @@ class ExactlyOnceCreator:
                 log.warning("listing endpoints after a lost create answer failed: %s", exc)
                 continue
             for candidate in new_twins(listed, spec, known):
-                if _claim(candidate):
+                if self._claim(candidate):
                     return candidate
         return None
 
@@ -125,7 +122,7 @@ class ExactlyOnceCreator:
         if not outcome.answer_lost:
             return
         for twin in new_twins(listed, spec, outcome.known_before):
-            if twin.id == outcome.endpoint.id or twin.id in outcome.reaped or not _claim(twin):
+            if twin.id == outcome.endpoint.id or twin.id in outcome.reaped or not self._claim(twin):
                 continue
             log.warning("deleting %s: a duplicate created by a POST whose answer was lost", twin.id)
             self._client.delete_endpoint(twin.id, missing_ok=True)

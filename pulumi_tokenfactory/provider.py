@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -86,8 +86,20 @@ class _Session:
 
     client: TokenFactoryClient
     directory: EndpointDirectory
-    creator: ExactlyOnceCreator
-    waiter: Waiter
+    """Polled by waiters; shared by every create, update and delete that waits."""
+    reads: EndpointDirectory
+    """Serves refresh: kept apart so a read never answers from a poll made before a change elsewhere."""
+    creator: ExactlyOnceCreator = field(init=False)
+    waiter: Waiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.creator = ExactlyOnceCreator(self.client, on_change=self.changed)
+        self.waiter = Waiter(self.directory, progress=_progress)
+
+    def changed(self) -> None:
+        """Called after every change this process makes: no cached view may outlive it."""
+        self.directory.invalidate()
+        self.reads.invalidate()
 
 
 class DedicatedEndpointProvider(ResourceProvider):
@@ -133,13 +145,7 @@ class DedicatedEndpointProvider(ResourceProvider):
                     base_url=self._setting(BASE_URL_CONFIG),
                     timeout=timeout,
                 )
-                directory = EndpointDirectory(client)
-                self._session = _Session(
-                    client=client,
-                    directory=directory,
-                    creator=ExactlyOnceCreator(client, on_change=directory.invalidate),
-                    waiter=Waiter(directory, progress=_progress),
-                )
+                self._session = _Session(client, EndpointDirectory(client), EndpointDirectory(client))
             return self._session
 
     def _template_catalogue(self) -> list[Template]:
@@ -194,7 +200,7 @@ class DedicatedEndpointProvider(ResourceProvider):
         """A create that fails after the endpoint exists deletes it, or says loudly that it could not."""
         try:
             api.client.delete_endpoint(endpoint_id, missing_ok=True)
-            api.directory.invalidate()
+            api.changed()
             api.waiter.until_gone(endpoint_id, DEFAULT_READY_TIMEOUT_SECONDS / 3, label="clean-up")
         except errors.TokenFactoryError as cleanup_error:
             return errors.EndpointOperationError(
@@ -207,7 +213,7 @@ class DedicatedEndpointProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         api = self._api()
-        endpoint = api.directory.find(id_, max_age=READ_MAX_AGE_SECONDS)
+        endpoint = api.reads.find(id_, max_age=READ_MAX_AGE_SECONDS)
         if endpoint is None:
             # The list is authoritative for "gone" only once a direct look-up agrees.
             try:
@@ -234,7 +240,7 @@ class DedicatedEndpointProvider(ResourceProvider):
                 raise errors.EndpointOperationError(
                     f"Endpoint {id_} no longer exists (deleted outside Pulumi). Run `pulumi refresh` to drop "
                     f"it from the state; the next `pulumi up` creates it again.", endpoint_id=id_) from None
-            api.directory.invalidate()
+            api.changed()
         if desired.wait_for_ready and patch.model_fields_set & {"scaling", "enabled"}:
             endpoint = api.waiter.until_state(id_, desired.target_state, desired.ready_timeout,
                                               label=f"update {desired.name!r}")
@@ -246,7 +252,7 @@ class DedicatedEndpointProvider(ResourceProvider):
         api = self._api()
         if not api.client.delete_endpoint(id_, missing_ok=True):
             return
-        api.directory.invalidate()
+        api.changed()
         timeout = props.get("ready_timeout") or DEFAULT_READY_TIMEOUT_SECONDS
         api.waiter.until_gone(id_, float(timeout), label=f"delete {props.get('name') or id_!r}")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from . import errors
 from .directory import EndpointDirectory
+from .hostpool import lend_thread_while_waiting
 from .models import Endpoint, LifecycleState
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,11 @@ class Waiter:
     def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
                     on_poll: Callable[[dict[str, Endpoint]], None] | None = None) -> Endpoint:
         """Return the endpoint once its lifecycle is `goal`; raise EndpointOperationError otherwise."""
+        with lend_thread_while_waiting():
+            return self._until_state(endpoint_id, goal, timeout, label=label, on_poll=on_poll)
+
+    def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
+                     on_poll: Callable[[dict[str, Endpoint]], None] | None) -> Endpoint:
         started = self._clock()
         last_status: LifecycleState | None = None
         last_report = started
@@ -121,6 +127,10 @@ class Waiter:
 
     def until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:
         """Return once the endpoint no longer appears in the list."""
+        with lend_thread_while_waiting():
+            self._until_gone(endpoint_id, timeout, label=label)
+
+    def _until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:
         started = self._clock()
         for interval in self._schedule.intervals():
             elapsed = self._clock() - started

@@ -1,6 +1,7 @@
 """Drive a Python dynamic provider over gRPC exactly the way the Pulumi engine does.
 
-There is no Pulumi CLI on the test machines, so this module plays the engine's part
+Used by the README demo, the benchmarks and the engine-protocol tests. There is
+no Pulumi CLI on the test machines, so this module plays the engine's part
 against the real provider host from the installed SDK (``pulumi/dynamic/__main__.py``,
 pulumi 3.272). The facts it mirrors (see /work/shared/engine-protocol-notes.md; each was
 checked against the installed SDK and the engine's ``provider_plugin.go``):
@@ -69,14 +70,17 @@ __all__ = [
     "PROJECT_ROOT",
     "PROVIDER_KEY",
     "UNKNOWN",
+    "CheckFailed",
     "CheckOutcome",
     "ConfigureOutcome",
     "CreateOutcome",
     "DiffOutcome",
     "HarnessError",
+    "Plan",
     "ProviderCallError",
     "ProviderHost",
     "ReadOutcome",
+    "ResourceSteps",
     "build_configure_request",
     "decode_provider",
     "from_struct",
@@ -88,8 +92,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-"""Repository root; put on the host's PYTHONPATH so ``tests.harness...`` classes unpickle."""
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""Where this package lives (the repository root in a checkout); put on the host's PYTHONPATH so that
+providers defined beside it (e.g. ``tests.harness.sample_provider``) unpickle by reference."""
 
 PROVIDER_KEY = "__provider"
 UNKNOWN: str = rpc.UNKNOWN
@@ -768,3 +773,108 @@ class ProviderHost:
 def decode_provider(provider_str: str) -> bytes:
     """The raw dill bytes behind a ``__provider`` string (for size/content assertions)."""
     return base64.b64decode(provider_str)
+
+
+# --------------------------------------------------------------------------- engine steps
+
+
+class CheckFailed(Exception):
+    """`Check` returned failures: the engine would stop the preview and print them."""
+
+    def __init__(self, failures: list[tuple[str, str]]) -> None:
+        self.failures = failures
+        super().__init__("; ".join(f"{prop}: {reason}" for prop, reason in failures))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `pulumi preview` shows for the resource, and the checked inputs it would apply."""
+
+    action: Literal["create", "same", "update", "replace"]
+    inputs: dict[str, Any]
+    replaces: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+
+
+class ResourceSteps:
+    """The engine's step logic for one dynamic resource, over a `ProviderHost`.
+
+    Mirrors what `pulumi preview/up/refresh/import/destroy` send for a single
+    resource: Check (old inputs, new inputs) then Diff (old outputs, checked
+    inputs); create; update in place; replace as create-then-delete (or
+    delete-then-create when the provider asks); Read for refresh (prior
+    outputs) and import (only the program's inputs); Delete with old outputs.
+    The state (`id`, `outputs`, `inputs`) is what the engine would record.
+    """
+
+    def __init__(self, host: ProviderHost, provider_str: str, urn: str) -> None:
+        self.host = host
+        self.provider = provider_str
+        self.urn = urn
+        self.id = ""
+        self.outputs: dict[str, Any] = {}
+        self.inputs: dict[str, Any] = {}
+
+    def _news(self, program: Mapping[str, Any]) -> dict[str, Any]:
+        return {**program, PROVIDER_KEY: self.provider}
+
+    def preview(self, program: Mapping[str, Any]) -> Plan:
+        checked = self.host.check(self.urn, self.inputs, self._news(program))
+        if checked.failures:
+            raise CheckFailed(checked.failures)
+        if not self.id:
+            return Plan("create", checked.inputs)
+        diff = self.host.diff(self.urn, self.id, self.outputs, checked.inputs, old_inputs=self.inputs)
+        if diff.changes == "DIFF_NONE":
+            return Plan("same", checked.inputs)
+        if diff.replaces:
+            return Plan("replace", checked.inputs, list(diff.replaces), diff.delete_before_replace)
+        return Plan("update", checked.inputs)
+
+    def up(self, program: Mapping[str, Any]) -> Plan:
+        plan = self.preview(program)
+        if plan.action == "create":
+            self._create(plan.inputs)
+        elif plan.action == "update":
+            self.outputs = self.host.update(self.urn, self.id, self.outputs, plan.inputs, old_inputs=self.inputs)
+            self.inputs = plan.inputs
+        elif plan.action == "replace":
+            old_id, old_outputs, old_inputs = self.id, self.outputs, self.inputs
+            if plan.delete_before_replace:
+                self.host.delete(self.urn, old_id, old_outputs, old_inputs=old_inputs)
+                self._create(plan.inputs)
+            else:
+                self._create(plan.inputs)
+                self.host.delete(self.urn, old_id, old_outputs, old_inputs=old_inputs)
+        return plan
+
+    def _create(self, inputs: dict[str, Any]) -> None:
+        created = self.host.create(self.urn, inputs)
+        self.id, self.outputs, self.inputs = created.id, created.properties, inputs
+
+    def refresh(self) -> dict[str, tuple[Any, Any]]:
+        """Read the live resource; returns the drift `{property: (recorded, live)}`. Gone -> state emptied."""
+        read = self.host.read(self.urn, self.id, self.outputs, self.inputs)
+        if not read.id:
+            self.id, self.outputs, self.inputs = "", {}, {}
+            return {}
+        drift = {k: (self.outputs.get(k), v) for k, v in read.properties.items()
+                 if k != PROVIDER_KEY and self.outputs.get(k) != v}
+        self.id, self.outputs = read.id, read.properties
+        if read.inputs is not None:
+            self.inputs = read.inputs
+        return drift
+
+    def import_(self, resource_id: str, program: Mapping[str, Any]) -> Plan:
+        """`import_=<id>`: Read with only the program's inputs, then the import must show no diff."""
+        read = self.host.read(self.urn, resource_id, None, self._news(program))
+        if not read.id:
+            raise HarnessError(f"import of {resource_id}: the provider says it does not exist")
+        self.id, self.outputs = read.id, read.properties
+        self.inputs = read.inputs if read.inputs is not None else self._news(program)
+        return self.preview(program)
+
+    def destroy(self) -> None:
+        if self.id:
+            self.host.delete(self.urn, self.id, self.outputs, old_inputs=self.inputs)
+        self.id, self.outputs, self.inputs = "", {}, {}

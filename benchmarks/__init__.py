@@ -1,0 +1,1 @@
+"""Benchmarks of pulumi-tokenfactory (run: `.venv/bin/python -m benchmarks.run`)."""

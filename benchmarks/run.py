@@ -1,0 +1,282 @@
+"""Benchmarks: API calls per operation, fleet readiness, and the provider's own overhead.
+
+Everything runs here, against the emulator, through the real dynamic-provider
+host driven over gRPC the way the engine drives it. Request counts are exact
+(read from the emulator's request log); timings are reported as ratios
+measured in the same run on the same machine, because absolute times vary.
+
+    .venv/bin/python -m benchmarks.run [--quick] [--json benchmarks/results/latest.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
+from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.waiting import PollSchedule
+
+TOKEN = "bench-token"
+TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAM: dict[str, Any] = {
+    "name": "bench", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
+    "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
+}
+MUTATING = ("POST", "PATCH", "DELETE")
+
+
+@dataclass
+class Row:
+    figure: str
+    measured: str
+    target: str
+    met: bool | None = None
+
+
+def count(emulator: EmulatorProcess) -> collections.Counter[str]:
+    counter: collections.Counter[str] = collections.Counter()
+    for request in emulator.requests():
+        path = request["path"]
+        kind = "templates" if path.endswith("/templates") else ("one" if path.count("/") > 2 else "list")
+        counter[f"{request['method']} {kind}"] += 1
+    return counter
+
+
+@contextmanager
+def provider_host(emulator: EmulatorProcess, poll_max: float) -> Iterator[ProviderHost]:
+    config = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url}
+    with ProviderHost(config=config, secret_keys=["tokenfactory:apiKey"], pythonpath=(ROOT,),
+                      env={"TOKENFACTORY_POLL_MAX_INTERVAL": str(poll_max)}) as host:
+        yield host
+
+
+def steps_for(host: ProviderHost, name: str) -> ResourceSteps:
+    return ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(TYPE_TOKEN, name))
+
+
+def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
+    with EmulatorProcess(provision_seconds=2.0, api_key=TOKEN, delete_seconds=0.3) as emulator:
+        # Preview of N unchanged endpoints: Check + Diff each.
+        with provider_host(emulator, poll_max=30) as host:
+            fleet = [steps_for(host, f"e{i}") for i in range(10)]
+            for i, steps in enumerate(fleet):
+                steps.up({**PROGRAM, "name": f"bench-{i}", "wait_for_ready": False})
+        emulator.clear_requests()
+        with provider_host(emulator, poll_max=30) as host:  # a new `pulumi preview` = a new host process
+            for i, steps in enumerate(fleet):
+                steps.host = host
+                assert steps.preview({**PROGRAM, "name": f"bench-{i}", "wait_for_ready": False}).action == "same"
+        calls = count(emulator)
+        mutating = sum(v for k, v in calls.items() if k.split()[0] in MUTATING)
+        results["preview_10_unchanged"] = dict(calls)
+        rows.append(Row("preview, 10 unchanged endpoints: mutating calls", str(mutating), "0", mutating == 0))
+        rows.append(Row("preview, 10 unchanged endpoints: templates calls", str(calls["GET templates"]),
+                        "<= 1 per provider process", calls["GET templates"] <= 1))
+        emulator.reset()
+
+        # One create with wait, one update, one delete.
+        with provider_host(emulator, poll_max=30) as host:
+            steps = steps_for(host, "one")
+            emulator.clear_requests()
+            steps.up(PROGRAM)
+            create_calls = count(emulator)
+            emulator.clear_requests()
+            steps.up({**PROGRAM, "scaling": {"min_replicas": 2, "max_replicas": 3}})
+            update_calls = count(emulator)
+            emulator.clear_requests()
+            steps.destroy()
+            delete_calls = count(emulator)
+        results["create_with_wait_2s"] = dict(create_calls)
+        results["update"] = dict(update_calls)
+        results["delete"] = dict(delete_calls)
+        polls_2s = create_calls["GET list"] - 1  # the first list is the exactly-once check before POST
+        polls_900 = PollSchedule().polls_for(900)
+        rows.append(Row("create+wait (D=2 s): POST / status polls",
+                        f"{create_calls['POST list']} / {polls_2s}", "1 / few", create_calls["POST list"] == 1))
+        rows.append(Row("create+wait (D=900 s, from the schedule): status polls", str(polls_900),
+                        "<= 60 (0.5 s doubling to 30 s)", polls_900 <= 60))
+        rows.append(Row("update: PATCH / settle polls", f"{update_calls['PATCH one']} / {update_calls['GET list']}",
+                        "1 / few", update_calls["PATCH one"] == 1 and update_calls["POST list"] == 0))
+        rows.append(Row("delete: DELETE / gone polls", f"{delete_calls['DELETE one']} / {delete_calls['GET list']}",
+                        "1 / few", delete_calls["DELETE one"] == 1))
+
+        # Refresh of N endpoints, N = 1, 10, 100.
+        for n in (1, 10) if quick else (1, 10, 100):
+            emulator.reset()
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            ids = [httpx.post(f"{emulator.base_url}/v0/dedicated_endpoints", headers=auth,
+                              json={**PROGRAM, "name": f"r{i}"}).json()["id"] for i in range(n)]
+            with provider_host(emulator, poll_max=30) as host:
+                provider = serialized_provider(DedicatedEndpointProvider())
+                emulator.clear_requests()
+                reads = [_read_call(host, f"r{i}", endpoint_id, {**PROGRAM, "__provider": provider})
+                         for i, endpoint_id in enumerate(ids)]
+                host.run_concurrently(reads)
+            calls = count(emulator)
+            total = sum(calls.values())
+            results[f"refresh_{n}"] = dict(calls)
+            rows.append(Row(f"refresh of {n} endpoints: API calls", str(total), "grows far slower than N",
+                            total <= max(3, n // 10)))
+
+
+def _read_call(host: ProviderHost, name: str, endpoint_id: str, outputs: dict[str, Any]) -> Callable[[], object]:
+    return lambda: host.read(make_urn(TYPE_TOKEN, name), endpoint_id, outputs)
+
+
+def _up_call(steps: ResourceSteps, program: dict[str, Any]) -> Callable[[], object]:
+    return lambda: steps.up(program)
+
+
+def fleet_readiness(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
+    duration = 3.0
+    for n in (4, 20) if quick else (4, 20, 50):
+        with EmulatorProcess(provision_seconds=duration, api_key=TOKEN, delete_seconds=0) as emulator, \
+                provider_host(emulator, poll_max=1.0) as host:
+            fleet = [steps_for(host, f"f{i}") for i in range(n)]
+            programs = [{**PROGRAM, "name": f"fleet-{i}"} for i in range(n)]
+            for steps, program in zip(fleet, programs, strict=True):  # previews first, as the engine does
+                steps.preview(program)
+            emulator.clear_requests()
+            started = time.monotonic()
+            host.run_concurrently([_up_call(steps, program) for steps, program in zip(fleet, programs, strict=True)])
+            elapsed = time.monotonic() - started
+            statuses = collections.Counter(s.outputs.get("status") for s in fleet)
+            calls = count(emulator)
+        naive = math.ceil(n / 4) * duration
+        results[f"fleet_{n}"] = {"seconds": round(elapsed, 2), "D": duration, "naive_seconds": naive,
+                                 "statuses": dict(statuses), "calls": dict(calls)}
+        rows.append(Row(f"fleet of {n} (D={duration:g} s): ready after", f"{elapsed / duration:.2f} x D "
+                        f"(naive {naive / duration:.0f} x D; {calls['GET list']} list polls for {n} waiters)",
+                        "<= 1.5 x D", elapsed <= 1.5 * duration and statuses == {"running": n}))
+
+
+def _median_seconds(fn: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def overhead(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
+    repeat = 10 if quick else 30
+    with EmulatorProcess(provision_seconds=60, api_key=TOKEN, delete_seconds=0) as emulator, \
+            provider_host(emulator, poll_max=30) as host, \
+            httpx.Client(base_url=emulator.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as direct:
+        provider = serialized_provider(DedicatedEndpointProvider())
+        counter = iter(range(10**6))
+
+        def grpc_create() -> None:
+            i = next(counter)
+            host.create(make_urn(TYPE_TOKEN, f"o{i}"), {**PROGRAM, "name": f"o{i}", "wait_for_ready": False,
+                                                          "__provider": provider})
+
+        def direct_post() -> None:
+            direct.post("/v0/dedicated_endpoints", json={**PROGRAM, "name": f"d{next(counter)}"}).raise_for_status()
+
+        def direct_list_and_post() -> None:
+            direct.get("/v0/dedicated_endpoints").raise_for_status()
+            direct_post()
+
+        grpc_create()  # warm up: first call deserializes and configures the provider
+        direct_post()
+        timings = {name: _median_seconds(fn, repeat) for name, fn in
+                   (("grpc_create", grpc_create), ("direct_post", direct_post),
+                    ("direct_list_and_post", direct_list_and_post))}
+        # Keep the account small between rounds so list sizes stay comparable.
+    results["create_overhead_seconds"] = timings
+    ratio_post = timings["grpc_create"] / timings["direct_post"]
+    ratio_same = timings["grpc_create"] / timings["direct_list_and_post"]
+    rows.append(Row("gRPC Create (no wait) vs direct httpx POST", f"{ratio_post:.2f}x", "<= 1.5x", ratio_post <= 1.5))
+    rows.append(Row("gRPC Create vs the same requests direct (list + POST)", f"{ratio_same:.2f}x",
+                    "(the exactly-once list is deliberate)", None))
+
+    rounds = 3 if quick else 5
+    first_ours = _first_call_seconds("pulumi_tokenfactory.provider", "DedicatedEndpointProvider", rounds)
+    first_trivial = _first_call_seconds("benchmarks.trivial_provider", "TrivialProvider", rounds)
+    ratio_first = first_ours / first_trivial
+    results["first_call_seconds"] = {"ours": first_ours, "trivial": first_trivial}
+    rows.append(Row("host start + first call (deserialize, configure) vs trivial provider", f"{ratio_first:.2f}x",
+                    "<= 1.2x", ratio_first <= 1.2))
+
+    imports = {
+        "pulumi": _import_seconds("import pulumi"),
+        "pulumi_tokenfactory": _import_seconds("import pulumi_tokenfactory"),
+        "pulumi_tokenfactory.DedicatedEndpoint": _import_seconds(
+            "import pulumi_tokenfactory as t; t.DedicatedEndpoint"),
+    }
+    results["import_seconds"] = imports
+    ratio_import = imports["pulumi_tokenfactory.DedicatedEndpoint"] / imports["pulumi"]
+    rows.append(Row("import pulumi_tokenfactory (+ DedicatedEndpoint) vs import pulumi", f"{ratio_import:.2f}x "
+                    f"(bare package: {imports['pulumi_tokenfactory'] / imports['pulumi']:.2f}x)", "<= 1.15x",
+                    ratio_import <= 1.15))
+    size = len(serialized_provider(DedicatedEndpointProvider()))
+    results["serialized_provider_bytes"] = size
+    rows.append(Row("serialized __provider size", f"{size} bytes", "< 1024, no secret", size < 1024))
+
+
+def _first_call_seconds(module: str, cls: str, repeat: int) -> float:
+    """Median of: start a provider host, Configure, first Diff (no API call) with that provider."""
+    code = f"import importlib; print(importlib.import_module({module!r}).{cls}.__module__)"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
+    provider = serialized_provider(getattr(__import__(module, fromlist=[cls]), cls)())
+    props = {"__provider": provider, "name": "x"}
+
+    def once() -> None:
+        with ProviderHost(config={"tokenfactory:apiKey": TOKEN}, pythonpath=(ROOT,)) as host:
+            host.diff(make_urn(TYPE_TOKEN, "x"), "id", props, props)
+
+    return _median_seconds(once, repeat)
+
+
+def _import_seconds(statement: str, repeat: int = 7) -> float:
+    def once() -> None:
+        subprocess.run([sys.executable, "-c", statement], check=True, cwd=ROOT, env={**os.environ})
+
+    once()
+    return _median_seconds(once, repeat)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller N and fewer repeats")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "latest.json")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    for section in (api_calls, fleet_readiness, overhead):
+        started = time.monotonic()
+        section(rows, results, args.quick)
+        print(f"[{section.__name__} took {time.monotonic() - started:.1f}s]", file=sys.stderr, flush=True)
+    width = max(len(r.figure) for r in rows)
+    print(f"{'figure':<{width}}  {'measured':<48} target")
+    for row in rows:
+        mark = {True: "ok", False: "MISSED", None: "info"}[row.met]
+        print(f"{row.figure:<{width}}  {row.measured:<48} {row.target} [{mark}]")
+    results["table"] = [row.__dict__ for row in rows]
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
