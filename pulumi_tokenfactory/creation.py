@@ -2,11 +2,16 @@
 
 A POST whose answer never arrives (timeout, dropped connection, a 5xx after
 the server may have acted) leaves us not knowing whether a GPU endpoint now
-exists. Repeating it blindly could buy a second one. So before posting we
-list the account's endpoints; after a lost answer we look for an endpoint
-that was not there before and matches the name and spec we sent, adopt it
-if found, and post again only when it is certainly absent. Any extra twin a
-late-landing POST produces is deleted, so one resource owns one endpoint.
+exists. Repeating it blindly could buy a second one. So after a lost answer
+we look for an endpoint that was not known before the POST and matches the
+name and spec we sent, adopt it if found, and post again only when it is
+certainly absent. Any extra twin a late-landing POST produces is deleted, so
+one resource owns one endpoint.
+
+An endpoint with the same name and spec that already exists before a create
+(typically left by an interrupted `pulumi up`) is reported by `check`, during
+preview, using `twin_failure`: nothing is posted, and the user is told how to
+adopt it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from dataclasses import dataclass, field
 
 from . import errors
 from .client import TokenFactoryClient
-from .models import Endpoint, EndpointSpec
+from .models import Endpoint, EndpointSpec, LifecycleState
+
+TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,19 @@ def matches(endpoint: Endpoint, spec: EndpointSpec) -> bool:
     )
 
 
+def twin_failure(spec: EndpointSpec, listed: Iterable[Endpoint]) -> str | None:
+    """Why creating `spec` would duplicate an existing endpoint, or None when it would not."""
+    twins = [e for e in listed if matches(e, spec) and e.lifecycle is not LifecycleState.DELETING]
+    if not twins:
+        return None
+    shown = ", ".join(f"{e.id} ({e.status or 'unknown status'})" for e in twins[:3])
+    more = f" and {len(twins) - 3} more" if len(twins) > 3 else ""
+    return (f"an endpoint named {spec.name!r} with the same model, flavor, GPU and region already exists: "
+            f"{shown}{more}. It may have been left by an interrupted `pulumi up`. Adopt it with "
+            f"`pulumi import {TYPE_TOKEN} <resource name> <id>` (or opts=pulumi.ResourceOptions(import_=<id>)), "
+            f"delete it, or choose another name; nothing was created")
+
+
 @dataclass
 class CreateOutcome:
     """The endpoint this resource owns, and whether the POST's answer had to be recovered."""
@@ -52,15 +72,22 @@ class CreateOutcome:
 
 
 class ExactlyOnceCreator:
-    def __init__(self, client: TokenFactoryClient, *, on_change: Callable[[], None] = lambda: None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, client: TokenFactoryClient, *, known_ids: Callable[[], frozenset[str]] | None = None,
+                 on_change: Callable[[], None] = lambda: None, sleep: Callable[[float], None] = time.sleep) -> None:
+        """`known_ids` names every endpoint seen before a POST (default: list them)."""
         self._client = client
+        self._known_ids = known_ids or (lambda: frozenset(e.id for e in client.list_endpoints()))
         self._on_change = on_change
         self._sleep = sleep
         # Endpoints owned by some create of this provider process: two resources with the
         # same name and spec, created at once, must never adopt (or reap) each other's.
         self._claimed: set[str] = set()
         self._claimed_lock = threading.Lock()
+
+    def owns(self, endpoint_id: str) -> bool:
+        """Whether a create of this process made (or adopted) that endpoint."""
+        with self._claimed_lock:
+            return endpoint_id in self._claimed
 
     def _claim(self, endpoint: Endpoint) -> bool:
         with self._claimed_lock:
@@ -70,17 +97,7 @@ class ExactlyOnceCreator:
             return True
 
     def create(self, spec: EndpointSpec) -> CreateOutcome:
-        before = self._client.list_endpoints()
-        twins = [e for e in before if matches(e, spec)]
-        if twins:
-            ids = ", ".join(f"{e.id} (status {e.status or 'unknown'})" for e in twins)
-            raise errors.EndpointOperationError(
-                f"An endpoint named {spec.name!r} with the same model, flavor, GPU and region already exists: "
-                f"{ids}. It may have been left by an interrupted `pulumi up`. Adopt it with "
-                f"`pulumi import pulumi-python:dynamic/tokenfactory:DedicatedEndpoint <resource name> <id>` "
-                f"(or opts=pulumi.ResourceOptions(import_=<id>)), or delete it, or choose another name. "
-                f"Nothing was created.", endpoint_id=twins[0].id)
-        known = frozenset(e.id for e in before)
+        known = self._known_ids()
         lost = False
         for attempt in range(1, MAX_POSTS + 1):
             try:

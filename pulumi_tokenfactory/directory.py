@@ -24,6 +24,8 @@ class EndpointDirectory:
         self._lock = threading.Lock()
         self._endpoints: dict[str, Endpoint] | None = None
         self._taken_at = 0.0
+        self._seen: set[str] = set()
+        self._listed = False
 
     def snapshot(self, max_age: float) -> dict[str, Endpoint]:
         """Endpoints by id, listed no more than `max_age` seconds before the call."""
@@ -34,10 +36,23 @@ class EndpointDirectory:
             started = self._clock()
             self._endpoints = {e.id: e for e in self._client.list_endpoints()}
             self._taken_at = started
+            self._seen.update(self._endpoints)
+            self._listed = True
             return self._endpoints
 
     def find(self, endpoint_id: str, max_age: float) -> Endpoint | None:
         return self.snapshot(max_age).get(endpoint_id)
+
+    def seen_ids(self) -> frozenset[str]:
+        """Every endpoint id any list of this process has shown (listing once if none has run).
+
+        An id seen once existed before any POST made after that list, which is all
+        exactly-once creation needs; it never has to be fresh.
+        """
+        if not self._listed:
+            self.snapshot(max_age=float("inf"))
+        with self._lock:
+            return frozenset(self._seen)
 
     def invalidate(self) -> None:
         """Forget the view: called after every change this process makes."""

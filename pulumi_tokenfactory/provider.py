@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from . import errors
 from .client import TokenFactoryClient
-from .creation import ExactlyOnceCreator
+from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
 from .models import Template
 from .properties import (
@@ -49,6 +49,8 @@ BASE_URL_CONFIG = "tokenfactory:baseUrl"
 HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
 #: A refresh may answer from a list fetched this recently (one list call serves many reads).
 READ_MAX_AGE_SECONDS = 2.0
+#: Checks of new resources in one preview share a list this recent to look for duplicates.
+CHECK_LIST_MAX_AGE_SECONDS = 10.0
 
 _INPUT_DEFAULTS: dict[str, Any] = {
     "description": "",
@@ -89,11 +91,14 @@ class _Session:
     """Polled by waiters; shared by every create, update and delete that waits."""
     reads: EndpointDirectory
     """Serves refresh: kept apart so a read never answers from a poll made before a change elsewhere."""
+    existing: EndpointDirectory
+    """Serves the duplicate check of new resources; this process's own creates are excluded by id,
+    so it is not invalidated by them and one list serves a whole preview."""
     creator: ExactlyOnceCreator = field(init=False)
     waiter: Waiter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.creator = ExactlyOnceCreator(self.client, on_change=self.changed)
+        self.creator = ExactlyOnceCreator(self.client, known_ids=self.existing.seen_ids, on_change=self.changed)
         self.waiter = Waiter(self.directory, progress=_progress)
 
     def changed(self) -> None:
@@ -145,7 +150,8 @@ class DedicatedEndpointProvider(ResourceProvider):
                     base_url=self._setting(BASE_URL_CONFIG),
                     timeout=timeout,
                 )
-                self._session = _Session(client, EndpointDirectory(client), EndpointDirectory(client))
+                self._session = _Session(client, directory=EndpointDirectory(client),
+                                         reads=EndpointDirectory(client), existing=EndpointDirectory(client))
             return self._session
 
     def _template_catalogue(self) -> list[Template]:
@@ -165,8 +171,16 @@ class DedicatedEndpointProvider(ResourceProvider):
 
     # -- check and diff -------------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         outcome = check_inputs(news, templates=self._template_catalogue)
+        if not olds and not outcome.failures and not any(_contains_unknown(v) for v in outcome.inputs.values()):
+            # About to be created: say now, in preview, if that would duplicate an existing endpoint.
+            spec = EndpointInputs.from_props(outcome.inputs).spec()
+            api = self._api()
+            listed = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).values()
+            duplicate = twin_failure(spec, [e for e in listed if not api.creator.owns(e.id)])
+            if duplicate:
+                outcome.fail("name", duplicate)
         return CheckResult(outcome.inputs, [CheckFailure(prop, reason) for prop, reason in outcome.failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -17,8 +17,8 @@ import pytest
 
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.client import RetryPolicy, TokenFactoryClient
-from pulumi_tokenfactory.creation import ExactlyOnceCreator
-from pulumi_tokenfactory.models import EndpointSpec, Scaling
+from pulumi_tokenfactory.creation import ExactlyOnceCreator, twin_failure
+from pulumi_tokenfactory.models import Endpoint, EndpointSpec, Scaling
 
 SPEC = EndpointSpec(name="gpt", model_name="openai/gpt-oss-120b", flavor_name="base", gpu_type="gpu-h100-sxm",
                     gpu_count=1, scaling=Scaling(min_replicas=1, max_replicas=2))
@@ -31,6 +31,7 @@ class FakeApi:
         self.endpoints: dict[str, dict[str, object]] = {}
         self.post_outcomes = post_outcomes
         self.posts = 0
+        self.lists = 0
         self.late: list[dict[str, object]] = []
         self._ids = itertools.count(1)
 
@@ -45,6 +46,7 @@ class FakeApi:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
+            self.lists += 1
             return httpx.Response(200, json={"endpoints": list(self.endpoints.values())})
         if request.method == "DELETE":
             endpoint_id = request.url.path.rsplit("/", 1)[-1]
@@ -100,20 +102,24 @@ def test_a_late_landing_post_is_reaped_so_one_endpoint_remains() -> None:
     assert list(api.endpoints) == [outcome.endpoint.id]
 
 
-def test_an_existing_twin_stops_the_create_before_any_post() -> None:
-    api = FakeApi([])
-    api.endpoints["ep-old"] = {**SPEC.payload(), "id": "ep-old", "status": "running"}
-    with pytest.raises(errors.EndpointOperationError, match="ep-old.*pulumi import") as info:
-        creator_for(api).create(SPEC)
-    assert api.posts == 0 and info.value.endpoint_id == "ep-old"
+def test_an_existing_twin_is_named_with_how_to_adopt_it() -> None:
+    twin = Endpoint.model_validate({**SPEC.payload(), "id": "ep-old", "status": "running"})
+    reason = twin_failure(SPEC, [twin])
+    assert reason is not None and "ep-old (running)" in reason and "pulumi import" in reason
 
 
 def test_same_name_with_another_spec_is_not_a_twin() -> None:
     # A replacement keeps the name and changes the model: create-before-delete must work.
+    other = Endpoint.model_validate({**SPEC.payload(), "model_name": "openai/gpt-oss-20b", "id": "ep-old"})
+    deleting = Endpoint.model_validate({**SPEC.payload(), "id": "ep-del", "status": "deleting"})
+    assert twin_failure(SPEC, [other, deleting]) is None
+
+
+def test_known_ids_come_from_the_caller_so_a_create_is_a_single_post() -> None:
     api = FakeApi(["ok"])
-    api.endpoints["ep-old"] = {**SPEC.payload(), "model_name": "openai/gpt-oss-20b", "id": "ep-old"}
-    creator_for(api).create(SPEC)
-    assert api.posts == 1 and len(api.endpoints) == 2
+    client = TokenFactoryClient(api_key="k", base_url="http://api.test", transport=httpx.MockTransport(api))
+    ExactlyOnceCreator(client, known_ids=frozenset).create(SPEC)
+    assert api.posts == 1 and api.lists == 0
 
 
 def test_persistent_failure_gives_up_after_bounded_posts_and_creates_nothing() -> None:

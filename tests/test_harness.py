@@ -29,7 +29,7 @@ import pulumi  # noqa: E402
 from pulumi.output import Unknown  # noqa: E402
 from pulumi.runtime import rpc, settings  # noqa: E402
 
-from tests.harness.engine import (  # noqa: E402
+from pulumi_tokenfactory.enginehost import (  # noqa: E402
     PROJECT_ROOT,
     UNKNOWN,
     CreateOutcome,

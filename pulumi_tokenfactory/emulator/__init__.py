@@ -1,0 +1,43 @@
+"""A local, loopback-only HTTP server speaking the Token Factory dedicated-endpoints API.
+
+README demos and the whole test suite run against it, so it behaves like the
+real service (validation, lifecycle timing, inference 404s while starting)
+and can misbehave on purpose (fault injection) in ways the client must
+survive. Run it with ``tokenfactory-emulator`` or ``python -m
+pulumi_tokenfactory.emulator``; drive it from tests with
+:class:`~pulumi_tokenfactory.emulator.testing.EmulatorProcess`.
+
+This package imports nothing heavy at import time: FastAPI and uvicorn load
+only when an app is built or a server started, so importing the testing
+helper stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["EmulatorConfig", "EmulatorProcess", "ManualClock", "SystemClock", "create_app"]
+
+_EXPORTS = {
+    "EmulatorConfig": "config",
+    "ManualClock": "clock",
+    "SystemClock": "clock",
+    "create_app": "app",
+    "EmulatorProcess": "testing",
+}
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .clock import ManualClock, SystemClock
+    from .config import EmulatorConfig
+    from .testing import EmulatorProcess
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

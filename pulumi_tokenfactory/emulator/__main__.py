@@ -1,0 +1,99 @@
+"""`tokenfactory-emulator`: serve a local Token Factory API until interrupted.
+
+Prints exactly one line on stdout once it accepts connections,
+`Token Factory emulator listening on http://HOST:PORT`, and logs requests
+(never headers or the API key) on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from .config import API_KEY_ENV, DEFAULT_PROVISION_SECONDS
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value != value or value < 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"seconds must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0 picks a free port), got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tokenfactory-emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--allow-non-loopback", action="store_true",
+                        help="permit a --host that is not a loopback address (exposes the emulator)")
+    parser.add_argument("--port", type=_port, default=8080, help="port to listen on; 0 picks a free one (default 8080)")
+    parser.add_argument("--api-key", default=None,
+                        help=f"require `Authorization: Bearer <key>` on every request (default: env {API_KEY_ENV}, "
+                             "else no authentication)")
+    parser.add_argument("--provision-seconds", type=_seconds, default=DEFAULT_PROVISION_SECONDS,
+                        help="create -> running, and enable -> running (default %(default)s; the real API: 600-900)")
+    parser.add_argument("--update-seconds", type=_seconds, default=None,
+                        help="scaling change: updating -> running (default provision/4)")
+    parser.add_argument("--stop-seconds", type=_seconds, default=None,
+                        help="enabled=false: stopping -> stopped (default provision/4)")
+    parser.add_argument("--delete-seconds", type=_seconds, default=None,
+                        help="DELETE: deleting -> gone (default provision/5; 0 = at once)")
+    parser.add_argument("--state-file", default=None,
+                        help="keep endpoints in this JSON file across restarts (default: in memory)")
+    parser.add_argument("--exit-with-parent", action="store_true",
+                        help="shut down when the process that started the emulator dies (used by test helpers)")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="stderr log level (default info)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Imported here so that `--help` and argument errors stay instant.
+    from .config import EmulatorConfig
+    from .persistence import StateFileError
+    from .server import NonLoopbackHost, serve
+
+    api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
+    try:
+        config = EmulatorConfig(
+            provision_seconds=args.provision_seconds, update_seconds=args.update_seconds,
+            stop_seconds=args.stop_seconds, delete_seconds=args.delete_seconds, api_key=api_key,
+            state_file=args.state_file)
+        serve(config, host=args.host, port=args.port, allow_non_loopback=args.allow_non_loopback,
+              exit_with_parent=args.exit_with_parent)
+    except NonLoopbackHost as exc:
+        print(f"tokenfactory-emulator: {exc}", file=sys.stderr)
+        return 2
+    except StateFileError as exc:
+        print(f"tokenfactory-emulator: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"tokenfactory-emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""Operator routes under `/_emulator/`: inspect traffic, inject faults, break endpoints, move time.
+
+They are how tests make the API misbehave on cue. They need the API key
+like every route (so a shared emulator cannot be reset by a stranger), and
+are neither logged nor faultable, so that looking at the emulator never
+changes what it reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .clock import Clock
+from .config import EmulatorConfig
+from .errors import ApiError, FieldProblem
+from .faults import FaultRegistry, FaultSpec
+from .requestlog import RequestLog
+from .store import Store, isoformat
+from .validation import read_json
+
+PREFIX = "/_emulator"
+
+
+class Behaviour(BaseModel):
+    """The body of `POST /_emulator/behaviour`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: How the next creates end: "error" (starting -> error), "stuck" (starting forever), "normal" clears.
+    next_create: Literal["error", "stuck", "normal"] | None
+    count: int = Field(default=1, ge=1, le=1000)
+
+
+class ClockMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    advance: float = Field(ge=0, le=365 * 86400)
+
+
+def _parse(model: type[BaseModel], body: Any) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError.invalid([
+            FieldProblem(".".join(str(p) for p in e.get("loc", ())) or None, str(e.get("msg", "invalid value")))
+            for e in exc.errors()]) from None
+
+
+def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, faults: FaultRegistry,
+                       requests: RequestLog) -> APIRouter:
+    router = APIRouter(prefix=PREFIX)
+
+    @router.get("/health")
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok", "now": isoformat(clock.now())})
+
+    @router.get("/config")
+    async def show_config() -> JSONResponse:
+        return JSONResponse({
+            "provision_seconds": config.provision_seconds,
+            "update_seconds": config.update_duration,
+            "stop_seconds": config.stop_duration,
+            "delete_seconds": config.delete_duration,
+            "api_key_required": config.api_key is not None,
+            "state_file": str(config.state_file) if config.state_file else None,
+        })
+
+    @router.get("/requests")
+    async def list_requests(since: int = 0) -> JSONResponse:
+        return JSONResponse({"requests": requests.entries(since)})
+
+    @router.delete("/requests")
+    async def clear_requests() -> JSONResponse:
+        requests.clear()
+        return JSONResponse({"requests": []})
+
+    @router.post("/faults")
+    async def add_fault(request: Request) -> JSONResponse:
+        return JSONResponse(faults.add(FaultSpec.parse(await read_json(request))).as_json())
+
+    @router.get("/faults")
+    async def list_faults() -> JSONResponse:
+        return JSONResponse({"faults": faults.listing()})
+
+    @router.delete("/faults")
+    async def clear_faults() -> JSONResponse:
+        faults.clear()
+        return JSONResponse({"faults": []})
+
+    @router.delete("/faults/{fault_id}")
+    async def remove_fault(fault_id: str) -> JSONResponse:
+        if not faults.remove(fault_id):
+            raise ApiError.not_found(f"fault {fault_id} not found")
+        return JSONResponse({"removed": fault_id})
+
+    @router.get("/endpoints")
+    async def list_endpoints() -> JSONResponse:
+        return JSONResponse({"endpoints": store.list_endpoints()})
+
+    @router.post("/endpoints/{endpoint_id}/fail")
+    async def fail(endpoint_id: str) -> JSONResponse:
+        return JSONResponse(store.fail(endpoint_id))
+
+    @router.post("/endpoints/{endpoint_id}/stuck")
+    async def stuck(endpoint_id: str) -> JSONResponse:
+        return JSONResponse(store.stick(endpoint_id))
+
+    @router.post("/endpoints/{endpoint_id}/recover")
+    async def recover(endpoint_id: str) -> JSONResponse:
+        return JSONResponse(store.recover(endpoint_id))
+
+    @router.get("/behaviour")
+    async def show_behaviour() -> JSONResponse:
+        return JSONResponse({"next_creates": store.pending_creates()})
+
+    @router.post("/behaviour")
+    async def set_behaviour(request: Request) -> JSONResponse:
+        wanted = _parse(Behaviour, await read_json(request))
+        outcome = None if wanted.next_create in (None, "normal") else wanted.next_create
+        return JSONResponse({"next_creates": store.queue_next_creates(outcome, wanted.count)})
+
+    @router.get("/clock")
+    async def show_clock() -> JSONResponse:
+        return JSONResponse({"now": isoformat(clock.now()), "offset": clock.offset})
+
+    @router.post("/clock")
+    async def move_clock(request: Request) -> JSONResponse:
+        move = _parse(ClockMove, await read_json(request))
+        now = store.advance_clock(move.advance)
+        return JSONResponse({"now": isoformat(now), "offset": clock.offset})
+
+    @router.post("/reset")
+    async def reset() -> JSONResponse:
+        store.reset()
+        faults.clear()
+        requests.clear()
+        return JSONResponse({"endpoints": [], "faults": [], "requests": []})
+
+    return router

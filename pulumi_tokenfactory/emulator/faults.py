@@ -1,0 +1,215 @@
+"""Scripted failures: the next N requests matching a method and path go wrong in a chosen way.
+
+Each action is one way an HTTP exchange fails that a client must survive:
+
+- ``error``: answer `status` (default 503, with `Retry-After` if given) without acting;
+- ``drop``: close the connection without any answer, without acting;
+- ``delay``: wait `delay` seconds, then act and answer normally (a late-landing request);
+- ``apply_then_error``: act, then answer `status` (default 500): the change is made, the answer says not;
+- ``apply_then_drop``: act, then close the connection without any answer: the answer is lost;
+- ``malformed``: act, then answer the real status with a body that is not JSON;
+- ``truncated``: act, then send the headers and half the body and close: an incomplete answer;
+- ``extra_fields``: act, then answer with unknown keys added to every JSON object;
+- ``alternate_shape``: act, then answer in the variant shapes the API is reported to use
+  (`endpoint_id` for `id`, bare lists, nested `deployment.status`, `template_name`).
+
+`delay` may be combined with any action (wait first, then fail).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ApiError, FieldProblem
+
+Action = Literal["error", "drop", "delay", "apply_then_error", "apply_then_drop", "malformed", "truncated",
+                 "extra_fields", "alternate_shape"]
+#: Actions that let the request reach the routes (the change is made) before bending the answer.
+APPLYING_ACTIONS = frozenset({"delay", "apply_then_error", "apply_then_drop", "malformed", "truncated",
+                              "extra_fields", "alternate_shape"})
+DEFAULT_STATUS = {"error": 503, "apply_then_error": 500}
+
+
+class FaultSpec(BaseModel):
+    """The body of `POST /_emulator/faults`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = "*"
+    #: A glob over the path (`*` crosses `/`), or a regular expression when it starts with `^`.
+    path: str = "*"
+    action: Action = "error"
+    #: How many matching requests to fault; null for every one until the faults are cleared.
+    count: int | None = Field(default=1, ge=1)
+    #: Matching requests to let through untouched before the first fault.
+    skip: int = Field(default=0, ge=0)
+    status: int | None = Field(default=None, ge=100, le=599)
+    retry_after: float | None = Field(default=None, ge=0)
+    delay: float = Field(default=0.0, ge=0, le=600)
+    #: The error body (`error`, `apply_then_error`), the raw text (`malformed`) or the keys to add (`extra_fields`).
+    body: Any = None
+
+    @field_validator("method")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper() or "*"
+
+    @field_validator("path")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        if value.startswith("^"):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FaultSpec:
+        if self.action == "delay" and self.delay <= 0:
+            raise ValueError("action 'delay' needs delay > 0 (seconds)")
+        if self.action == "extra_fields" and self.body is not None and not isinstance(self.body, dict):
+            raise ValueError("body of an extra_fields fault must be an object (the keys to add)")
+        if self.action == "malformed" and self.body is not None and not isinstance(self.body, str):
+            raise ValueError("body of a malformed fault must be a string (sent verbatim)")
+        return self
+
+    @classmethod
+    def parse(cls, body: Any) -> FaultSpec:
+        """Validate, turning pydantic's errors into a 400 that names each field."""
+        try:
+            return cls.model_validate(body)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err.get("loc", ())) or None
+                message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+                problems.append(FieldProblem(where, f"{where}: {message}" if where else message))
+            raise ApiError.invalid(problems) from None
+
+    @property
+    def response_status(self) -> int | None:
+        return self.status or DEFAULT_STATUS.get(self.action)
+
+
+@dataclass
+class Fault:
+    id: str
+    spec: FaultSpec
+    hits: int = 0
+    skipped: int = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spec.count is not None and self.hits >= self.spec.count
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.spec.method not in ("*", method.upper()):
+            return False
+        pattern = self.spec.path
+        if pattern.startswith("^"):
+            return re.search(pattern, path) is not None
+        return fnmatch.fnmatchcase(path, pattern)
+
+    def as_json(self) -> dict[str, Any]:
+        remaining = None if self.spec.count is None else max(0, self.spec.count - self.hits)
+        return {"id": self.id, **self.spec.model_dump(), "hits": self.hits, "remaining": remaining}
+
+
+class FaultRegistry:
+    """Armed faults, tried in the order they were added; the first that matches takes the request."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, spec: FaultSpec) -> Fault:
+        with self._lock:
+            fault = Fault(id=f"fault-{next(self._ids)}", spec=spec)
+            self._faults.append(fault)
+            return fault
+
+    def take(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.exhausted or not fault.matches(method, path):
+                    continue
+                if fault.skipped < fault.spec.skip:
+                    fault.skipped += 1
+                    return None
+                fault.hits += 1
+                return fault
+            return None
+
+    def listing(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.as_json() for f in self._faults]
+
+    def remove(self, fault_id: str) -> bool:
+        with self._lock:
+            before = len(self._faults)
+            self._faults = [f for f in self._faults if f.id != fault_id]
+            return len(self._faults) < before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+
+# -- how each action bends an answer ---------------------------------------------------------------
+
+def malformed_body(original: bytes, replacement: str | None) -> bytes:
+    """Not JSON, but plausible: the start of the real answer running into an HTML error page."""
+    if replacement is not None:
+        return replacement.encode()
+    return original[: len(original) // 2] + b"<html><body>upstream connect error</body></html>"
+
+
+_DEFAULT_EXTRAS: dict[str, Any] = {
+    "x_emulator_note": "unknown field added by fault injection",
+    "labels": {"injected": "true"},
+    "metadata": {"revision": 7, "tags": ["a", "b"]},
+}
+
+
+def with_extra_fields(value: Any, extras: dict[str, Any] | None) -> Any:
+    """Unknown keys added to every JSON object, at every depth: a tolerant reader must ignore them."""
+    if isinstance(value, dict):
+        return {**{k: with_extra_fields(v, extras) for k, v in value.items()}, **(extras or _DEFAULT_EXTRAS)}
+    if isinstance(value, list):
+        return [with_extra_fields(v, extras) for v in value]
+    return value
+
+
+def _alternate_endpoint(endpoint: dict[str, Any]) -> dict[str, Any]:
+    out = {("endpoint_id" if k == "id" else k): v for k, v in endpoint.items() if k != "status"}
+    if "status" in endpoint:
+        out["deployment"] = {"status": str(endpoint["status"]).upper(), "ready": endpoint["status"] == "running"}
+    return out
+
+
+def _alternate_template(template: dict[str, Any]) -> dict[str, Any]:
+    out = {("template_name" if k == "model_name" else k): v for k, v in template.items()}
+    out["flavors"] = [{("name" if k == "flavor_name" else k): v for k, v in f.items()}
+                      for f in template.get("flavors", []) if isinstance(f, dict)]
+    return out
+
+
+def alternate_shape(value: Any) -> Any:
+    """The variants reported by third-party integrations (see api-notes): same data, other keys."""
+    if isinstance(value, dict):
+        if isinstance(value.get("endpoints"), list):
+            return [_alternate_endpoint(e) if isinstance(e, dict) else e for e in value["endpoints"]]
+        if isinstance(value.get("templates"), list):
+            return [_alternate_template(t) if isinstance(t, dict) else t for t in value["templates"]]
+        if "id" in value and "routing_key" in value:
+            return _alternate_endpoint(value)
+    return value
