@@ -28,11 +28,10 @@ from typing import Any
 import httpx
 
 from . import errors
-from .models import Endpoint, EndpointPatch, EndpointSpec, Template, parse_endpoints, parse_templates
+from .models import DEFAULT_BASE_URL, Endpoint, EndpointPatch, EndpointSpec, Template, parse_endpoints, parse_templates
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.tokenfactory.nebius.com"
 API_KEY_ENV = "TOKENFACTORY_API_KEY"
 BASE_URL_ENV = "TOKENFACTORY_BASE_URL"
 ENDPOINTS_PATH = "/v0/dedicated_endpoints"

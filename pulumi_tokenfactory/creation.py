@@ -26,8 +26,6 @@ from . import errors
 from .client import TokenFactoryClient
 from .models import Endpoint, EndpointSpec, LifecycleState
 
-TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
-
 log = logging.getLogger(__name__)
 
 MAX_POSTS = 3
@@ -56,9 +54,9 @@ def twin_failure(spec: EndpointSpec, listed: Iterable[Endpoint]) -> str | None:
     shown = ", ".join(f"{e.id} ({e.status or 'unknown status'})" for e in twins[:3])
     more = f" and {len(twins) - 3} more" if len(twins) > 3 else ""
     return (f"an endpoint named {spec.name!r} with the same model, flavor, GPU and region already exists: "
-            f"{shown}{more}. It may have been left by an interrupted `pulumi up`. Adopt it with "
-            f"`pulumi import {TYPE_TOKEN} <resource name> <id>` (or opts=pulumi.ResourceOptions(import_=<id>)), "
-            f"delete it, or choose another name; nothing was created")
+            f"{shown}{more}. It may have been left by an interrupted `pulumi up`. Adopt it by adding "
+            f"opts=pulumi.ResourceOptions(import_=\"<id>\") to this resource, delete it, or choose another "
+            f"name; nothing was created")
 
 
 @dataclass

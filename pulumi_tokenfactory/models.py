@@ -14,6 +14,9 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
+#: The public management API (region eu-north1 also serves inference there).
+DEFAULT_BASE_URL = "https://api.tokenfactory.nebius.com"
+
 #: Regions an endpoint can be placed in, and the OpenAI-compatible base URL of each.
 INFERENCE_BASE_URLS: dict[str, str] = {
     "eu-north1": "https://api.tokenfactory.nebius.com/v1/",
@@ -28,8 +31,14 @@ NAME_MAX_LENGTH = 128
 DESCRIPTION_MAX_LENGTH = 1024
 
 
-def inference_base_url(region: str | None) -> str:
-    """The `/v1/` base URL an OpenAI client must use for an endpoint in `region`."""
+def inference_base_url(region: str | None, api_base_url: str | None = None) -> str:
+    """The `/v1/` base URL an OpenAI client must use for an endpoint in `region`.
+
+    Regions map to their public hosts; a provider pointed at another API (the
+    emulator, a proxy) serves inference itself, under that URL.
+    """
+    if api_base_url and api_base_url.rstrip("/") != DEFAULT_BASE_URL:
+        return f"{api_base_url.rstrip('/')}/v1/"
     return INFERENCE_BASE_URLS.get(region or DEFAULT_REGION, INFERENCE_BASE_URLS[DEFAULT_REGION])
 
 

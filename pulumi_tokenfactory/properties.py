@@ -95,7 +95,8 @@ class EndpointState(EndpointInputs):
     updated_at: str | None = None
 
     @classmethod
-    def from_endpoint(cls, endpoint: Endpoint, fallback: Mapping[str, Any]) -> EndpointState:
+    def from_endpoint(cls, endpoint: Endpoint, fallback: Mapping[str, Any],
+                      api_base_url: str | None = None) -> EndpointState:
         """Live values win; `fallback` (declared or prior props) fills what the API did not report.
 
         Provider options never come from the API, so they always come from `fallback`.
@@ -117,7 +118,7 @@ class EndpointState(EndpointInputs):
             region=region,
             routing_key=endpoint.routing_key or "",
             status=endpoint.lifecycle.value,
-            inference_base_url=inference_base_url(region),
+            inference_base_url=inference_base_url(region, api_base_url),
             created_at=endpoint.created_at,
             updated_at=endpoint.updated_at,
         )

@@ -144,7 +144,7 @@ class DedicatedEndpointProvider(ResourceProvider):
     def _api(self) -> _Session:
         with self._lock:
             if self._session is None:
-                timeout = float(os.environ.get(HTTP_TIMEOUT_ENV) or 30.0)
+                timeout = _http_timeout()
                 client = TokenFactoryClient(
                     api_key=self._setting(API_KEY_CONFIG),
                     base_url=self._setting(BASE_URL_CONFIG),
@@ -207,7 +207,7 @@ class DedicatedEndpointProvider(ResourceProvider):
                     on_poll=lambda listed: api.creator.reap_twins(outcome, spec, listed.values()))
             except errors.TokenFactoryError as exc:
                 raise self._undo_create(api, endpoint.id, exc) from None
-        state = EndpointState.from_endpoint(endpoint, inputs.input_props())
+        state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
         return CreateResult(endpoint.id, state.output_props())
 
     def _undo_create(self, api: _Session, endpoint_id: str, cause: errors.TokenFactoryError) -> Exception:
@@ -235,7 +235,7 @@ class DedicatedEndpointProvider(ResourceProvider):
             except errors.NotFoundError:
                 return ReadResult("", {})
         try:
-            state = EndpointState.from_endpoint(endpoint, props)
+            state = EndpointState.from_endpoint(endpoint, props, api.client.base_url)
         except ValidationError as exc:
             raise errors.UnexpectedResponseError(
                 f"Endpoint {id_} cannot be read into the state: {_first_error(exc)}") from None
@@ -260,7 +260,8 @@ class DedicatedEndpointProvider(ResourceProvider):
                                               label=f"update {desired.name!r}")
         if endpoint is None:
             endpoint = api.client.get_endpoint(id_)
-        return UpdateResult(EndpointState.from_endpoint(endpoint, desired.input_props()).output_props())
+        state = EndpointState.from_endpoint(endpoint, desired.input_props(), api.client.base_url)
+        return UpdateResult(state.output_props())
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self._api()
@@ -269,6 +270,17 @@ class DedicatedEndpointProvider(ResourceProvider):
         api.changed()
         timeout = props.get("ready_timeout") or DEFAULT_READY_TIMEOUT_SECONDS
         api.waiter.until_gone(id_, float(timeout), label=f"delete {props.get('name') or id_!r}")
+
+
+def _http_timeout() -> float:
+    raw = os.environ.get(HTTP_TIMEOUT_ENV)
+    try:
+        timeout = float(raw) if raw else 30.0
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 600:
+        raise errors.ConfigurationError(f"{HTTP_TIMEOUT_ENV} must be a number of seconds from 0 to 600, got {raw!r}")
+    return timeout
 
 
 def _first_error(exc: ValidationError) -> str:

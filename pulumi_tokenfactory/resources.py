@@ -103,9 +103,10 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module="tokenfactory", name="De
     routing_key: pulumi.Output[str]
     """The model identifier for inference calls, e.g. `dedicated/openai/gpt-oss-120b-tSPQ1iBvCKj3`."""
     status: pulumi.Output[str]
-    """Lifecycle state when last read: starting, running, updating, stopping, stopped, error or unknown."""
+    """Lifecycle state when last read: starting, running, updating, stopping, stopped, error, deleting or unknown."""
     inference_base_url: pulumi.Output[str]
-    """OpenAI-compatible base URL of the endpoint's region, ending in `/v1/`."""
+    """OpenAI-compatible base URL of the endpoint's region, ending in `/v1/` (under `tokenfactory:baseUrl` when that
+    points elsewhere than the public API, e.g. at the emulator)."""
     created_at: pulumi.Output[str | None]
     """Creation time reported by the API (ISO 8601), when it reports one."""
     updated_at: pulumi.Output[str | None]

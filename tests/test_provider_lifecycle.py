@@ -80,7 +80,7 @@ NEW_MODEL = {**RENAMED, "model_name": "openai/gpt-oss-20b"}
 STEPS = [
     Step("create", BASE, plan="create",
          state={"status": "running", "scaling": {"min_replicas": 1.0, "max_replicas": 2.0},
-                "inference_base_url": "https://api.tokenfactory.nebius.com/v1/"},
+},
          exact_calls={"POST /v0/dedicated_endpoints": 1, "GET /v0/dedicated_endpoints/templates": 1}),
     Step("no-op preview and up", BASE, plan="same", exact_calls={"POST /v0/dedicated_endpoints": 0,
                                                                   "PATCH /v0/dedicated_endpoints/{id}": 0}),
@@ -150,6 +150,7 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
         assert resource.preview(step.program or {}).action == "same", f"{step.name}: not converged"
         created_routing_keys.add(resource.outputs["routing_key"])
     assert len(created_routing_keys) == 2, "exactly one replacement happened"
+    assert resource.outputs["inference_base_url"] == f"{emulator.base_url}/v1/", "inference goes where the API is"
 
     # Import: a fresh state adopting the same endpoint equals the created one and shows no diff.
     imported = ResourceSteps(host, provider, make_urn(TYPE_TOKEN, "adopted"))

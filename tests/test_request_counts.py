@@ -1,0 +1,133 @@
+"""Exact API-call budgets per operation, counted from the emulator's request log.
+
+The same figures `benchmarks/run.py` prints; here they are asserted, so a
+change that adds calls (rate limits, latency, money) fails CI. Timing ratios
+are reported by the benchmarks, not asserted.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
+from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.waiting import PollSchedule
+
+TOKEN = "tf-count-token"
+TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
+PROVISION = 1.5
+POLL_MAX = 0.4
+PROGRAM: dict[str, Any] = {
+    "name": "counted", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
+    "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
+}
+
+
+def counts(emulator: EmulatorProcess) -> collections.Counter[str]:
+    counter: collections.Counter[str] = collections.Counter()
+    for request in emulator.requests():
+        path = request["path"]
+        kind = "templates" if path.endswith("/templates") else ("one" if path.count("/") > 2 else "list")
+        counter[f"{request['method']} {kind}"] += 1
+    return counter
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorProcess]:
+    with EmulatorProcess(provision_seconds=PROVISION, delete_seconds=0.2, api_key=TOKEN) as emu:
+        yield emu
+
+
+def host_for(emulator: EmulatorProcess) -> ProviderHost:
+    """A fresh host per command, as each `pulumi` command starts its own."""
+    return ProviderHost(config={"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url},
+                        secret_keys=["tokenfactory:apiKey"], env={"TOKENFACTORY_POLL_MAX_INTERVAL": str(POLL_MAX)})
+
+
+def steps(host: ProviderHost, name: str) -> ResourceSteps:
+    return ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(TYPE_TOKEN, name))
+
+
+def seed(emulator: EmulatorProcess, n: int) -> list[str]:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=emulator.base_url, headers=auth) as client:
+        return [client.post("/v0/dedicated_endpoints", json={**PROGRAM, "name": f"seeded-{i}"}).json()["id"]
+                for i in range(n)]
+
+
+def test_preview_of_unchanged_endpoints_makes_no_change_and_one_templates_call(emulator: EmulatorProcess) -> None:
+    emulator.reset()
+    with host_for(emulator) as host:
+        fleet = [steps(host, f"p{i}") for i in range(10)]
+        for i, resource in enumerate(fleet):
+            resource.up({**PROGRAM, "name": f"p{i}", "wait_for_ready": False})
+    emulator.clear_requests()
+    with host_for(emulator) as host:
+        for i, resource in enumerate(fleet):
+            resource.host = host
+            assert resource.preview({**PROGRAM, "name": f"p{i}", "wait_for_ready": False}).action == "same"
+    assert counts(emulator) == {"GET templates": 1}
+
+
+def test_create_with_wait_is_one_post_and_a_schedule_of_polls(emulator: EmulatorProcess) -> None:
+    emulator.reset()
+    with host_for(emulator) as host:
+        resource = steps(host, "one")
+        resource.preview(PROGRAM)
+        emulator.clear_requests()
+        resource.up(PROGRAM)
+        create = counts(emulator)
+        emulator.clear_requests()
+        resource.up({**PROGRAM, "scaling": {"min_replicas": 2, "max_replicas": 3}})
+        update = counts(emulator)
+        emulator.clear_requests()
+        resource.destroy()
+        delete = counts(emulator)
+    schedule = PollSchedule(initial=min(0.5, POLL_MAX), maximum=POLL_MAX)
+    assert create["POST list"] == 1
+    assert 1 <= create["GET list"] <= schedule.polls_for(PROVISION) + 1, create
+    assert set(create) == {"POST list", "GET list"}, create
+    assert update["PATCH one"] == 1 and set(update) <= {"PATCH one", "GET list"}, update
+    assert delete["DELETE one"] == 1 and set(delete) <= {"DELETE one", "GET list"}, delete
+    assert PollSchedule().polls_for(900) <= 40, "a 15-minute provisioning costs a few dozen polls"
+
+
+@pytest.mark.parametrize("n", [1, 10, 100])
+def test_refresh_shares_one_list_across_reads(emulator: EmulatorProcess, n: int) -> None:
+    emulator.reset()
+    ids = seed(emulator, n)
+    provider = serialized_provider(DedicatedEndpointProvider())
+    with host_for(emulator) as host:
+        emulator.clear_requests()
+        reads: list[Callable[[], object]] = [
+            (lambda i=i: host.read(make_urn(TYPE_TOKEN, f"r{i}"), ids[i], {**PROGRAM, "__provider": provider}))
+            for i in range(n)]
+        results = host.run_concurrently(reads)
+    assert [r.id for r in results] == ids
+    total = sum(counts(emulator).values())
+    assert total <= max(1, math.ceil(n / 50)), f"refresh of {n} endpoints made {total} API calls"
+
+
+def test_a_fleet_waits_together_on_shared_polls(emulator: EmulatorProcess) -> None:
+    emulator.reset()
+    n = 12
+    with host_for(emulator) as host:
+        fleet = [steps(host, f"f{i}") for i in range(n)]
+        programs = [{**PROGRAM, "name": f"fleet-{i}"} for i in range(n)]
+        for resource, program in zip(fleet, programs, strict=True):
+            resource.preview(program)
+        emulator.clear_requests()
+        host.run_concurrently([(lambda r=r, p=p: r.up(p)) for r, p in zip(fleet, programs, strict=True)])
+    calls = counts(emulator)
+    assert calls["POST list"] == n
+    assert all(r.outputs["status"] == "running" for r in fleet)
+    # One list serves every waiter: the polls do not grow with the number of endpoints.
+    per_waiter_schedule = PollSchedule(initial=min(0.5, POLL_MAX), maximum=POLL_MAX).polls_for(PROVISION * 2)
+    assert calls["GET list"] <= 2 * per_waiter_schedule, calls
