@@ -1,12 +1,33 @@
-"""The baseline for the host's first-call cost: a dynamic provider that does nothing."""
+"""Baselines for the overhead figures: dynamic providers that do the least possible.
+
+`TrivialProvider` does nothing (the host's own first-call cost);
+`PostOnlyProvider` makes the create POST with a bare httpx call and nothing
+else (the floor any provider pays for a create through the host: gRPC,
+Struct encoding, one HTTP request).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pulumi.dynamic import CreateResult, ResourceProvider
+import httpx
+from pulumi.dynamic import ConfigureRequest, CreateResult, ResourceProvider
 
 
 class TrivialProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult("trivial", props)
+
+
+class PostOnlyProvider(ResourceProvider):
+    def configure(self, req: ConfigureRequest) -> None:
+        self._client = httpx.Client(base_url=req.config.get("tokenfactory:baseUrl"),
+                                    headers={"Authorization": f"Bearer {req.config.get('tokenfactory:apiKey')}"})
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        body = {k: v for k, v in props.items() if k != "__provider" and k != "wait_for_ready"}
+        body["gpu_count"] = int(body["gpu_count"])
+        body["scaling"] = {k: int(v) for k, v in body["scaling"].items()}
+        response = self._client.post("/v0/dedicated_endpoints", json=body)
+        response.raise_for_status()
+        return CreateResult(response.json()["id"], response.json())

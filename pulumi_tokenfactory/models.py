@@ -14,17 +14,8 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-#: The public management API (region eu-north1 also serves inference there).
-DEFAULT_BASE_URL = "https://api.tokenfactory.nebius.com"
-
-#: Regions an endpoint can be placed in, and the OpenAI-compatible base URL of each.
-INFERENCE_BASE_URLS: dict[str, str] = {
-    "eu-north1": "https://api.tokenfactory.nebius.com/v1/",
-    "eu-west1": "https://api.tokenfactory.eu-west1.nebius.com/v1/",
-    "us-central1": "https://api.tokenfactory.us-central1.nebius.com/v1/",
-}
-REGIONS: tuple[str, ...] = tuple(INFERENCE_BASE_URLS)
-DEFAULT_REGION = "eu-north1"
+from .schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
+from .schema import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
 
 #: Limits the provider and the emulator both enforce on a display name.
 NAME_MAX_LENGTH = 128

@@ -22,18 +22,12 @@ from .models import (
     Scaling,
     inference_base_url,
 )
-
-#: Generous by default: the API documents 10 to 15 minutes for a cold start.
-DEFAULT_READY_TIMEOUT_SECONDS = 1800
-
-#: Inputs whose change the API can apply in place with PATCH.
-UPDATABLE_FIELDS: tuple[str, ...] = ("name", "description", "scaling", "enabled")
-#: Inputs the API cannot change: a different value means a new endpoint.
-REPLACE_FIELDS: tuple[str, ...] = ("model_name", "flavor_name", "gpu_type", "gpu_count", "region")
-#: Inputs that only steer the provider; they never reach the API.
-PROVIDER_OPTION_FIELDS: tuple[str, ...] = ("wait_for_ready", "ready_timeout")
-INPUT_FIELDS: tuple[str, ...] = UPDATABLE_FIELDS + REPLACE_FIELDS + PROVIDER_OPTION_FIELDS
-OUTPUT_FIELDS: tuple[str, ...] = ("routing_key", "status", "inference_base_url", "created_at", "updated_at")
+from .schema import (
+    DEFAULT_READY_TIMEOUT_SECONDS,
+    INPUT_FIELDS,
+    OUTPUT_FIELDS,
+    UPDATABLE_FIELDS,
+)
 
 
 class EndpointInputs(BaseModel):

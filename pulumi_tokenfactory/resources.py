@@ -14,11 +14,8 @@ import pulumi
 import pulumi.dynamic
 import pulumi.runtime
 
-from .models import DEFAULT_REGION
-from .properties import OUTPUT_FIELDS
 from .provider import DedicatedEndpointProvider
-
-REGION_CONFIG = "tokenfactory:region"
+from .schema import DEFAULT_REGION, OUTPUT_FIELDS, REGION_CONFIG
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, REGIONS, Template, catalogue_violations
-from .properties import DEFAULT_READY_TIMEOUT_SECONDS, INPUT_FIELDS
+from .schema import DEFAULT_READY_TIMEOUT_SECONDS, INPUT_FIELDS
 
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 MAX_READY_TIMEOUT_SECONDS = 24 * 3600

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.output import Unknown
 
-from pulumi_tokenfactory.properties import INPUT_FIELDS, REPLACE_FIELDS, UPDATABLE_FIELDS
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import INPUT_FIELDS, REPLACE_FIELDS, UPDATABLE_FIELDS
 from pulumi_tokenfactory.validation import check_inputs
 
 PROVIDER = DedicatedEndpointProvider()

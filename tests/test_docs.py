@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_tokenfactory import models, properties, resources
-from pulumi_tokenfactory.properties import (
+from pulumi_tokenfactory import models, resources, schema
+from pulumi_tokenfactory.properties import EndpointInputs
+from pulumi_tokenfactory.resources import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgs
+from pulumi_tokenfactory.schema import (
     INPUT_FIELDS,
     OUTPUT_FIELDS,
     PROVIDER_OPTION_FIELDS,
     REPLACE_FIELDS,
     UPDATABLE_FIELDS,
-    EndpointInputs,
 )
-from pulumi_tokenfactory.resources import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgs
 from pulumi_tokenfactory.waiting import PollSchedule
 from tests.harness.mocks import run_program
 
@@ -132,7 +132,7 @@ def test_every_documented_input_exists(input_rows: dict[str, dict[str, str]]) ->
     unknown = set(input_rows) - set(INPUT_FIELDS) - scaling_fields
     assert not unknown, f"documented inputs that the code does not have: {unknown}"
     args_fields = {f.name for f in dataclasses.fields(DedicatedEndpointArgs)}
-    assert set(INPUT_FIELDS) == args_fields, "DedicatedEndpointArgs and properties.INPUT_FIELDS disagree"
+    assert set(INPUT_FIELDS) == args_fields, "DedicatedEndpointArgs and schema.INPUT_FIELDS disagree"
 
 
 def _literal(value: object) -> str:
@@ -179,7 +179,7 @@ def _output_annotations() -> dict[str, str]:
 
 def test_every_output_attribute_is_documented_with_its_type(output_rows: dict[str, dict[str, str]]) -> None:
     annotations = _output_annotations()
-    assert set(OUTPUT_FIELDS) <= set(annotations), "properties.OUTPUT_FIELDS lacks annotations in resources.py"
+    assert set(OUTPUT_FIELDS) <= set(annotations), "schema.OUTPUT_FIELDS lacks annotations in resources.py"
     for name, type_ in annotations.items():
         assert name in output_rows, f"output {name} is not documented"
         assert _code(output_rows[name]["Type"]) == type_, f"output {name}: documented type differs from {type_}"
@@ -214,7 +214,7 @@ def test_poll_schedule_numbers_match_the_code(reference: str) -> None:
     assert f"every {schedule.initial:g} s, doubling the pause up to {schedule.maximum:g} s" in text
     polls = re.search(r"a 15-minute start costs (\d+) polls", text)
     assert polls and int(polls.group(1)) == schedule.polls_for(15 * 60)
-    assert f"`{properties.DEFAULT_READY_TIMEOUT_SECONDS}`" in text
+    assert f"`{schema.DEFAULT_READY_TIMEOUT_SECONDS}`" in text
 
 
 def test_import_type_token_is_the_registered_one(reference: str) -> None:

@@ -1,0 +1,279 @@
+"""The lifecycle of a dedicated endpoint: check, diff, create, read, update, delete.
+
+Lives apart from `provider.DedicatedEndpointProvider` (the object Pulumi
+pickles into the state) so that a Pulumi program, which only pickles that
+class by reference, never imports httpx, pydantic or this logic; the
+provider host loads it on the first call. Everything live (settings, the
+HTTP client, caches) is built once per host process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
+from pydantic import ValidationError
+
+from . import errors
+from .client import TokenFactoryClient
+from .creation import ExactlyOnceCreator, twin_failure
+from .directory import EndpointDirectory
+from .models import Template
+from .properties import EndpointInputs, EndpointState
+from .schema import (
+    API_KEY_CONFIG,
+    BASE_URL_CONFIG,
+    DEFAULT_READY_TIMEOUT_SECONDS,
+    DEFAULT_REGION,
+    INPUT_FIELDS,
+    REPLACE_FIELDS,
+)
+from .validation import check_inputs, is_unknown
+from .waiting import Waiter
+
+HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
+#: A refresh may answer from a list fetched this recently (one list call serves many reads).
+READ_MAX_AGE_SECONDS = 2.0
+#: Checks of new resources in one preview share a list this recent to look for duplicates.
+CHECK_LIST_MAX_AGE_SECONDS = 10.0
+
+_INPUT_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "region": DEFAULT_REGION,
+    "enabled": True,
+    "wait_for_ready": True,
+    "ready_timeout": DEFAULT_READY_TIMEOUT_SECONDS,
+}
+
+
+def _normalised(prop: str, value: Any) -> Any:
+    """Compare 1 and 1.0, a missing default and its value, as equal."""
+    if value is None:
+        value = _INPUT_DEFAULTS.get(prop)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normalised(k, v) for k, v in value.items()}
+    return value
+
+
+def _contains_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_contains_unknown(v) for v in value.values())
+    return is_unknown(value)
+
+
+def _progress(message: str) -> None:
+    pulumi.log.info(message)
+
+
+@dataclass
+class _Session:
+    """What the provider builds once per process: the client and the caches that share it."""
+
+    client: TokenFactoryClient
+    directory: EndpointDirectory
+    """Polled by waiters; shared by every create, update and delete that waits."""
+    reads: EndpointDirectory
+    """Serves refresh: kept apart so a read never answers from a poll made before a change elsewhere."""
+    existing: EndpointDirectory
+    """Serves the duplicate check of new resources; this process's own creates are excluded by id,
+    so it is not invalidated by them and one list serves a whole preview."""
+    creator: ExactlyOnceCreator = field(init=False)
+    waiter: Waiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.creator = ExactlyOnceCreator(self.client, known_ids=self.existing.seen_ids, on_change=self.changed)
+        self.waiter = Waiter(self.directory, progress=_progress)
+
+    def changed(self) -> None:
+        """Called after every change this process makes: no cached view may outlive it."""
+        self.directory.invalidate()
+        self.reads.invalidate()
+
+
+class EndpointController:
+    """Works on models; `provider.DedicatedEndpointProvider` hands it the engine's raw bags."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._config = dict(config)
+        self._lock = threading.Lock()
+        self._session: _Session | None = None
+        self._templates: list[Template] | None = None
+
+    def _setting(self, key: str) -> str | None:
+        value = self._config.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise errors.ConfigurationError(
+                f"Configuration {key} must be a string, got {type(value).__name__}")
+        return value
+
+    def _api(self) -> _Session:
+        with self._lock:
+            if self._session is None:
+                timeout = _http_timeout()
+                client = TokenFactoryClient(
+                    api_key=self._setting(API_KEY_CONFIG),
+                    base_url=self._setting(BASE_URL_CONFIG),
+                    timeout=timeout,
+                )
+                self._session = _Session(client, directory=EndpointDirectory(client),
+                                         reads=EndpointDirectory(client), existing=EndpointDirectory(client))
+            return self._session
+
+    def _template_catalogue(self) -> list[Template]:
+        """Fetched at most once per provider process, however many resources are checked."""
+        session = self._api()
+        with self._lock:
+            if self._templates is None:
+                try:
+                    self._templates = session.client.list_templates()
+                except errors.ConfigurationError:
+                    raise
+                except errors.TokenFactoryError as exc:
+                    raise errors.TokenFactoryError(
+                        f"Could not fetch the template catalogue to validate the endpoint's model, flavor "
+                        f"and GPU: {exc}") from None
+            return self._templates
+
+    # -- check and diff -------------------------------------------------------
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        outcome = check_inputs(news, templates=self._template_catalogue)
+        if not olds and not outcome.failures and not any(_contains_unknown(v) for v in outcome.inputs.values()):
+            # About to be created: say now, in preview, if that would duplicate an existing endpoint.
+            spec = EndpointInputs.from_props(outcome.inputs).spec()
+            api = self._api()
+            listed = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).values()
+            duplicate = twin_failure(spec, [e for e in listed if not api.creator.owns(e.id)])
+            if duplicate:
+                outcome.fail("name", duplicate)
+        return CheckResult(outcome.inputs, [CheckFailure(prop, reason) for prop, reason in outcome.failures])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [
+            prop for prop in INPUT_FIELDS
+            if _contains_unknown(news.get(prop))
+            or _normalised(prop, olds.get(prop)) != _normalised(prop, news.get(prop))
+        ]
+        replaces = [prop for prop in changed if prop in REPLACE_FIELDS]
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    # -- create, read, update, delete -----------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _parse_inputs(props)
+        api = self._api()
+        spec = inputs.spec()
+        outcome = api.creator.create(spec)
+        endpoint = outcome.endpoint
+        if inputs.wait_for_ready:
+            try:
+                endpoint = api.waiter.until_state(
+                    endpoint.id, inputs.target_state, inputs.ready_timeout, label=f"create {inputs.name!r}",
+                    on_poll=lambda listed: api.creator.reap_twins(outcome, spec, listed.values()))
+            except errors.TokenFactoryError as exc:
+                raise self._undo_create(api, endpoint.id, exc) from None
+        state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
+        return CreateResult(endpoint.id, state.output_props())
+
+    def _undo_create(self, api: _Session, endpoint_id: str, cause: errors.TokenFactoryError) -> Exception:
+        """A create that fails after the endpoint exists deletes it, or says loudly that it could not."""
+        try:
+            api.client.delete_endpoint(endpoint_id, missing_ok=True)
+            api.changed()
+            api.waiter.until_gone(endpoint_id, DEFAULT_READY_TIMEOUT_SECONDS / 3, label="clean-up")
+        except errors.TokenFactoryError as cleanup_error:
+            return errors.EndpointOperationError(
+                f"{cause.message}. Deleting the half-created endpoint {endpoint_id} also failed "
+                f"({cleanup_error}); it STILL EXISTS and may be billed: delete it in the Token Factory "
+                f"console or with DELETE /v0/dedicated_endpoints/{endpoint_id}.", endpoint_id=endpoint_id)
+        return errors.EndpointOperationError(
+            f"{cause.message}. The endpoint {endpoint_id} was deleted again so that nothing is left running "
+            f"or billed; nothing was recorded in the state.", endpoint_id=endpoint_id)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        api = self._api()
+        endpoint = api.reads.find(id_, max_age=READ_MAX_AGE_SECONDS)
+        if endpoint is None:
+            # The list is authoritative for "gone" only once a direct look-up agrees.
+            try:
+                endpoint = api.client.get_endpoint(id_)
+            except errors.NotFoundError:
+                return ReadResult("", {})
+        try:
+            state = EndpointState.from_endpoint(endpoint, props, api.client.base_url)
+        except ValidationError as exc:
+            raise errors.UnexpectedResponseError(
+                f"Endpoint {id_} cannot be read into the state: {_first_error(exc)}") from None
+        return ReadResult(id_, state.output_props(), inputs=state.input_props())
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        desired = _parse_inputs(news)
+        current = EndpointState.from_props({**desired.input_props(), **olds})
+        patch = desired.patch_from(current)
+        api = self._api()
+        endpoint = None
+        if not patch.is_empty():
+            try:
+                endpoint = api.client.update_endpoint(id_, patch)
+            except errors.NotFoundError:
+                raise errors.EndpointOperationError(
+                    f"Endpoint {id_} no longer exists (deleted outside Pulumi). Run `pulumi refresh` to drop "
+                    f"it from the state; the next `pulumi up` creates it again.", endpoint_id=id_) from None
+            api.changed()
+        if desired.wait_for_ready and patch.model_fields_set & {"scaling", "enabled"}:
+            endpoint = api.waiter.until_state(id_, desired.target_state, desired.ready_timeout,
+                                              label=f"update {desired.name!r}")
+        if endpoint is None:
+            endpoint = api.client.get_endpoint(id_)
+        state = EndpointState.from_endpoint(endpoint, desired.input_props(), api.client.base_url)
+        return UpdateResult(state.output_props())
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        api = self._api()
+        if not api.client.delete_endpoint(id_, missing_ok=True):
+            return
+        api.changed()
+        timeout = props.get("ready_timeout") or DEFAULT_READY_TIMEOUT_SECONDS
+        api.waiter.until_gone(id_, float(timeout), label=f"delete {props.get('name') or id_!r}")
+
+
+def _http_timeout() -> float:
+    raw = os.environ.get(HTTP_TIMEOUT_ENV)
+    try:
+        timeout = float(raw) if raw else 30.0
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 600:
+        raise errors.ConfigurationError(f"{HTTP_TIMEOUT_ENV} must be a number of seconds from 0 to 600, got {raw!r}")
+    return timeout
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
+
+
+def _parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
+    """Inputs for a mutating call; re-validated here so a skipped `check` can never reach the API."""
+    outcome = check_inputs(dict(props))
+    if outcome.failures:
+        details = "; ".join(f"{prop}: {reason}" for prop, reason in outcome.failures)
+        raise errors.ConfigurationError(f"Invalid DedicatedEndpoint inputs: {details}")
+    return EndpointInputs.from_props(outcome.inputs)
