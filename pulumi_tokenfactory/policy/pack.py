@@ -133,31 +133,21 @@ def gpu_spend_policies(enforcement_level: EnforcementLevel | None = None) -> lis
     time the same is done with ``{"all": "advisory"}`` in ``--policy-pack-config``.
     Starts nothing.
     """
-    policies: list[Policy] = []
-    for rule in RESOURCE_RULES:
-        policies.append(ResourceValidationPolicy(
-            name=rule.name,
-            description=rule.description,
-            validate=resource_validator(rule),
-            enforcement_level=_level(rule, enforcement_level),
-            config_schema=_schema(rule),
-            display_name=rule.display_name,
-            severity=_severity(rule),
-            tags=["tokenfactory", "gpu-spend"],
-            remediation_steps=rule.remediation,
-        ))
-    for stack_rule in STACK_RULES:
-        policies.append(StackValidationPolicy(
-            name=stack_rule.name,
-            description=stack_rule.description,
-            validate=stack_validator(stack_rule),
-            enforcement_level=_level(stack_rule, enforcement_level),
-            config_schema=_schema(stack_rule),
-            display_name=stack_rule.display_name,
-            severity=_severity(stack_rule),
-            tags=["tokenfactory", "gpu-spend"],
-            remediation_steps=stack_rule.remediation,
-        ))
+    def common(rule: ResourceRule | StackRule) -> dict[str, Any]:
+        return {
+            "name": rule.name,
+            "description": rule.description,
+            "enforcement_level": _level(rule, enforcement_level),
+            "config_schema": _schema(rule),
+            "display_name": rule.display_name,
+            "severity": _severity(rule),
+            "tags": ["tokenfactory", "gpu-spend"],
+            "remediation_steps": rule.remediation,
+        }
+
+    policies: list[Policy] = [
+        ResourceValidationPolicy(validate=resource_validator(rule), **common(rule)) for rule in RESOURCE_RULES]
+    policies += [StackValidationPolicy(validate=stack_validator(rule), **common(rule)) for rule in STACK_RULES]
     return policies
 
 
