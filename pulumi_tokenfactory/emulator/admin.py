@@ -8,19 +8,22 @@ changes what it reports.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..models import EndpointSpec
 from .clock import Clock
 from .config import EmulatorConfig
 from .errors import ApiError, FieldProblem
 from .faults import FaultRegistry, FaultSpec
 from .requestlog import RequestLog
-from .store import Store, isoformat
-from .validation import read_json
+from .store import DELETING, ERROR, RUNNING, STARTING, STOPPED, STOPPING, UPDATING, Store, isoformat
+from .validation import read_json, validate_create
 
 PREFIX = "/_emulator"
 
@@ -48,6 +51,88 @@ def _parse(model: type[BaseModel], body: Any) -> Any:
         raise ApiError.invalid([
             FieldProblem(".".join(str(p) for p in e.get("loc", ())) or None, str(e.get("msg", "invalid value")))
             for e in exc.errors()]) from None
+
+
+#: The fields of a seed body beyond a create body: what only the API itself sets.
+SEED_ONLY_FIELDS = ("id", "routing_key", "status", "created_at", "updated_at")
+#: Statuses a seeded endpoint may have, and the `enabled` each requires (None: either).
+SEED_STATUSES: dict[str, bool | None] = {
+    RUNNING: True, STARTING: True, UPDATING: True, STOPPED: False, STOPPING: False, ERROR: None, DELETING: None,
+}
+
+
+@dataclass(frozen=True)
+class SeedRequest:
+    """The checked body of `POST /_emulator/endpoints`."""
+
+    spec: EndpointSpec
+    endpoint_id: str
+    routing_key: str
+    status: str
+    created_at: float | None
+    updated_at: float | None
+
+
+def _timestamp(body: dict[str, Any], key: str, problems: list[FieldProblem]) -> float | None:
+    """An ISO-8601 time with a zone (`...Z` as the API writes it), or absent/null for "now"."""
+    value = body.get(key)
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        if moment.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        problems.append(FieldProblem(key, f"{key} must be an ISO-8601 time with a zone such as "
+                                          f"'2026-01-01T00:00:00.000Z', got {value!r}"))
+        return None
+    return moment.timestamp()
+
+
+def _identifier(body: dict[str, Any], key: str, problems: list[FieldProblem]) -> str:
+    value = body.get(key)
+    if value is None:
+        problems.append(FieldProblem(key, f"{key} is required", "missing_field"))
+    elif not isinstance(value, str) or not value.strip() or value != value.strip() or (key == "id" and "/" in value):
+        problems.append(FieldProblem(key, f"{key} must be a non-empty string without surrounding blanks"
+                                          f"{' or /' if key == 'id' else ''}, got {value!r}", "invalid_value"))
+    else:
+        return value
+    return ""
+
+
+def validate_seed(body: Any) -> SeedRequest:
+    """An endpoint as `GET /v0/dedicated_endpoints/{id}` returns it; every problem is reported at once.
+
+    The create fields go through the very checks `POST /v0/dedicated_endpoints` makes
+    (catalogue included), so a seeded endpoint is one the API could have made.
+    """
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "the request body must be a JSON object (an endpoint)")
+    problems: list[FieldProblem] = []
+    endpoint_id = _identifier(body, "id", problems)
+    routing_key = _identifier(body, "routing_key", problems)
+    status = body.get("status")
+    if status is None:
+        status = RUNNING if body.get("enabled", True) is not False else STOPPED
+    elif status not in SEED_STATUSES:
+        problems.append(FieldProblem("status", f"status {status!r} cannot be seeded; allowed: "
+                                               f"{', '.join(SEED_STATUSES)}"))
+    elif SEED_STATUSES[status] is not None and body.get("enabled", True) is not SEED_STATUSES[status]:
+        problems.append(FieldProblem("status", f"status {status!r} needs enabled={SEED_STATUSES[status]}"))
+    created_at = _timestamp(body, "created_at", problems)
+    updated_at = _timestamp(body, "updated_at", problems)
+    spec: EndpointSpec | None = None
+    try:
+        spec = validate_create({k: v for k, v in body.items() if k not in SEED_ONLY_FIELDS})
+    except ApiError as exc:
+        problems.extend(exc.problems or [FieldProblem(exc.field, exc.message, exc.code)])
+    if problems:
+        raise ApiError.invalid(problems)
+    assert spec is not None
+    return SeedRequest(spec, endpoint_id, routing_key, str(status), created_at, updated_at)
 
 
 def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, faults: FaultRegistry,
@@ -100,6 +185,13 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
     @router.get("/endpoints")
     async def list_endpoints() -> JSONResponse:
         return JSONResponse({"endpoints": store.list_endpoints()})
+
+    @router.post("/endpoints")
+    async def seed(request: Request) -> JSONResponse:
+        wanted = validate_seed(await read_json(request))
+        return JSONResponse(store.seed(wanted.spec, endpoint_id=wanted.endpoint_id, routing_key=wanted.routing_key,
+                                       status=wanted.status, created_at=wanted.created_at,
+                                       updated_at=wanted.updated_at))
 
     @router.post("/endpoints/{endpoint_id}/fail")
     async def fail(endpoint_id: str) -> JSONResponse:

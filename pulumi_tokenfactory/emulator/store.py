@@ -299,6 +299,48 @@ class Store:
             self._save()
             return record.to_json(now)
 
+    def seed(self, spec: EndpointSpec, *, endpoint_id: str, routing_key: str, status: str,
+             created_at: float | None = None, updated_at: float | None = None) -> dict[str, Any]:
+        """Put an endpoint in place exactly as given, with the id, routing key and times no caller may pick.
+
+        This is how a recorded Pulumi state is replayed against a fresh emulator: the state
+        names an id and a routing key, and only an endpoint with exactly those can answer for
+        it. A settled status (`running`, `stopped`, `error`) stays as given; a transitional one
+        (`starting`, `updating`, `stopping`, `deleting`) starts now and lasts as long as this
+        emulator's timing says. Timestamps default to now; `updated_at` defaults to `created_at`.
+        """
+        with self._lock:
+            now = self._now()
+            if endpoint_id in self._records:
+                raise ApiError(409, "conflict", f"endpoint {endpoint_id} already exists", field="id")
+            if any(r.routing_key == routing_key for r in self._records.values()):
+                raise ApiError(409, "conflict", f"routing key {routing_key!r} is already taken", field="routing_key")
+            created = now if created_at is None else created_at
+            record = EndpointRecord(
+                id=endpoint_id, routing_key=routing_key,
+                name=spec.name, description=spec.description, model_name=spec.model_name,
+                flavor_name=spec.flavor_name, gpu_type=spec.gpu_type, gpu_count=spec.gpu_count,
+                min_replicas=spec.scaling.min_replicas, max_replicas=spec.scaling.max_replicas,
+                region=spec.region, enabled=spec.enabled, created_at=created,
+                updated_at=created if updated_at is None else updated_at,
+                settled=status,
+            )
+            if status == STARTING:
+                record.settled = STOPPED
+                record.begin(STARTING, RUNNING, now, self.config.provision_seconds)
+            elif status == UPDATING:
+                record.settled = RUNNING
+                record.begin(UPDATING, RUNNING, now, self.config.update_duration)
+            elif status == STOPPING:
+                record.settled = RUNNING
+                record.begin(STOPPING, STOPPED, now, self.config.stop_duration)
+            elif status == DELETING:
+                record.settled = RUNNING if spec.enabled else STOPPED
+                record.deleting_until = now + self.config.delete_duration
+            self._records[record.id] = record
+            self._save()
+            return record.to_json(now)
+
     def queue_next_creates(self, outcome: CreateOutcome | None, count: int) -> list[str]:
         """The next `count` creates end in `outcome` (None clears the queue)."""
         with self._lock:

@@ -235,6 +235,14 @@ class EmulatorProcess:
         """
         return list(self.admin("GET", "endpoints")["endpoints"])
 
+    def seed_endpoint(self, endpoint: dict[str, Any]) -> dict[str, Any]:
+        """Put `endpoint` (as the API returns one: id, routing_key, status, ...) in place as given.
+
+        For replaying a recorded state against a fresh emulator: the state names an id and a
+        routing key that only a seeded endpoint can have. Returns the endpoint as the API now shows it.
+        """
+        return dict(self.admin("POST", "endpoints", json=endpoint))
+
     def reset(self) -> None:
         """No endpoints, faults, queued behaviours or logged requests."""
         self.admin("POST", "reset")
