@@ -33,6 +33,11 @@ from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.waiting import PollSchedule
 
+TEMPLATES = "GET /v0/dedicated_endpoints/templates"
+LIST = "GET /v0/dedicated_endpoints"
+POST = "POST /v0/dedicated_endpoints"
+PATCH = "PATCH /v0/dedicated_endpoints/{id}"
+DELETE = "DELETE /v0/dedicated_endpoints/{id}"
 TOKEN = "bench-token"
 TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,15 +54,6 @@ class Row:
     measured: str
     target: str
     met: bool | None = None
-
-
-def count(emulator: EmulatorProcess) -> collections.Counter[str]:
-    counter: collections.Counter[str] = collections.Counter()
-    for request in emulator.requests():
-        path = request["path"]
-        kind = "templates" if path.endswith("/templates") else ("one" if path.count("/") > 2 else "list")
-        counter[f"{request['method']} {kind}"] += 1
-    return counter
 
 
 @contextmanager
@@ -84,12 +80,12 @@ def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
             for i, steps in enumerate(fleet):
                 steps.host = host
                 assert steps.preview({**PROGRAM, "name": f"bench-{i}", "wait_for_ready": False}).action == "same"
-        calls = count(emulator)
+        calls = emulator.call_counts()
         mutating = sum(v for k, v in calls.items() if k.split()[0] in MUTATING)
         results["preview_10_unchanged"] = dict(calls)
         rows.append(Row("preview, 10 unchanged endpoints: mutating calls", str(mutating), "0", mutating == 0))
-        rows.append(Row("preview, 10 unchanged endpoints: templates calls", str(calls["GET templates"]),
-                        "<= 1 per provider process", calls["GET templates"] <= 1))
+        rows.append(Row("preview, 10 unchanged endpoints: templates calls", str(calls[TEMPLATES]),
+                        "<= 1 per provider process", calls[TEMPLATES] <= 1))
         emulator.reset()
 
         # One create with wait, one update, one delete.
@@ -97,26 +93,26 @@ def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
             steps = steps_for(host, "one")
             emulator.clear_requests()
             steps.up(PROGRAM)
-            create_calls = count(emulator)
+            create_calls = emulator.call_counts()
             emulator.clear_requests()
             steps.up({**PROGRAM, "scaling": {"min_replicas": 2, "max_replicas": 3}})
-            update_calls = count(emulator)
+            update_calls = emulator.call_counts()
             emulator.clear_requests()
             steps.destroy()
-            delete_calls = count(emulator)
+            delete_calls = emulator.call_counts()
         results["create_with_wait_2s"] = dict(create_calls)
         results["update"] = dict(update_calls)
         results["delete"] = dict(delete_calls)
-        polls_2s = create_calls["GET list"] - 1  # the first list is the exactly-once check before POST
+        polls_2s = create_calls[LIST] - 1  # the first list is check's look for a duplicate
         polls_900 = PollSchedule().polls_for(900)
         rows.append(Row("create+wait (D=2 s): POST / status polls",
-                        f"{create_calls['POST list']} / {polls_2s}", "1 / few", create_calls["POST list"] == 1))
+                        f"{create_calls[POST]} / {polls_2s}", "1 / few", create_calls[POST] == 1))
         rows.append(Row("create+wait (D=900 s, from the schedule): status polls", str(polls_900),
                         "<= 60 (0.5 s doubling to 30 s)", polls_900 <= 60))
-        rows.append(Row("update: PATCH / settle polls", f"{update_calls['PATCH one']} / {update_calls['GET list']}",
-                        "1 / few", update_calls["PATCH one"] == 1 and update_calls["POST list"] == 0))
-        rows.append(Row("delete: DELETE / gone polls", f"{delete_calls['DELETE one']} / {delete_calls['GET list']}",
-                        "1 / few", delete_calls["DELETE one"] == 1))
+        rows.append(Row("update: PATCH / settle polls", f"{update_calls[PATCH]} / {update_calls[LIST]}",
+                        "1 / few", update_calls[PATCH] == 1 and update_calls[POST] == 0))
+        rows.append(Row("delete: DELETE / gone polls", f"{delete_calls[DELETE]} / {delete_calls[LIST]}",
+                        "1 / few", delete_calls[DELETE] == 1))
 
         # Refresh of N endpoints, N = 1, 10, 100.
         for n in (1, 10) if quick else (1, 10, 100):
@@ -130,7 +126,7 @@ def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
                 reads = [_read_call(host, f"r{i}", endpoint_id, {**PROGRAM, "__provider": provider})
                          for i, endpoint_id in enumerate(ids)]
                 host.run_concurrently(reads)
-            calls = count(emulator)
+            calls = emulator.call_counts()
             total = sum(calls.values())
             results[f"refresh_{n}"] = dict(calls)
             rows.append(Row(f"refresh of {n} endpoints: API calls", str(total), "grows far slower than N",
@@ -159,12 +155,12 @@ def fleet_readiness(rows: list[Row], results: dict[str, Any], quick: bool) -> No
             host.run_concurrently([_up_call(steps, program) for steps, program in zip(fleet, programs, strict=True)])
             elapsed = time.monotonic() - started
             statuses = collections.Counter(s.outputs.get("status") for s in fleet)
-            calls = count(emulator)
+            calls = emulator.call_counts()
         naive = math.ceil(n / 4) * duration
         results[f"fleet_{n}"] = {"seconds": round(elapsed, 2), "D": duration, "naive_seconds": naive,
                                  "statuses": dict(statuses), "calls": dict(calls)}
         rows.append(Row(f"fleet of {n} (D={duration:g} s): ready after", f"{elapsed / duration:.2f} x D "
-                        f"(naive {naive / duration:.0f} x D; {calls['GET list']} list polls for {n} waiters)",
+                        f"(naive {naive / duration:.0f} x D; {calls[LIST]} list polls for {n} waiters)",
                         "<= 1.5 x D", elapsed <= 1.5 * duration and statuses == {"running": n}))
 
 

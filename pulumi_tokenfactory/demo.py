@@ -11,7 +11,6 @@ sends for each command, printing what a person would see.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import secrets
@@ -140,21 +139,12 @@ def run(provision_seconds: float) -> int:
             demo.destroy()
             left = emulator.endpoints()
             _say("result", f"{len(left)} endpoint(s) left in the account")
-            calls = collections.Counter(f"{r['method']} {_route(r['path'])}" for r in emulator.requests())
-            for call, count in sorted(calls.items()):
+            for call, count in sorted(emulator.call_counts().items()):
                 _show(call, count)
             if api_key in host.stderr_text():
                 print("!! the API key appeared in the provider host's output", file=sys.stderr)
                 return 1
             return 0 if not left else 1
-
-
-def _route(path: str) -> str:
-    """Fold endpoint ids so that calls of one kind count together."""
-    parts = path.split("/")
-    if path.startswith("/v0/dedicated_endpoints/") and parts[3] != "templates":
-        parts[3] = "{id}"
-    return "/".join(parts)
 
 
 def _plain(value: Any) -> str:

@@ -9,7 +9,6 @@ what the state says.
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,18 +38,6 @@ BASE: dict[str, Any] = {
     "scaling": {"min_replicas": 1, "max_replicas": 2},
     "region": "eu-north1",
 }
-
-
-def calls(emulator: EmulatorProcess) -> collections.Counter[str]:
-    """Requests served since the last clear, as 'METHOD /route' (ids folded)."""
-    counter: collections.Counter[str] = collections.Counter()
-    for request in emulator.requests():
-        path = request["path"]
-        parts = path.split("/")
-        if path.startswith("/v0/dedicated_endpoints/") and parts[3] != "templates":
-            parts[3] = "{id}"
-        counter[f"{request['method']} {'/'.join(parts)}"] += 1
-    return counter
 
 
 @dataclass
@@ -137,8 +124,9 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
         assert plan.replaces == step.replaces, step.name
         for key, value in step.state.items():
             assert resource.outputs.get(key) == value, f"{step.name}: {key}={resource.outputs.get(key)!r}"
+        served = emulator.call_counts()
         for call, count in step.exact_calls.items():
-            assert calls(emulator)[call] == count, f"{step.name}: {call} x{calls(emulator)[call]}, expected {count}"
+            assert served[call] == count, f"{step.name}: {call} x{served[call]}, expected {count}"
         if plan.action in ("update", "same"):
             assert resource.id == old_id, f"{step.name}: the endpoint id changed without a replace"
         # The API holds exactly the endpoint the state describes.
@@ -162,7 +150,7 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
     emulator.clear_requests()
     resource.destroy()
     assert emulator.endpoints() == []
-    assert calls(emulator)["DELETE /v0/dedicated_endpoints/{id}"] == 1
+    assert emulator.call_counts()["DELETE /v0/dedicated_endpoints/{id}"] == 1
     assert TOKEN not in host.stderr_text()
 
 

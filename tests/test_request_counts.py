@@ -7,7 +7,6 @@ are reported by the benchmarks, not asserted.
 
 from __future__ import annotations
 
-import collections
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,6 +19,11 @@ from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.waiting import PollSchedule
 
+TEMPLATES = "GET /v0/dedicated_endpoints/templates"
+LIST = "GET /v0/dedicated_endpoints"
+POST = "POST /v0/dedicated_endpoints"
+PATCH = "PATCH /v0/dedicated_endpoints/{id}"
+DELETE = "DELETE /v0/dedicated_endpoints/{id}"
 TOKEN = "tf-count-token"
 TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 PROVISION = 1.5
@@ -28,15 +32,6 @@ PROGRAM: dict[str, Any] = {
     "name": "counted", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
     "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
 }
-
-
-def counts(emulator: EmulatorProcess) -> collections.Counter[str]:
-    counter: collections.Counter[str] = collections.Counter()
-    for request in emulator.requests():
-        path = request["path"]
-        kind = "templates" if path.endswith("/templates") else ("one" if path.count("/") > 2 else "list")
-        counter[f"{request['method']} {kind}"] += 1
-    return counter
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +68,7 @@ def test_preview_of_unchanged_endpoints_makes_no_change_and_one_templates_call(e
         for i, resource in enumerate(fleet):
             resource.host = host
             assert resource.preview({**PROGRAM, "name": f"p{i}", "wait_for_ready": False}).action == "same"
-    assert counts(emulator) == {"GET templates": 1}
+    assert emulator.call_counts() == {TEMPLATES: 1}
 
 
 def test_create_with_wait_is_one_post_and_a_schedule_of_polls(emulator: EmulatorProcess) -> None:
@@ -83,19 +78,19 @@ def test_create_with_wait_is_one_post_and_a_schedule_of_polls(emulator: Emulator
         resource.preview(PROGRAM)
         emulator.clear_requests()
         resource.up(PROGRAM)
-        create = counts(emulator)
+        create = emulator.call_counts()
         emulator.clear_requests()
         resource.up({**PROGRAM, "scaling": {"min_replicas": 2, "max_replicas": 3}})
-        update = counts(emulator)
+        update = emulator.call_counts()
         emulator.clear_requests()
         resource.destroy()
-        delete = counts(emulator)
+        delete = emulator.call_counts()
     schedule = PollSchedule(initial=min(0.5, POLL_MAX), maximum=POLL_MAX)
-    assert create["POST list"] == 1
-    assert 1 <= create["GET list"] <= schedule.polls_for(PROVISION) + 1, create
-    assert set(create) == {"POST list", "GET list"}, create
-    assert update["PATCH one"] == 1 and set(update) <= {"PATCH one", "GET list"}, update
-    assert delete["DELETE one"] == 1 and set(delete) <= {"DELETE one", "GET list"}, delete
+    assert create[POST] == 1
+    assert 1 <= create[LIST] <= schedule.polls_for(PROVISION) + 1, create
+    assert set(create) == {POST, LIST}, create
+    assert update[PATCH] == 1 and set(update) <= {PATCH, LIST}, update
+    assert delete[DELETE] == 1 and set(delete) <= {DELETE, LIST}, delete
     assert PollSchedule().polls_for(900) <= 40, "a 15-minute provisioning costs a few dozen polls"
 
 
@@ -111,7 +106,7 @@ def test_refresh_shares_one_list_across_reads(emulator: EmulatorProcess, n: int)
             for i in range(n)]
         results = host.run_concurrently(reads)
     assert [r.id for r in results] == ids
-    total = sum(counts(emulator).values())
+    total = sum(emulator.call_counts().values())
     assert total <= max(1, math.ceil(n / 50)), f"refresh of {n} endpoints made {total} API calls"
 
 
@@ -125,9 +120,9 @@ def test_a_fleet_waits_together_on_shared_polls(emulator: EmulatorProcess) -> No
             resource.preview(program)
         emulator.clear_requests()
         host.run_concurrently([(lambda r=r, p=p: r.up(p)) for r, p in zip(fleet, programs, strict=True)])
-    calls = counts(emulator)
-    assert calls["POST list"] == n
+    calls = emulator.call_counts()
+    assert calls[POST] == n
     assert all(r.outputs["status"] == "running" for r in fleet)
     # One list serves every waiter: the polls do not grow with the number of endpoints.
     per_waiter_schedule = PollSchedule(initial=min(0.5, POLL_MAX), maximum=POLL_MAX).polls_for(PROVISION * 2)
-    assert calls["GET list"] <= 2 * per_waiter_schedule, calls
+    assert calls[LIST] <= 2 * per_waiter_schedule, calls

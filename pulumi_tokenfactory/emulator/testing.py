@@ -10,6 +10,7 @@ be killed, by the emulator noticing that its parent is gone.
 
 from __future__ import annotations
 
+import collections
 import os
 import queue
 import re
@@ -48,6 +49,14 @@ def _terminate(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(grace)
+
+
+def route_of(path: str) -> str:
+    """`/v0/dedicated_endpoints/ep-1` -> `/v0/dedicated_endpoints/{id}` (templates and /v1 routes stay as they are)."""
+    parts = path.split("/")
+    if path.startswith("/v0/dedicated_endpoints/") and parts[3] != "templates":
+        parts[3] = "{id}"
+    return "/".join(parts)
 
 
 class EmulatorProcess:
@@ -219,6 +228,11 @@ class EmulatorProcess:
 
     def clear_requests(self) -> None:
         self.admin("DELETE", "requests")
+
+    def call_counts(self) -> collections.Counter[str]:
+        """Requests served since the last clear, counted by `METHOD route` with endpoint ids folded,
+        e.g. `PATCH /v0/dedicated_endpoints/{id}`: the figures request budgets are stated in."""
+        return collections.Counter(f"{r['method']} {route_of(r['path'])}" for r in self.requests())
 
     def inject_fault(self, **fault: Any) -> str:
         """Arm a fault (see sdk-docs/emulator.md for the fields); returns its id."""
