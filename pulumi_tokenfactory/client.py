@@ -96,7 +96,7 @@ def resolve_api_key(api_key: str | None) -> ApiKey:
     """Argument, else env TOKENFACTORY_API_KEY; a missing or blank token is one clear error."""
     value = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
     if value is None or not str(value).strip():
-        raise errors.MissingApiKeyError()
+        raise errors.MissingApiKeyError(empty=value is not None)
     return ApiKey(str(value).strip())
 
 

@@ -260,7 +260,8 @@ def _http_timeout() -> float:
     except ValueError:
         timeout = -1.0
     if not 0 < timeout <= 600:
-        raise errors.ConfigurationError(f"{HTTP_TIMEOUT_ENV} must be a number of seconds from 0 to 600, got {raw!r}")
+        raise errors.ConfigurationError(
+            f"{HTTP_TIMEOUT_ENV} must be a number of seconds above 0 and at most 600, got {raw!r}")
     return timeout
 
 

@@ -47,10 +47,11 @@ class ConfigurationError(TokenFactoryError):
 
 
 class MissingApiKeyError(ConfigurationError):
-    def __init__(self) -> None:
+    def __init__(self, *, empty: bool = False) -> None:
+        problem = "The configured Token Factory API key is empty" if empty else \
+            "No Token Factory API key is configured"
         super().__init__(
-            "No Token Factory API key is configured. Set it with "
-            "`pulumi config set --secret tokenfactory:apiKey <token>` "
+            f"{problem}. Set it with `pulumi config set --secret tokenfactory:apiKey <token>` "
             "or export TOKENFACTORY_API_KEY."
         )
 

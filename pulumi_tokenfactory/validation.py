@@ -37,36 +37,55 @@ class CheckOutcome:
         self.failures.append((prop, reason))
 
 
+#: Far above any real endpoint, low enough to catch a typo (or 1e20) before the API does.
+MAX_REPLICAS = 1000
+MAX_GPU_COUNT = 64
+
+
 def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"  # the engine sends every number as a float; say neither
     return "null" if value is None else type(value).__name__
 
 
-def _check_text(out: CheckOutcome, prop: str, value: Any, *, required: bool, max_length: int) -> None:
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_text(out: CheckOutcome, prop: str, value: Any, *, required: bool, max_length: int,
+                multiline: bool = False) -> None:
     if value is None:
         if required:
             out.fail(prop, f"{prop} is required: a non-empty string")
         return
     if not isinstance(value, str):
-        out.fail(prop, f"{prop} must be a string, got {_type_name(value)} {value!r}")
+        out.fail(prop, f"{prop} must be a string, got {_type_name(value)} {_shown(value)}")
     elif required and not value.strip():
         out.fail(prop, f"{prop} must not be empty or blank")
     elif len(value) > max_length:
         out.fail(prop, f"{prop} is {len(value)} characters long; at most {max_length} are allowed")
-    elif any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
-        out.fail(prop, f"{prop} must not contain control characters")
+    elif any(unicodedata.category(ch) == "Cc" and not (multiline and ch in "\n\t") for ch in value):
+        allowed = " other than line breaks and tabs" if multiline else " (no line breaks or tabs either)"
+        out.fail(prop, f"{prop} must not contain control characters{allowed}")
 
 
-def _integer(out: CheckOutcome, prop: str, value: Any, *, minimum: int) -> int | None:
-    """Accept 2 and 2.0 (the engine sends floats); refuse bools, 2.5, NaN, strings."""
+def _integer(out: CheckOutcome, prop: str, value: Any, *, minimum: int, maximum: int) -> int | None:
+    """Accept 2 and 2.0 (the engine sends floats); refuse bools, 2.5, NaN, strings, absurd sizes."""
+    allowed = f"a whole number from {minimum} to {maximum}"
     if value is None:
-        out.fail(prop, f"{prop} is required: a whole number >= {minimum}")
+        out.fail(prop, f"{prop} is required: {allowed}")
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
             or value != int(value):
-        out.fail(prop, f"{prop} must be a whole number >= {minimum}, got {_type_name(value)} {value!r}")
+        out.fail(prop, f"{prop} must be {allowed}, got {_type_name(value)} {_shown(value)}")
         return None
-    if value < minimum:
-        out.fail(prop, f"{prop} must be >= {minimum}, got {int(value)}")
+    if not minimum <= value <= maximum:
+        out.fail(prop, f"{prop} must be {allowed}, got {_shown(value)}")
         return None
     return int(value)
 
@@ -95,7 +114,8 @@ def _check_scaling(out: CheckOutcome, value: Any) -> None:
     bounds: dict[str, int | None] = {}
     for key in ("min_replicas", "max_replicas"):
         raw = value.get(key)
-        bounds[key] = None if is_unknown(raw) else _integer(out, f"scaling.{key}", raw, minimum=1)
+        bounds[key] = None if is_unknown(raw) else _integer(out, f"scaling.{key}", raw, minimum=1,
+                                                                 maximum=MAX_REPLICAS)
     low, high = bounds["min_replicas"], bounds["max_replicas"]
     if low is not None and high is not None and low > high:
         out.fail("scaling.min_replicas",
@@ -127,10 +147,10 @@ def check_inputs(
                         max_length=NAME_MAX_LENGTH if prop == "name" else 256)
     if known("description"):
         _check_text(out, "description", news.get("description"), required=False,
-                    max_length=DESCRIPTION_MAX_LENGTH)
+                    max_length=DESCRIPTION_MAX_LENGTH, multiline=True)
         out.inputs["description"] = news.get("description") or ""
     if known("gpu_count"):
-        count = _integer(out, "gpu_count", news.get("gpu_count"), minimum=1)
+        count = _integer(out, "gpu_count", news.get("gpu_count"), minimum=1, maximum=MAX_GPU_COUNT)
         if count is not None:
             out.inputs["gpu_count"] = count
     _check_scaling(out, news.get("scaling"))

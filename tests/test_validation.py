@@ -72,8 +72,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("unknown flavor", {"flavor_name": "turbo"}, "flavor_name", "allowed: 'base', 'fast'"),
     ("unknown gpu type", {"gpu_type": "gpu-a100"}, "gpu_type", "allowed: 'gpu-h100-sxm', 'gpu-h200-sxm'"),
     ("gpu count not offered", {"gpu_count": 3.0}, "gpu_count", "allowed: 1, 2, 4, 8"),
-    ("gpu count zero", {"gpu_count": 0.0}, "gpu_count", ">= 1"),
-    ("gpu count negative", {"gpu_count": -2.0}, "gpu_count", ">= 1"),
+    ("gpu count zero", {"gpu_count": 0.0}, "gpu_count", "from 1 to 64, got 0"),
+    ("gpu count negative", {"gpu_count": -2.0}, "gpu_count", "from 1 to 64, got -2"),
+    ("gpu count absurd", {"gpu_count": 1e300}, "gpu_count", "from 1 to 64"),
+    ("replicas absurd", {"scaling": {"min_replicas": 1e20, "max_replicas": 1e20}}, "scaling.max_replicas",
+     "from 1 to 1000"),
+    ("line break in name", {"name": "a\nb"}, "name", "no line breaks"),
     ("gpu count fractional", {"gpu_count": 1.5}, "gpu_count", "whole number"),
     ("gpu count string", {"gpu_count": "1"}, "gpu_count", "whole number"),
     ("gpu count bool", {"gpu_count": True}, "gpu_count", "whole number"),
@@ -87,7 +91,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "scaling.min_replicas",
         "must not exceed",
     ),
-    ("min zero", {"scaling": {"min_replicas": 0.0, "max_replicas": 2.0}}, "scaling.min_replicas", ">= 1"),
+    ("min zero", {"scaling": {"min_replicas": 0.0, "max_replicas": 2.0}}, "scaling.min_replicas", "from 1 to 1000"),
     (
         "unknown scaling key",
         {"scaling": {"min_replicas": 1.0, "max_replicas": 2.0, "max": 3}},
@@ -111,8 +115,12 @@ def test_bad_input_names_the_property(case: str, overrides: dict[str, Any], prop
     assert reason in found[prop], f"{case}: {found[prop]!r} does not say {reason!r}"
 
 
-def test_unicode_name_is_accepted() -> None:
-    assert failures(valid(name="Модель 🚀 endpoint")) == {}
+def test_unicode_name_and_multiline_description_are_accepted() -> None:
+    assert failures(valid(name="Модель 🚀 endpoint", description="owner: team-ml\n\tpager: #ml-oncall")) == {}
+
+
+def test_numbers_are_shown_as_the_user_wrote_them() -> None:
+    assert failures(valid(name=42.0))["name"] == "name must be a string, got number 42"
 
 
 @pytest.mark.parametrize("unknown", [Unknown(), UNKNOWN_SENTINEL])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -265,6 +266,9 @@ class ProgramResult:
     stack_urn: str
     logs: list[tuple[str, str]] = field(default_factory=list)
     """(level name, message) for everything logged through ``pulumi.log``."""
+    background_errors: list[str] = field(default_factory=list)
+    """Errors of this run's event loop that nothing awaited (e.g. an ``apply`` whose result
+    nobody used), caught quietly instead of being printed later (see :func:`_settle_loop`)."""
 
     def of_type(self, type_token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -381,16 +385,21 @@ def _run_in_context(
     settings.SETTINGS.base_providers_by_ref = {}
 
     loop = asyncio.new_event_loop()
+    background_errors: list[str] = []
+    loop.set_exception_handler(_quiet_exception_handler(background_errors))
     asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(run_in_stack(program))
     finally:
         try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            _settle_loop(loop)
         finally:
             loop.close()
             asyncio.set_event_loop(None)
             logger.removeHandler(handler)
+            # Unretrieved futures sit in reference cycles (exception -> traceback -> frame); collect
+            # them now, while the quiet handler is theirs, not at some random later moment.
+            gc.collect()
 
     stack_urn = monitor.make_urn("", STACK_TYPE, f"{project}-{stack}")
     request = monitor.registered_outputs.get(stack_urn)
@@ -411,4 +420,41 @@ def _run_in_context(
         calls=mocks.calls[first_call:],
         stack_urn=stack_urn,
         logs=list(handler.records),
+        background_errors=list(background_errors),
     )
+
+
+def _quiet_exception_handler(sink: list[str]) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """Record the loop's stray errors as one line each instead of logging a formatted traceback.
+
+    A program that fails inside an ``Output.apply`` leaves futures whose exception nobody
+    retrieved and tasks still pending. Their ``__del__`` reports them through the loop's
+    exception handler whenever the garbage collector gets to them, which may be in a later
+    test, in the middle of pytest compiling (``ast``) a module. The default handler formats a
+    traceback, and on CPython 3.11 traceback formatting calls ``ast.parse`` itself; re-entering
+    the AST constructor from a GC callback corrupts its state and a later ``ast.parse`` fails
+    with ``SystemError: AST constructor recursion depth mismatch``. This handler never formats.
+    """
+
+    def handle(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        detail = f"{type(exc).__name__}: {exc}" if exc is not None else ""
+        sink.append(f"{context.get('message', 'error')}: {detail}".rstrip(": "))
+
+    return handle
+
+
+def _settle_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Leave nothing of a run behind: cancel and await its pending tasks, then its worker threads.
+
+    Without this, a failed program returns while resource registrations are still pending
+    ("Task was destroyed but it is pending!") and mock-monitor calls still run on the
+    loop's executor threads, which ``loop.close()`` does not wait for.
+    """
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
