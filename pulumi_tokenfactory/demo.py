@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from .emulator.catalogue import SEED_EXAMPLE
 from .emulator.testing import EmulatorProcess
 from .enginehost import CheckFailed, Plan, ProviderCallError, ProviderHost, ResourceSteps, make_urn, serialized_provider
 from .provider import DedicatedEndpointProvider
@@ -27,16 +28,7 @@ from .provider import DedicatedEndpointProvider
 TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 URN = make_urn(TYPE_TOKEN, "gpt", stack="demo", project="tokenfactory-demo")
 
-PROGRAM: dict[str, Any] = {
-    "name": "GPT-120B Endpoint",
-    "description": "Dedicated GPT-120B for internal apps",
-    "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2},
-    "region": "eu-north1",
-}
+PROGRAM: dict[str, Any] = {**SEED_EXAMPLE, "region": "eu-north1"}
 
 
 def _say(step: str, text: str = "") -> None:

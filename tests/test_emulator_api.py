@@ -12,17 +12,10 @@ import pytest
 
 from pulumi_tokenfactory import models
 from pulumi_tokenfactory.client import TokenFactoryClient
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 
-SEED: dict[str, Any] = {
-    "name": "GPT-120B Endpoint",
-    "description": "Dedicated GPT-120B for internal apps",
-    "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2},
-}
+SEED: dict[str, Any] = dict(SEED_EXAMPLE)
 ENDPOINTS = "/v0/dedicated_endpoints"
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 

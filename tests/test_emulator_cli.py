@@ -14,17 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.server import is_loopback
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess, EmulatorStartError
 
-SEED: dict[str, Any] = {
-    "name": "GPT-120B Endpoint",
-    "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2},
-}
+SEED: dict[str, Any] = {k: v for k, v in SEED_EXAMPLE.items() if k != "description"}
 ENDPOINTS = "/v0/dedicated_endpoints"
 EMULATOR = [sys.executable, "-m", "pulumi_tokenfactory.emulator"]
 

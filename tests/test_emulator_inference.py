@@ -13,16 +13,10 @@ import httpx
 import openai
 import pytest
 
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 
-SEED: dict[str, Any] = {
-    "name": "GPT-120B Endpoint",
-    "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2},
-}
+SEED: dict[str, Any] = {k: v for k, v in SEED_EXAMPLE.items() if k != "description"}
 QUESTION = "Explain the difference between LLM fine-tuning and RAG."
 
 

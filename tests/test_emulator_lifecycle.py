@@ -10,18 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pulumi_tokenfactory.emulator.app import EmulatorApp, create_app
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.clock import ManualClock
 from pulumi_tokenfactory.emulator.config import EmulatorConfig
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 
-SEED: dict[str, Any] = {
-    "name": "GPT-120B Endpoint",
-    "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2},
-}
+SEED: dict[str, Any] = {k: v for k, v in SEED_EXAMPLE.items() if k != "description"}
 ENDPOINTS = "/v0/dedicated_endpoints"
 PROVISION, UPDATE, STOP, DELETE = 600.0, 120.0, 60.0, 30.0
 

@@ -33,6 +33,7 @@ import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
 from pulumi_tokenfactory import models
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from tests.harness.mocks import ProgramResult, RecordingMocks, run_program
@@ -50,15 +51,7 @@ APP_CONFIG_TYPE = "pulumi-python:dynamic/example:AppConfigFile"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 #: The create payload of the API description (seeds/dedicated-endpoints-api.txt), the basic example's spec.
-SEED_PAYLOAD: dict[str, Any] = {
-    "name": "GPT-120B Endpoint",
-    "description": "Dedicated GPT-120B for internal apps",
-    "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2},
-}
+SEED_PAYLOAD: dict[str, Any] = dict(SEED_EXAMPLE)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

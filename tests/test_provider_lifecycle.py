@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.enginehost import (
     CheckFailed,
@@ -28,16 +29,7 @@ from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 
 TOKEN = "tf-test-TOKEN-9f8e7d6c5b4a"
 TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
-BASE: dict[str, Any] = {
-    "name": "GPT-120B Endpoint",
-    "description": "Dedicated GPT-120B for internal apps",
-    "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2},
-    "region": "eu-north1",
-}
+BASE: dict[str, Any] = {**SEED_EXAMPLE, "region": "eu-north1"}
 
 
 @dataclass

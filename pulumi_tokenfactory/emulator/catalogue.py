@@ -47,3 +47,16 @@ TEMPLATES: tuple[Template, ...] = (
 def templates_payload() -> dict[str, Any]:
     """The body of `GET /v0/dedicated_endpoints/templates`."""
     return {"templates": [t.model_dump(mode="json") for t in TEMPLATES]}
+
+
+#: The create payload of the API description's own example (shared/seeds/dedicated-endpoints-api.txt).
+#: The catalogue must accept it; the demo, the examples and the tests start from it.
+SEED_EXAMPLE: dict[str, Any] = {
+    "name": "GPT-120B Endpoint",
+    "description": "Dedicated GPT-120B for internal apps",
+    "model_name": "openai/gpt-oss-120b",
+    "flavor_name": "base",
+    "gpu_type": "gpu-h100-sxm",
+    "gpu_count": 1,
+    "scaling": {"min_replicas": 1, "max_replicas": 2},
+}
