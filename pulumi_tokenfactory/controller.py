@@ -31,7 +31,7 @@ from .client import TokenFactoryClient
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
 from .models import Template
-from .properties import EndpointInputs, EndpointState
+from .properties import EndpointInputs, EndpointState, integral
 from .schema import (
     API_KEY_CONFIG,
     BASE_URL_CONFIG,
@@ -60,13 +60,7 @@ _INPUT_DEFAULTS: dict[str, Any] = {
 
 def _normalised(prop: str, value: Any) -> Any:
     """Compare 1 and 1.0, a missing default and its value, as equal."""
-    if value is None:
-        value = _INPUT_DEFAULTS.get(prop)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _normalised(k, v) for k, v in value.items()}
-    return value
+    return integral(_INPUT_DEFAULTS.get(prop) if value is None else value)
 
 
 def _contains_unknown(value: Any) -> bool:

@@ -50,7 +50,7 @@ class EndpointInputs(BaseModel):
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> EndpointInputs:
         """Parse an engine property bag (floats for ints, `None` for defaults)."""
-        return cls.model_validate({k: _integral(v) for k, v in props.items() if v is not None})
+        return cls.model_validate({k: integral(v) for k, v in props.items() if v is not None})
 
     def spec(self) -> EndpointSpec:
         """The create payload; region and enabled are always sent explicitly."""
@@ -105,7 +105,7 @@ class EndpointState(EndpointInputs):
                 and endpoint.scaling.max_replicas is not None:
             live["scaling"] = Scaling.model_construct(min_replicas=endpoint.scaling.min_replicas,
                                                       max_replicas=endpoint.scaling.max_replicas)
-        merged = {k: _integral(v) for k, v in fallback.items() if k in INPUT_FIELDS and v is not None}
+        merged = {k: integral(v) for k, v in fallback.items() if k in INPUT_FIELDS and v is not None}
         merged.update(live)
         region = merged.get("region") or DEFAULT_REGION
         merged.update(
@@ -123,10 +123,10 @@ class EndpointState(EndpointInputs):
         return self.model_dump(include=set(INPUT_FIELDS) | set(OUTPUT_FIELDS))
 
 
-def _integral(value: Any) -> Any:
+def integral(value: Any) -> Any:
     """Protobuf Structs carry every number as a float: give whole numbers back their int type."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
+        return {k: integral(v) for k, v in value.items()}
     return value
