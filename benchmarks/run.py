@@ -68,6 +68,23 @@ def steps_for(host: ProviderHost, name: str) -> ResourceSteps:
     return ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(TYPE_TOKEN, name))
 
 
+def lifecycle_calls(host: ProviderHost, emulator: EmulatorProcess) -> dict[str, collections.Counter[str]]:
+    """API calls of one create-with-wait, one in-place scale and one destroy, each after its preview."""
+    steps = steps_for(host, "one")
+    scaled = {**PROGRAM, "scaling": {"min_replicas": 2, "max_replicas": 3}}
+    calls = {}
+    for label, program in (("create", PROGRAM), ("update", scaled), ("delete", None)):
+        if program is not None:
+            steps.preview(program)
+        emulator.clear_requests()
+        if program is None:
+            steps.destroy()
+        else:
+            steps.up(program)
+        calls[label] = emulator.call_counts()
+    return calls
+
+
 def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
     with EmulatorProcess(provision_seconds=2.0, api_key=TOKEN, delete_seconds=0.3) as emulator:
         # Preview of N unchanged endpoints: Check + Diff each.
@@ -88,22 +105,13 @@ def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
                         "<= 1 per provider process", calls[TEMPLATES] <= 1))
         emulator.reset()
 
-        # One create with wait, one update, one delete.
         with provider_host(emulator, poll_max=30) as host:
-            steps = steps_for(host, "one")
-            emulator.clear_requests()
-            steps.up(PROGRAM)
-            create_calls = emulator.call_counts()
-            emulator.clear_requests()
-            steps.up({**PROGRAM, "scaling": {"min_replicas": 2, "max_replicas": 3}})
-            update_calls = emulator.call_counts()
-            emulator.clear_requests()
-            steps.destroy()
-            delete_calls = emulator.call_counts()
+            lifecycle = lifecycle_calls(host, emulator)
+        create_calls, update_calls, delete_calls = lifecycle["create"], lifecycle["update"], lifecycle["delete"]
         results["create_with_wait_2s"] = dict(create_calls)
         results["update"] = dict(update_calls)
         results["delete"] = dict(delete_calls)
-        polls_2s = create_calls[LIST] - 1  # the first list is check's look for a duplicate
+        polls_2s = create_calls[LIST]
         polls_900 = PollSchedule().polls_for(900)
         rows.append(Row("create+wait (D=2 s): POST / status polls",
                         f"{create_calls[POST]} / {polls_2s}", "1 / few", create_calls[POST] == 1))

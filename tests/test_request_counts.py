@@ -9,45 +9,36 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
 
+from benchmarks.run import (
+    DELETE,
+    LIST,
+    PATCH,
+    POST,
+    PROGRAM,
+    TEMPLATES,
+    TOKEN,
+    TYPE_TOKEN,
+    lifecycle_calls,
+    provider_host,
+    steps_for,
+)
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
+from pulumi_tokenfactory.enginehost import make_urn, serialized_provider
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.waiting import PollSchedule
 
-TEMPLATES = "GET /v0/dedicated_endpoints/templates"
-LIST = "GET /v0/dedicated_endpoints"
-POST = "POST /v0/dedicated_endpoints"
-PATCH = "PATCH /v0/dedicated_endpoints/{id}"
-DELETE = "DELETE /v0/dedicated_endpoints/{id}"
-TOKEN = "tf-count-token"
-TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 PROVISION = 1.5
 POLL_MAX = 0.4
-PROGRAM: dict[str, Any] = {
-    "name": "counted", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
-}
 
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorProcess]:
     with EmulatorProcess(provision_seconds=PROVISION, delete_seconds=0.2, api_key=TOKEN) as emu:
         yield emu
-
-
-def host_for(emulator: EmulatorProcess) -> ProviderHost:
-    """A fresh host per command, as each `pulumi` command starts its own."""
-    return ProviderHost(config={"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url},
-                        secret_keys=["tokenfactory:apiKey"], env={"TOKENFACTORY_POLL_MAX_INTERVAL": str(POLL_MAX)})
-
-
-def steps(host: ProviderHost, name: str) -> ResourceSteps:
-    return ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(TYPE_TOKEN, name))
 
 
 def seed(emulator: EmulatorProcess, n: int) -> list[str]:
@@ -59,12 +50,12 @@ def seed(emulator: EmulatorProcess, n: int) -> list[str]:
 
 def test_preview_of_unchanged_endpoints_makes_no_change_and_one_templates_call(emulator: EmulatorProcess) -> None:
     emulator.reset()
-    with host_for(emulator) as host:
-        fleet = [steps(host, f"p{i}") for i in range(10)]
+    with provider_host(emulator, POLL_MAX) as host:
+        fleet = [steps_for(host, f"p{i}") for i in range(10)]
         for i, resource in enumerate(fleet):
             resource.up({**PROGRAM, "name": f"p{i}", "wait_for_ready": False})
     emulator.clear_requests()
-    with host_for(emulator) as host:
+    with provider_host(emulator, POLL_MAX) as host:
         for i, resource in enumerate(fleet):
             resource.host = host
             assert resource.preview({**PROGRAM, "name": f"p{i}", "wait_for_ready": False}).action == "same"
@@ -73,18 +64,9 @@ def test_preview_of_unchanged_endpoints_makes_no_change_and_one_templates_call(e
 
 def test_create_with_wait_is_one_post_and_a_schedule_of_polls(emulator: EmulatorProcess) -> None:
     emulator.reset()
-    with host_for(emulator) as host:
-        resource = steps(host, "one")
-        resource.preview(PROGRAM)
-        emulator.clear_requests()
-        resource.up(PROGRAM)
-        create = emulator.call_counts()
-        emulator.clear_requests()
-        resource.up({**PROGRAM, "scaling": {"min_replicas": 2, "max_replicas": 3}})
-        update = emulator.call_counts()
-        emulator.clear_requests()
-        resource.destroy()
-        delete = emulator.call_counts()
+    with provider_host(emulator, POLL_MAX) as host:
+        calls = lifecycle_calls(host, emulator)
+    create, update, delete = calls["create"], calls["update"], calls["delete"]
     schedule = PollSchedule(initial=min(0.5, POLL_MAX), maximum=POLL_MAX)
     assert create[POST] == 1
     assert 1 <= create[LIST] <= schedule.polls_for(PROVISION) + 1, create
@@ -99,7 +81,7 @@ def test_refresh_shares_one_list_across_reads(emulator: EmulatorProcess, n: int)
     emulator.reset()
     ids = seed(emulator, n)
     provider = serialized_provider(DedicatedEndpointProvider())
-    with host_for(emulator) as host:
+    with provider_host(emulator, POLL_MAX) as host:
         emulator.clear_requests()
         reads: list[Callable[[], object]] = [
             (lambda i=i: host.read(make_urn(TYPE_TOKEN, f"r{i}"), ids[i], {**PROGRAM, "__provider": provider}))
@@ -113,8 +95,8 @@ def test_refresh_shares_one_list_across_reads(emulator: EmulatorProcess, n: int)
 def test_a_fleet_waits_together_on_shared_polls(emulator: EmulatorProcess) -> None:
     emulator.reset()
     n = 12
-    with host_for(emulator) as host:
-        fleet = [steps(host, f"f{i}") for i in range(n)]
+    with provider_host(emulator, POLL_MAX) as host:
+        fleet = [steps_for(host, f"f{i}") for i in range(n)]
         programs = [{**PROGRAM, "name": f"fleet-{i}"} for i in range(n)]
         for resource, program in zip(fleet, programs, strict=True):
             resource.preview(program)
