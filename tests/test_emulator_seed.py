@@ -14,19 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorAdminError, EmulatorProcess
 
 ENDPOINTS = "/v0/dedicated_endpoints"
 RECORDED: dict[str, Any] = {
     "id": "ep-seeded0000000001",
     "routing_key": "dedicated/openai/gpt-oss-120b-Seeded0Key01",
-    "name": "GPT-120B Endpoint",
-    "description": "Dedicated GPT-120B for internal apps",
-    "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2},
+    **SEED_EXAMPLE,
     "region": "eu-north1",
     "enabled": True,
     "status": "running",
