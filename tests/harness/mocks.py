@@ -225,10 +225,37 @@ class RecordingMonitor(MockMonitor):
         self._local = threading.local()
         self._outputs_lock = threading.Lock()
         self.registered_outputs: dict[str, resource_pb2.RegisterResourceOutputsRequest] = {}
+        self._thread_loops: list[asyncio.AbstractEventLoop] = []
+        self._thread_loops_lock = threading.Lock()
         if isinstance(mocks, RecordingMocks):
             mocks._monitor_local = self._local
 
+    def _own_thread_loop(self) -> None:
+        """Give this worker thread an event loop that the run closes at its end.
+
+        pulumi's MockMonitor creates one per worker thread (``_ensure_event_loop``) and never
+        closes it; collected later, at a random moment, such a loop fails in ``__del__``.
+        """
+        try:
+            asyncio.get_event_loop()
+        except RuntimeError:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._thread_loops_lock:
+                self._thread_loops.append(loop)
+
+    def close_thread_loops(self) -> None:
+        with self._thread_loops_lock:
+            loops, self._thread_loops = self._thread_loops, []
+        for loop in loops:
+            loop.close()
+
+    def Invoke(self, request: Any) -> Any:
+        self._own_thread_loop()
+        return super().Invoke(request)
+
     def RegisterResource(self, request: Any) -> Any:
+        self._own_thread_loop()
         self._local.request = request
         self._local.urn = self.make_urn(request.parent, request.type, request.name)
         try:
@@ -238,6 +265,7 @@ class RecordingMonitor(MockMonitor):
             self._local.urn = None
 
     def ReadResource(self, request: Any) -> Any:
+        self._own_thread_loop()
         self._local.request = request
         self._local.urn = self.make_urn(request.parent, request.type, request.name)
         try:
@@ -395,6 +423,7 @@ def _run_in_context(
             _settle_loop(loop)
         finally:
             loop.close()
+            monitor.close_thread_loops()
             asyncio.set_event_loop(None)
             logger.removeHandler(handler)
             # Unretrieved futures sit in reference cycles (exception -> traceback -> frame); collect
