@@ -31,6 +31,7 @@ from benchmarks.trivial_provider import PostOnlyProvider
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from pulumi_tokenfactory.waiting import PollSchedule
 
 TEMPLATES = "GET /v0/dedicated_endpoints/templates"
@@ -39,7 +40,6 @@ POST = "POST /v0/dedicated_endpoints"
 PATCH = "PATCH /v0/dedicated_endpoints/{id}"
 DELETE = "DELETE /v0/dedicated_endpoints/{id}"
 TOKEN = "bench-token"
-TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM: dict[str, Any] = {
     "name": "bench", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
@@ -65,7 +65,7 @@ def provider_host(emulator: EmulatorProcess, poll_max: float) -> Iterator[Provid
 
 
 def steps_for(host: ProviderHost, name: str) -> ResourceSteps:
-    return ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(TYPE_TOKEN, name))
+    return ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(RESOURCE_TYPE, name))
 
 
 def lifecycle_calls(host: ProviderHost, emulator: EmulatorProcess) -> dict[str, collections.Counter[str]]:
@@ -142,7 +142,7 @@ def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
 
 
 def _read_call(host: ProviderHost, name: str, endpoint_id: str, outputs: dict[str, Any]) -> Callable[[], object]:
-    return lambda: host.read(make_urn(TYPE_TOKEN, name), endpoint_id, outputs)
+    return lambda: host.read(make_urn(RESOURCE_TYPE, name), endpoint_id, outputs)
 
 
 def _up_call(steps: ResourceSteps, program: dict[str, Any]) -> Callable[[], object]:
@@ -181,8 +181,20 @@ def _median_seconds(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
+def _interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each function, taken in rounds of one call each so that drift
+    (a warming cache, a growing emulator store, a busy neighbour) weighs on all of them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def overhead(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
-    repeat = 10 if quick else 30
+    repeat = 15 if quick else 50
     with EmulatorProcess(provision_seconds=60, api_key=TOKEN, delete_seconds=0) as emulator, \
             provider_host(emulator, poll_max=30) as host, \
             httpx.Client(base_url=emulator.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as direct:
@@ -191,7 +203,7 @@ def overhead(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
 
         def grpc_create() -> None:
             i = next(counter)
-            host.create(make_urn(TYPE_TOKEN, f"o{i}"), {**PROGRAM, "name": f"o{i}", "wait_for_ready": False,
+            host.create(make_urn(RESOURCE_TYPE, f"o{i}"), {**PROGRAM, "name": f"o{i}", "wait_for_ready": False,
                                                           "__provider": provider})
 
         def direct_post() -> None:
@@ -201,13 +213,13 @@ def overhead(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
 
         def floor_create() -> None:
             i = next(counter)
-            host.create(make_urn(TYPE_TOKEN, f"p{i}"), {**PROGRAM, "name": f"p{i}", "wait_for_ready": False,
+            host.create(make_urn(RESOURCE_TYPE, f"p{i}"), {**PROGRAM, "name": f"p{i}", "wait_for_ready": False,
                                                           "__provider": floor_provider})
 
         for warm_up in (grpc_create, direct_post, floor_create):  # first calls deserialize and configure
             warm_up()
-        timings = {name: _median_seconds(fn, repeat) for name, fn in
-                   (("grpc_create", grpc_create), ("direct_post", direct_post), ("floor_create", floor_create))}
+        timings = _interleaved_medians(
+            {"grpc_create": grpc_create, "direct_post": direct_post, "floor_create": floor_create}, repeat)
     results["create_overhead_seconds"] = timings
     ratio_post = timings["grpc_create"] / timings["direct_post"]
     ratio_floor = timings["floor_create"] / timings["direct_post"]
@@ -250,7 +262,7 @@ def _first_call_seconds(module: str, cls: str, repeat: int) -> float:
 
     def once() -> None:
         with ProviderHost(config={"tokenfactory:apiKey": TOKEN}, pythonpath=(ROOT,)) as host:
-            host.diff(make_urn(TYPE_TOKEN, "x"), "id", props, props)
+            host.diff(make_urn(RESOURCE_TYPE, "x"), "id", props, props)
 
     return _median_seconds(once, repeat)
 

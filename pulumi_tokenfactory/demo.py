@@ -24,9 +24,9 @@ from .emulator.catalogue import SEED_EXAMPLE
 from .emulator.testing import EmulatorProcess
 from .enginehost import CheckFailed, Plan, ProviderCallError, ProviderHost, ResourceSteps, make_urn, serialized_provider
 from .provider import DedicatedEndpointProvider
+from .schema import RESOURCE_TYPE
 
-TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
-URN = make_urn(TYPE_TOKEN, "gpt", stack="demo", project="tokenfactory-demo")
+URN = make_urn(RESOURCE_TYPE, "gpt", stack="demo", project="tokenfactory-demo")
 
 PROGRAM: dict[str, Any] = {**SEED_EXAMPLE, "region": "eu-north1"}
 
@@ -56,7 +56,7 @@ class Demo:
 
     def _show_plan(self, plan: Plan) -> None:
         if plan.action == "create":
-            _show("plan", f"+ create {TYPE_TOKEN} gpt")
+            _show("plan", f"+ create {RESOURCE_TYPE} gpt")
         elif plan.action == "same":
             _show("plan", "no changes")
         else:

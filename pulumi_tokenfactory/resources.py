@@ -15,7 +15,7 @@ import pulumi.dynamic
 import pulumi.runtime
 
 from .provider import DedicatedEndpointProvider
-from .schema import DEFAULT_REGION, OUTPUT_FIELDS, REGION_CONFIG
+from .schema import DEFAULT_REGION, OUTPUT_FIELDS, REGION_CONFIG, RESOURCE_MODULE, RESOURCE_NAME
 
 
 @dataclass
@@ -68,7 +68,7 @@ def _default_region() -> str:
     return pulumi.runtime.get_config(REGION_CONFIG) or DEFAULT_REGION
 
 
-class DedicatedEndpoint(pulumi.dynamic.Resource, module="tokenfactory", name="DedicatedEndpoint"):
+class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
     """A Nebius Token Factory dedicated endpoint: an isolated, autoscaled GPU deployment of one model.
 
     Its Pulumi `id` is the endpoint id. Use `routing_key` as the `model` of

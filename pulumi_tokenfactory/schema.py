@@ -7,6 +7,11 @@ are only needed inside the provider host.
 
 from __future__ import annotations
 
+#: The resource's Pulumi module and name; the engine's type token for a Python dynamic resource follows.
+RESOURCE_MODULE = "tokenfactory"
+RESOURCE_NAME = "DedicatedEndpoint"
+RESOURCE_TYPE = f"pulumi-python:dynamic/{RESOURCE_MODULE}:{RESOURCE_NAME}"
+
 #: The public management API (region eu-north1 also serves inference there).
 DEFAULT_BASE_URL = "https://api.tokenfactory.nebius.com"
 

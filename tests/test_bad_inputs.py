@@ -33,11 +33,11 @@ from pulumi_tokenfactory.enginehost import (
     serialized_provider,
 )
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 
 pytestmark = pytest.mark.timeout(60)
 
 TOKEN = "tf-bad-inputs-token-5d1c"
-TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 MODEL, FLAVOR, GPU = "openai/gpt-oss-20b", "base", "gpu-h100-sxm"
 PROGRAM: dict[str, Any] = {
     "name": "bad-inputs", "model_name": MODEL, "flavor_name": FLAVOR, "gpu_type": GPU, "gpu_count": 1,
@@ -254,7 +254,7 @@ def _resolve(value: Any, base_url: str) -> Any:
 
 def _answer(case: Bad, program: dict[str, Any], host: ProviderHost, provider_str: str) -> tuple[str, str]:
     """Run the case the way the engine would; return (kind, text) of the refusal it must produce."""
-    steps = ResourceSteps(host, provider_str, make_urn(TYPE_TOKEN, case.id))
+    steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE, case.id))
     try:
         if case.bare_create:
             host.create(steps.urn, {**program, PROVIDER_KEY: provider_str})
@@ -303,7 +303,7 @@ def test_bad_input_is_refused_by_name_and_nothing_changes(
 def test_unicode_name_is_accepted_end_to_end(emulator: EmulatorProcess, host: ProviderHost,
                                              provider_str: str) -> None:
     name = "Модель 🚀 エンドポイント"
-    steps = ResourceSteps(host, provider_str, make_urn(TYPE_TOKEN, "unicode"))
+    steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE, "unicode"))
     assert steps.up({**PROGRAM, "name": name}).action == "create"
     assert [e["id"] for e in emulator.endpoints() if e["name"] == name] == [steps.id]
     assert steps.outputs["name"] == name
@@ -316,7 +316,7 @@ def test_unicode_name_is_accepted_end_to_end(emulator: EmulatorProcess, host: Pr
 def anchor(emulator: EmulatorProcess, host: ProviderHost, provider_str: str) -> Iterator[ResourceSteps]:
     """One created endpoint, so unknown values can be diffed against a real state."""
     emulator.reset()
-    steps = ResourceSteps(host, provider_str, make_urn(TYPE_TOKEN, "anchor"))
+    steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE, "anchor"))
     steps.up({**PROGRAM, "name": "anchor"})
     yield steps
     steps.destroy()
@@ -344,7 +344,7 @@ def test_unknown_value_in_preview_passes_check_and_diffs_as_a_change(
     program = _with_unknown({**PROGRAM, "name": "anchor"}, prop)
     news = {**program, PROVIDER_KEY: anchor.provider}
     emulator.clear_requests()
-    fresh = host.check(make_urn(TYPE_TOKEN, f"new-{prop}"), {}, news)
+    fresh = host.check(make_urn(RESOURCE_TYPE, f"new-{prop}"), {}, news)
     assert fresh.failures == [], f"a new resource with {prop} unknown must pass check: {fresh.failures}"
     checked = host.check(anchor.urn, anchor.inputs, news)
     assert checked.failures == [], f"{prop} unknown must pass check: {checked.failures}"

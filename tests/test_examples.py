@@ -36,6 +36,7 @@ from pulumi_tokenfactory import models
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.mocks import ProgramResult, RecordingMocks, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,6 @@ INFERENCE = EXAMPLES / "inference"
 PRODUCER = EXAMPLES / "multi-stack" / "producer"
 CONSUMER = EXAMPLES / "multi-stack" / "consumer"
 
-ENDPOINT_TYPE = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 APP_CONFIG_TYPE = "pulumi-python:dynamic/example:AppConfigFile"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
@@ -82,7 +82,7 @@ def provider_mocks(stack_outputs: dict[str, dict[str, Any]] | None = None,
     """Endpoints answered by `endpoint`; a StackReference to stack S returns `stack_outputs[S]`."""
 
     def outputs(args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        if args.typ == ENDPOINT_TYPE:
+        if args.typ == RESOURCE_TYPE:
             return endpoint(args)
         if args.typ == STACK_REFERENCE_TYPE:
             name = args.inputs["name"]
@@ -133,7 +133,7 @@ def consumer_on_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_basic_registers_the_seed_payload_and_exports_its_coordinates() -> None:
     result = run_example(BASIC)
 
-    [endpoint] = result.of_type(ENDPOINT_TYPE)
+    [endpoint] = result.of_type(RESOURCE_TYPE)
     assert endpoint.custom
     inputs = endpoint.plain_inputs
     assert {k: inputs[k] for k in SEED_PAYLOAD} == SEED_PAYLOAD  # numbers as given (1 == 1.0)
@@ -146,13 +146,13 @@ def test_basic_registers_the_seed_payload_and_exports_its_coordinates() -> None:
 
 def test_basic_takes_its_region_from_stack_config() -> None:
     result = run_example(BASIC, config={"tokenfactory:region": "us-central1"})
-    [endpoint] = result.of_type(ENDPOINT_TYPE)
+    [endpoint] = result.of_type(RESOURCE_TYPE)
     assert endpoint.plain_inputs["region"] == "us-central1"
     assert result.exports["inference_base_url"] == models.INFERENCE_BASE_URLS["us-central1"]
 
 
 def test_example_provider_pickles_by_reference_and_is_secret() -> None:
-    [endpoint] = run_example(BASIC).of_type(ENDPOINT_TYPE)
+    [endpoint] = run_example(BASIC).of_type(RESOURCE_TYPE)
     assert "__provider" in endpoint.secret_inputs
     assert endpoint.provider_str is not None
     raw = base64.b64decode(endpoint.provider_str)
@@ -161,10 +161,10 @@ def test_example_provider_pickles_by_reference_and_is_secret() -> None:
 
 
 def test_inference_program_registers_an_endpoint_and_can_skip_the_wait() -> None:
-    waited = run_example(INFERENCE).of_type(ENDPOINT_TYPE)[0].plain_inputs
+    waited = run_example(INFERENCE).of_type(RESOURCE_TYPE)[0].plain_inputs
     assert waited["wait_for_ready"] is True
     quick = run_example(INFERENCE, config={"waitForReady": "false"})
-    [endpoint] = quick.of_type(ENDPOINT_TYPE)
+    [endpoint] = quick.of_type(RESOURCE_TYPE)
     assert endpoint.plain_inputs["wait_for_ready"] is False
     assert quick.exports["routing_key"] == endpoint.outputs["routing_key"]
     assert quick.exports["inference_base_url"] == endpoint.outputs["inference_base_url"]
@@ -175,7 +175,7 @@ def test_inference_program_registers_an_endpoint_and_can_skip_the_wait() -> None
 
 def test_producer_makes_one_endpoint_named_after_the_stack() -> None:
     result = run_example(PRODUCER, stack="prod")
-    [endpoint] = result.of_type(ENDPOINT_TYPE)
+    [endpoint] = result.of_type(RESOURCE_TYPE)
     assert endpoint.name == "chat-prod"
     assert endpoint.plain_inputs["name"] == f"{project_name(PRODUCER)} prod chat"
     assert result.exports["environment"] == "prod"
@@ -193,7 +193,7 @@ def test_producer_makes_one_endpoint_per_configured_environment() -> None:
         "environments": json.dumps(["dev", "Staging EU"]),
         "gpuType": "gpu-h200-sxm", "gpuCount": "2", "minReplicas": "2", "maxReplicas": "3",
     })
-    endpoints = {r.name: r for r in result.of_type(ENDPOINT_TYPE)}
+    endpoints = {r.name: r for r in result.of_type(RESOURCE_TYPE)}
     assert set(endpoints) == {"chat-dev", "chat-staging-eu"}
     for endpoint in endpoints.values():
         inputs = endpoint.plain_inputs
@@ -236,7 +236,7 @@ def test_consumer_wires_the_producers_routing_key_into_the_app(tmp_path: Path) -
     assert app.plain_inputs["base_url"] == published["inference_base_url"]
     assert app.plain_inputs["path"] == str(target)
     assert result.exports["model"] == published["routing_key"]
-    assert not result.of_type(ENDPOINT_TYPE), "the consumer must not own endpoints"
+    assert not result.of_type(RESOURCE_TYPE), "the consumer must not own endpoints"
 
 
 @pytest.mark.usefixtures("consumer_on_path")
@@ -364,7 +364,7 @@ def test_templates_example_chooses_the_hardware_from_the_live_catalogue(
 
     result = run_example(TEMPLATES)
 
-    [endpoint] = result.of_type(ENDPOINT_TYPE)
+    [endpoint] = result.of_type(RESOURCE_TYPE)
     inputs = endpoint.plain_inputs
     # The first GPU type and count the catalogue lists for the default model and flavor.
     expected = {"model_name": "openai/gpt-oss-20b", "flavor_name": "base",
@@ -387,7 +387,7 @@ def test_templates_example_follows_stack_config(emulator: EmulatorProcess, monke
         "tokenfactory:baseUrl": emulator.base_url,  # stack config, as `pulumi config set` would give it
         "model": "openai/gpt-oss-120b", "flavor": "fast", "gpuType": pinned, "maxReplicas": "3",
     })
-    inputs = result.of_type(ENDPOINT_TYPE)[0].plain_inputs
+    inputs = result.of_type(RESOURCE_TYPE)[0].plain_inputs
     assert (inputs["flavor_name"], inputs["gpu_type"], inputs["gpu_count"]) == ("fast", pinned,
                                                                                offered["gpu_counts"][0])
     assert inputs["scaling"] == {"min_replicas": 1, "max_replicas": 3}
@@ -408,7 +408,7 @@ def test_example_endpoints_pass_the_providers_check(project: Path, clean_emulato
     emulator = clean_emulator  # blank: check also refuses duplicates of endpoints that already exist
     monkeypatch.setenv("TOKENFACTORY_BASE_URL", emulator.base_url)
     monkeypatch.setenv("TOKENFACTORY_API_KEY", emulator.api_key or "any-token")
-    endpoints = run_example(project).of_type(ENDPOINT_TYPE)
+    endpoints = run_example(project).of_type(RESOURCE_TYPE)
     assert endpoints
     provider = DedicatedEndpointProvider()  # unconfigured: falls back to the environment, like the CLI's
     for endpoint in endpoints:
@@ -422,13 +422,13 @@ def test_producer_stacks_never_look_like_each_others_leftovers(clean_emulator: E
     """The producer names endpoints per project and environment, so `prod` can be created while `dev` runs."""
     monkeypatch.setenv("TOKENFACTORY_BASE_URL", clean_emulator.base_url)
     monkeypatch.setenv("TOKENFACTORY_API_KEY", "any-token")
-    [dev] = run_example(PRODUCER, stack="dev").of_type(ENDPOINT_TYPE)
+    [dev] = run_example(PRODUCER, stack="dev").of_type(RESOURCE_TYPE)
     dev_inputs = {k: v for k, v in dev.plain_inputs.items() if v is not None}
     with _api(clean_emulator) as api:  # what `pulumi up` on the dev stack leaves in the account
         api.post("/v0/dedicated_endpoints",
                  json={k: dev_inputs[k] for k in (*SEED_PAYLOAD, "region")}).raise_for_status()
 
-    [prod] = run_example(PRODUCER, stack="prod").of_type(ENDPOINT_TYPE)
+    [prod] = run_example(PRODUCER, stack="prod").of_type(RESOURCE_TYPE)
     prod_inputs = {k: v for k, v in prod.plain_inputs.items() if v is not None}
     assert not DedicatedEndpointProvider().check({}, prod_inputs).failures
     # ...whereas a second `dev` stack would be told about the first one's endpoint.

@@ -26,9 +26,9 @@ from pulumi_tokenfactory.enginehost import (
     serialized_provider,
 )
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 
 TOKEN = "tf-fault-matrix-token"
-TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 BASE: dict[str, Any] = {
     "name": "fault-matrix", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
     "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
@@ -113,7 +113,7 @@ def test_fault_cell(operation: str, fault: str, emulator: EmulatorProcess, share
     emulator.reset()
     provider = serialized_provider(DedicatedEndpointProvider())
     with new_host(emulator) if operation == "check" else _borrow(shared_host) as host:
-        steps = ResourceSteps(host, provider, make_urn(TYPE_TOKEN, f"{operation}-{fault}"))
+        steps = ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, f"{operation}-{fault}"))
         if operation in ("create", "poll"):
             steps.preview(BASE)  # templates fetched and the duplicate check done, as in `pulumi preview`
         elif operation != "check":

@@ -31,11 +31,11 @@ from pulumi_tokenfactory.enginehost import (
     serialized_provider,
 )
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 
 pytestmark = pytest.mark.timeout(90)
 
 TOKEN = "tf-lifecycle-faults-token-3a7c"
-TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 ENDPOINTS = "/v0/dedicated_endpoints"
 BASE: dict[str, Any] = {
     "name": "lifecycle-faults", "description": "", "model_name": "openai/gpt-oss-20b", "flavor_name": "base",
@@ -149,7 +149,7 @@ def account(emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
 def test_endpoint_never_ready_is_deleted_again_and_nothing_recorded(
         behaviour: str, ready_timeout: float, says: str, account: EmulatorProcess, host: ProviderHost) -> None:
     account.admin("POST", "behaviour", {"next_create": behaviour, "count": 1})
-    steps = ResourceSteps(host, provider_str(), make_urn(TYPE_TOKEN, f"never-ready-{behaviour}"))
+    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, f"never-ready-{behaviour}"))
     started = time.monotonic()
     with pytest.raises(ProviderCallError) as info:
         steps.up({**BASE, "ready_timeout": ready_timeout})
@@ -173,7 +173,7 @@ def test_failed_clean_up_says_the_endpoint_still_exists_and_names_it(
         account: EmulatorProcess, host: ProviderHost) -> None:
     account.admin("POST", "behaviour", {"next_create": "stuck", "count": 1})
     account.inject_fault(method="DELETE", path=f"{ENDPOINTS}/*", action="error", status=403, count=None)
-    steps = ResourceSteps(host, provider_str(), make_urn(TYPE_TOKEN, "cleanup-fails"))
+    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, "cleanup-fails"))
     with pytest.raises(ProviderCallError) as info:
         steps.up({**BASE, "ready_timeout": 1.5})
     line = info.value.last_line
@@ -197,7 +197,7 @@ def test_host_killed_mid_create_then_next_up_refuses_a_duplicate_and_import_adop
         emulator_factory: Callable[..., EmulatorProcess]) -> None:
     emulator = emulator_factory(provision_seconds=30, delete_seconds=0.1, api_key=TOKEN)
     provider = provider_str()
-    urn = make_urn(TYPE_TOKEN, "killed")
+    urn = make_urn(RESOURCE_TYPE, "killed")
     with new_host(emulator) as first:
         steps = ResourceSteps(first, provider, urn)
         call = Background(lambda: steps.up(BASE))
@@ -241,7 +241,7 @@ def test_create_survives_an_api_restart_and_state_survives_another(
                                 state_file=tmp_path / "emulator-state.json")
     base_url = emulator.base_url
     with new_host(emulator, poll_max=0.2) as host:
-        steps = ResourceSteps(host, provider_str(), make_urn(TYPE_TOKEN, f"restarted-{when}"))
+        steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, f"restarted-{when}"))
         if when == "before-the-post":
             steps.preview(BASE)  # catalogue and duplicate check done: the next request is the POST
             emulator.kill()
@@ -281,7 +281,7 @@ def test_create_survives_an_api_restart_and_state_survives_another(
 
 def test_out_of_band_rename_and_scale_show_as_drift_and_one_patch_restores_both(
         account: EmulatorProcess, host: ProviderHost) -> None:
-    steps = ResourceSteps(host, provider_str(), make_urn(TYPE_TOKEN, "drifted"))
+    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, "drifted"))
     steps.up(BASE)
     api(account, "PATCH", f"{ENDPOINTS}/{steps.id}",
         {"name": "renamed-in-console", "scaling": {"min_replicas": 3, "max_replicas": 5}}).raise_for_status()
@@ -305,7 +305,7 @@ def test_out_of_band_rename_and_scale_show_as_drift_and_one_patch_restores_both(
 
 def test_out_of_band_disable_shows_on_refresh_and_up_enables_and_waits(
         account: EmulatorProcess, host: ProviderHost) -> None:
-    steps = ResourceSteps(host, provider_str(), make_urn(TYPE_TOKEN, "disabled"))
+    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, "disabled"))
     steps.up(BASE)
     api(account, "PATCH", f"{ENDPOINTS}/{steps.id}", {"enabled": False}).raise_for_status()
 
@@ -328,7 +328,7 @@ def test_out_of_band_disable_shows_on_refresh_and_up_enables_and_waits(
 
 def test_update_of_an_endpoint_deleted_out_of_band_says_so_and_delete_tolerates_it(
         account: EmulatorProcess, host: ProviderHost) -> None:
-    steps = ResourceSteps(host, provider_str(), make_urn(TYPE_TOKEN, "vanished"))
+    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, "vanished"))
     steps.up({**BASE, "wait_for_ready": False})
     endpoint_id = steps.id
     api(account, "DELETE", f"{ENDPOINTS}/{endpoint_id}").raise_for_status()
@@ -357,7 +357,7 @@ def test_six_creates_at_once_share_one_poll_list(emulator_factory: Callable[...,
     emulator = emulator_factory(provision_seconds=provision, delete_seconds=0.1, api_key=TOKEN)
     provider = provider_str()
     with new_host(emulator, poll_max=poll) as host:
-        fleet = [ResourceSteps(host, provider, make_urn(TYPE_TOKEN, f"fleet-{i}")) for i in range(6)]
+        fleet = [ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, f"fleet-{i}")) for i in range(6)]
         programs = [{**BASE, "name": f"fleet-{i}"} for i in range(6)]
         emulator.clear_requests()
         started = time.monotonic()

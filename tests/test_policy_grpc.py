@@ -22,9 +22,11 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.endpoints import wire_endpoint
+
 REPO = Path(__file__).resolve().parents[1]
 PACK_DIR = REPO / "examples" / "policy-pack"
-ENDPOINT_TYPE = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,24 +39,12 @@ def struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 def endpoint(**changes: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "__provider": "gAWVKAAAAAAAAACMG3B1bHVtaV90b2tlbmZhY3Rvcnku",
-        "name": "team-search-llama",
-        "description": "team-search: query rewriting",
-        "model_name": "meta-llama/Llama-3.3-70B-Instruct",
-        "flavor_name": "base",
-        "gpu_type": "gpu-h100-sxm",
-        "gpu_count": 1.0,
-        "scaling": {"min_replicas": 1.0, "max_replicas": 2.0},
-        "region": "eu-north1",
-        "enabled": True,
-    }
-    props.update(changes)
-    return props
+    return wire_endpoint(**{"__provider": "gAWVKAAAAAAAAACMG3B1bHVtaV90b2tlbmZhY3Rvcnku", "name": "team-search-llama",
+                            **changes})
 
 
 def urn(name: str) -> str:
-    return f"urn:pulumi:dev::gpu::{ENDPOINT_TYPE}::{name}"
+    return f"urn:pulumi:dev::gpu::{RESOURCE_TYPE}::{name}"
 
 
 def _read_port(proc: subprocess.Popen[bytes], stderr_path: Path, timeout: float) -> int:
@@ -136,7 +126,7 @@ def test_configured_pack_reports_violations_with_policy_message_and_level(
 
     bad = endpoint(name="llama-prod", gpu_type="gpu-a100", gpu_count=4.0, description="")
     response = analyzer.Analyze(
-        analyzer_pb2.AnalyzeRequest(type=ENDPOINT_TYPE, properties=struct(bad), urn=urn("llama"), name="llama"),
+        analyzer_pb2.AnalyzeRequest(type=RESOURCE_TYPE, properties=struct(bad), urn=urn("llama"), name="llama"),
         timeout=10,
     )
     diagnostics = {d.policyName: d for d in response.diagnostics}
@@ -162,7 +152,7 @@ def test_configured_pack_reports_violations_with_policy_message_and_level(
 
     good = analyzer.Analyze(
         analyzer_pb2.AnalyzeRequest(
-            type=ENDPOINT_TYPE, properties=struct(endpoint(gpu_count=2.0)), urn=urn("ok"), name="ok"
+            type=RESOURCE_TYPE, properties=struct(endpoint(gpu_count=2.0)), urn=urn("ok"), name="ok"
         ),
         timeout=10,
     )
@@ -171,7 +161,7 @@ def test_configured_pack_reports_violations_with_policy_message_and_level(
     # Preview: unknown values are tolerated by every rule, not turned into "can't run policy" notes.
     preview = analyzer.Analyze(
         analyzer_pb2.AnalyzeRequest(
-            type=ENDPOINT_TYPE,
+            type=RESOURCE_TYPE,
             urn=urn("new"),
             name="new",
             properties=struct(endpoint(gpu_count=UNKNOWN, gpu_type=UNKNOWN, name=UNKNOWN, scaling=UNKNOWN)),
@@ -182,7 +172,7 @@ def test_configured_pack_reports_violations_with_policy_message_and_level(
 
     # Stack: 2 x 2 + 1 x 1 = 5 reserved GPUs against the configured ceiling of 4; the disabled one is free.
     resources = [
-        analyzer_pb2.AnalyzerResource(type=ENDPOINT_TYPE, urn=urn(name), name=name, properties=struct(props))
+        analyzer_pb2.AnalyzerResource(type=RESOURCE_TYPE, urn=urn(name), name=name, properties=struct(props))
         for name, props in [
             ("big", endpoint(gpu_count=2.0, scaling={"min_replicas": 2.0, "max_replicas": 4.0})),
             ("small", endpoint()),

@@ -24,29 +24,15 @@ from pulumi_tokenfactory.policy.rules import (
     check_stack_reserved_gpus,
     fmt_number,
 )
+from tests.harness.endpoints import wire_endpoint
 
 STRING_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def endpoint(**changes: Any) -> dict[str, Any]:
     """A compliant endpoint as the engine delivers it (every number a float)."""
-    props: dict[str, Any] = {
-        "name": "llama-prod",
-        "description": "team-search: query rewriting, owner @alice",
-        "model_name": "meta-llama/Llama-3.3-70B-Instruct",
-        "flavor_name": "base",
-        "gpu_type": "gpu-h100-sxm",
-        "gpu_count": 1.0,
-        "scaling": {"min_replicas": 1.0, "max_replicas": 2.0},
-        "region": "eu-north1",
-        "enabled": True,
-        "wait_for_ready": True,
-        "ready_timeout": 1800.0,
-        "routing_key": "rk-123",
-        "status": "running",
-    }
-    props.update(changes)
-    return props
+    return wire_endpoint(**{"description": "team-search: query rewriting, owner @alice", "wait_for_ready": True,
+                            "ready_timeout": 1800.0, "routing_key": "rk-123", "status": "running", **changes})
 
 
 @pytest.mark.parametrize("rule", RESOURCE_RULES, ids=lambda r: r.name)

@@ -33,28 +33,15 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 
 from pulumi_tokenfactory.policy import rules
 from pulumi_tokenfactory.policy.pack import gpu_spend_policies, plain
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.endpoints import wire_endpoint
 
 REPO = Path(__file__).resolve().parents[1]
-ENDPOINT_TYPE = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 
 
 def endpoint(**changes: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "__provider": "gAWVKAAAAAAAAACMG3B1bHVtaV90b2tlbmZhY3Rvcnku",
-        "name": "llama-prod",
-        "description": "team-search: query rewriting",
-        "model_name": "meta-llama/Llama-3.3-70B-Instruct",
-        "flavor_name": "base",
-        "gpu_type": "gpu-h100-sxm",
-        "gpu_count": 2,
-        "scaling": {"min_replicas": 1, "max_replicas": 2},
-        "region": "eu-north1",
-        "enabled": True,
-        "wait_for_ready": True,
-        "ready_timeout": 1800,
-    }
-    props.update(changes)
-    return props
+    return wire_endpoint(**{"__provider": "gAWVKAAAAAAAAACMG3B1bHVtaV90b2tlbmZhY3Rvcnku", "gpu_count": 2.0,
+                            "wait_for_ready": True, "ready_timeout": 1800.0, **changes})
 
 
 def engine_props(props: dict[str, Any]) -> Any:
@@ -77,7 +64,7 @@ def options() -> PolicyResourceOptions:
 
 
 def resource_args(
-    props: dict[str, Any], config: dict[str, Any] | None = None, name: str = "llama", resource_type: str = ENDPOINT_TYPE
+    props: dict[str, Any], config: dict[str, Any] | None = None, name: str = "llama", resource_type: str = RESOURCE_TYPE
 ) -> ResourceValidationArgs:
     urn = f"urn:pulumi:dev::gpu::{resource_type}::{name}"
     return ResourceValidationArgs(
@@ -311,9 +298,9 @@ def test_plain_unwraps_proxies_and_marks_unknowns() -> None:
 
 def test_stack_rule_sums_enabled_endpoints_only() -> None:
     resources = [
-        ("big", ENDPOINT_TYPE, endpoint(gpu_count=8, scaling={"min_replicas": 2, "max_replicas": 4})),
-        ("mid", ENDPOINT_TYPE, endpoint(gpu_count=4, scaling={"min_replicas": 1, "max_replicas": 4})),
-        ("off", ENDPOINT_TYPE, endpoint(gpu_count=8, scaling={"min_replicas": 8, "max_replicas": 8}, enabled=False)),
+        ("big", RESOURCE_TYPE, endpoint(gpu_count=8, scaling={"min_replicas": 2, "max_replicas": 4})),
+        ("mid", RESOURCE_TYPE, endpoint(gpu_count=4, scaling={"min_replicas": 1, "max_replicas": 4})),
+        ("off", RESOURCE_TYPE, endpoint(gpu_count=8, scaling={"min_replicas": 8, "max_replicas": 8}, enabled=False)),
         ("vm", "aws:ec2/instance:Instance", {"gpu_count": 99, "scaling": {"min_replicas": 99}}),
     ]
     [(message, urn)] = run("tokenfactory-stack-reserved-gpus", stack_args(resources))
@@ -327,10 +314,10 @@ def test_stack_rule_sums_enabled_endpoints_only() -> None:
 
 def test_stack_rule_tolerates_unknown_outputs() -> None:
     resources = [
-        ("big", ENDPOINT_TYPE, endpoint(gpu_count=8, scaling={"min_replicas": 2, "max_replicas": 4})),
+        ("big", RESOURCE_TYPE, endpoint(gpu_count=8, scaling={"min_replicas": 2, "max_replicas": 4})),
         (
             "new",
-            ENDPOINT_TYPE,
+            RESOURCE_TYPE,
             endpoint(gpu_count=UNKNOWN_STRING_VALUE, scaling=UNKNOWN_STRING_VALUE, enabled=UNKNOWN_STRING_VALUE),
         ),
     ]

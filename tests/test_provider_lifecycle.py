@@ -26,9 +26,9 @@ from pulumi_tokenfactory.enginehost import (
     serialized_provider,
 )
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 
 TOKEN = "tf-test-TOKEN-9f8e7d6c5b4a"
-TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
 BASE: dict[str, Any] = {**SEED_EXAMPLE, "region": "eu-north1"}
 
 
@@ -100,7 +100,7 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
         emulator: EmulatorProcess, host: ProviderHost) -> None:
     emulator.reset()
     provider = serialized_provider(DedicatedEndpointProvider())
-    resource = ResourceSteps(host, provider, make_urn(TYPE_TOKEN, "gpt"))
+    resource = ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, "gpt"))
     created_routing_keys = set()
     for step in STEPS:
         emulator.clear_requests()
@@ -133,7 +133,7 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
     assert resource.outputs["inference_base_url"] == f"{emulator.base_url}/v1/", "inference goes where the API is"
 
     # Import: a fresh state adopting the same endpoint equals the created one and shows no diff.
-    imported = ResourceSteps(host, provider, make_urn(TYPE_TOKEN, "adopted"))
+    imported = ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, "adopted"))
     plan = imported.import_(resource.id, NEW_MODEL)
     assert plan.action == "same"
     assert imported.outputs == resource.outputs | {"status": imported.outputs["status"]}
@@ -149,7 +149,7 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
 def test_deleted_out_of_band_disappears_on_refresh_and_update_says_so(
         emulator: EmulatorProcess, host: ProviderHost) -> None:
     emulator.reset()
-    resource = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(TYPE_TOKEN, "gone"))
+    resource = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(RESOURCE_TYPE, "gone"))
     resource.up({**BASE, "wait_for_ready": False})
     httpx.delete(f"{emulator.base_url}/v0/dedicated_endpoints/{resource.id}",
                  headers={"Authorization": f"Bearer {TOKEN}"}).raise_for_status()
@@ -175,7 +175,7 @@ def test_check_failures_name_the_property_and_nothing_is_mutated(
         emulator: EmulatorProcess, host: ProviderHost) -> None:
     emulator.reset()
     emulator.clear_requests()
-    resource = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(TYPE_TOKEN, "bad"))
+    resource = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(RESOURCE_TYPE, "bad"))
     with pytest.raises(CheckFailed) as info:
         resource.up({**BASE, "gpu_type": "gpu-a100", "scaling": {"min_replicas": 3, "max_replicas": 1}})
     props = dict(info.value.failures)

@@ -15,6 +15,7 @@ import pytest
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.enginehost import ProviderCallError, ProviderHost, ResourceSteps, make_urn, serialized_provider
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 
 TOKEN = "tfk-CANARY-7b1e4f0d9a2c55e3"
 PROGRAM = {
@@ -40,7 +41,7 @@ def test_lifecycle_leaks_the_token_nowhere(emulator: EmulatorProcess) -> None:
     config = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url}
     with ProviderHost(config=config, secret_keys=["tokenfactory:apiKey"],
                       env={"TOKENFACTORY_POLL_MAX_INTERVAL": "0.1"}) as host:
-        steps = ResourceSteps(host, provider_str, make_urn("pulumi-python:dynamic/tokenfactory:DedicatedEndpoint",
+        steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE,
                                                            "scan"))
         steps.up(PROGRAM)
         recorded += [steps.outputs, steps.inputs]
@@ -64,7 +65,7 @@ def test_a_wrong_token_gives_a_clear_error_without_echoing_it(emulator: Emulator
     with ProviderHost(config={"tokenfactory:apiKey": wrong, "tokenfactory:baseUrl": emulator.base_url},
                       secret_keys=["tokenfactory:apiKey"]) as host:
         with pytest.raises(ProviderCallError) as info:
-            host.check(make_urn("pulumi-python:dynamic/tokenfactory:DedicatedEndpoint", "x"), {},
+            host.check(make_urn(RESOURCE_TYPE, "x"), {},
                        {**PROGRAM, "__provider": serialized_provider(DedicatedEndpointProvider())})
         assert "HTTP 401" in info.value.last_line
         assert wrong not in info.value.details and wrong not in host.stderr_text()
@@ -75,7 +76,7 @@ def test_a_missing_token_says_how_to_set_it(emulator: EmulatorProcess, monkeypat
     emulator.clear_requests()
     with ProviderHost(config={"tokenfactory:baseUrl": emulator.base_url}) as host:
         with pytest.raises(ProviderCallError) as info:
-            host.check(make_urn("pulumi-python:dynamic/tokenfactory:DedicatedEndpoint", "x"), {},
+            host.check(make_urn(RESOURCE_TYPE, "x"), {},
                        {**PROGRAM, "__provider": serialized_provider(DedicatedEndpointProvider())})
         assert "pulumi config set --secret tokenfactory:apiKey" in info.value.last_line
         assert emulator.requests() == [], "no request is made without a token"

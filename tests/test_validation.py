@@ -9,6 +9,7 @@ from pulumi.output import Unknown
 
 from pulumi_tokenfactory.models import Flavor, Template
 from pulumi_tokenfactory.validation import UNKNOWN_SENTINEL, check_inputs
+from tests.harness.endpoints import wire_endpoint
 
 CATALOGUE = [
     Template(
@@ -22,18 +23,10 @@ CATALOGUE = [
 
 
 def valid(**overrides: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "name": "GPT-120B Endpoint",
-        "description": "Dedicated GPT-120B",
-        "model_name": "openai/gpt-oss-120b",
-        "flavor_name": "base",
-        "gpu_type": "gpu-h100-sxm",
-        "gpu_count": 1.0,
-        "scaling": {"min_replicas": 1.0, "max_replicas": 2.0},
-        "region": "eu-north1",
-        "__provider": "serialized",
-    }
-    props.update(overrides)
+    """The required inputs (and a description); optional ones are absent unless given."""
+    props = wire_endpoint(**{"name": "GPT-120B Endpoint", "description": "Dedicated GPT-120B",
+                             "model_name": "openai/gpt-oss-120b", "enabled": DROP, "__provider": "serialized",
+                             **overrides})
     return {k: v for k, v in props.items() if v is not DROP}
 
 

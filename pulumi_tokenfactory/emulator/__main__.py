@@ -81,10 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_file=args.state_file)
         serve(config, host=args.host, port=args.port, allow_non_loopback=args.allow_non_loopback,
               exit_with_parent=args.exit_with_parent)
-    except NonLoopbackHost as exc:
-        print(f"tokenfactory-emulator: {exc}", file=sys.stderr)
-        return 2
-    except StateFileError as exc:
+    except (NonLoopbackHost, StateFileError) as exc:
         print(f"tokenfactory-emulator: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

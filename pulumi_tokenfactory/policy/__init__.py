@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
+
 from .rules import (
     ALLOWED_GPU_TYPES,
     ALLOWED_MODELS,
@@ -21,7 +23,6 @@ from .rules import (
     POLICY_NAMES,
     REPLICA_BOUNDS,
     RESOURCE_RULES,
-    RESOURCE_TYPE,
     STACK_RESERVED_GPUS,
     STACK_RULES,
     UNKNOWN,

@@ -38,9 +38,10 @@ from pulumi_policy import (
 from pulumi_policy.proxy import _DictProxy, _ListProxy  # the proxies pulumi-policy wraps props in
 from pulumi_policy.secret import Secret
 
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
+
 from .rules import (
     RESOURCE_RULES,
-    RESOURCE_TYPE,
     STACK_RULES,
     UNKNOWN,
     PolicyConfigError,

@@ -38,9 +38,6 @@ from pydantic import BaseModel
 
 from pulumi_tokenfactory.models import NAME_MAX_LENGTH
 
-#: Type token of the dynamic resource the pack governs.
-RESOURCE_TYPE: Final = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
-
 # Policy names: stable ids, used as keys of --policy-pack-config.
 ALLOWED_GPU_TYPES: Final = "tokenfactory-allowed-gpu-types"
 ALLOWED_MODELS: Final = "tokenfactory-allowed-models"
