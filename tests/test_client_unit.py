@@ -86,7 +86,8 @@ def test_bearer_token_is_sent_and_never_shown() -> None:
         (503, errors.ServerError),
     ],
 )
-def test_status_codes_map_to_typed_errors_with_request_id(status: int, error_type: type) -> None:
+def test_status_codes_map_to_typed_errors_with_request_id(
+        status: int, error_type: type[errors.TokenFactoryError]) -> None:
     response = httpx.Response(
         status, json={"error": {"message": "nope", "field": "gpu_type"}}, headers={"x-request-id": "req-42"}
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,7 +238,7 @@ def test_reference_examples_run_under_mocks() -> None:
     blocks = [b for b in _python_blocks(REFERENCE) if "tokenfactory.DedicatedEndpoint(" in b]
     assert len(blocks) >= 3
     for block in blocks:
-        result = run_program(lambda block=block: exec(compile(block, str(REFERENCE), "exec"), {}))
+        result = run_program(functools.partial(exec, compile(block, str(REFERENCE), "exec"), {}))
         endpoints = result.of_type(TYPE_TOKEN)
         assert len(endpoints) == 1
         inputs = endpoints[0].plain_inputs

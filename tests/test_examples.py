@@ -97,9 +97,12 @@ def provider_mocks(stack_outputs: dict[str, dict[str, Any]] | None = None,
 def run_example(project: Path, *, config: dict[str, str] | None = None, stack: str = "dev",
                 mocks: RecordingMocks | None = None, preview: bool = False) -> ProgramResult:
     """Run `project/__main__.py` under mocks, as `pulumi up` (or preview) would."""
-    return run_program(
+    def program() -> None:
         # The CLI's language host runs the program the same way: runpy.run_path(..., run_name="__main__").
-        lambda: runpy.run_path(str(project / "__main__.py"), run_name="__main__"),
+        runpy.run_path(str(project / "__main__.py"), run_name="__main__")
+
+    return run_program(
+        program,
         config=config,
         project=project_name(project),
         stack=stack,

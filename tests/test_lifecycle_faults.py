@@ -11,6 +11,7 @@ is asserted after each scenario, with the request log proving how many POSTs hap
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -362,7 +363,7 @@ def test_six_creates_at_once_share_one_poll_list(emulator_factory: Callable[...,
         emulator.clear_requests()
         started = time.monotonic()
         plans = host.run_concurrently(
-            [lambda s=steps, p=program: s.up(p) for steps, program in zip(fleet, programs, strict=True)])
+            [functools.partial(steps.up, program) for steps, program in zip(fleet, programs, strict=True)])
         elapsed = time.monotonic() - started
         assert [p.action for p in plans] == ["create"] * 6
         live = {e["id"]: e for e in emulator.endpoints()}

@@ -226,7 +226,7 @@ def test_invalid_naming_pattern_is_a_config_error() -> None:
 # --- stack reserved GPUs ------------------------------------------------------------------------
 
 
-def stack(*specs: tuple[str, float, float, Any]) -> list[tuple[str, dict[str, Any]]]:
+def stack(*specs: tuple[str, Any, float, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [
         (name, endpoint(gpu_count=gpus, scaling={"min_replicas": mins, "max_replicas": 8.0}, enabled=enabled))
         for name, mins, gpus, enabled in specs

@@ -331,7 +331,8 @@ def test_stack_rule_tolerates_unknown_outputs() -> None:
 
 def test_docs_describe_every_policy_config_key_and_default() -> None:
     doc = (REPO / "sdk-docs" / "policy-pack.md").read_text()
-    for rule in (*rules.RESOURCE_RULES, *rules.STACK_RULES):
+    every_rule: list[rules.ResourceRule | rules.StackRule] = [*rules.RESOURCE_RULES, *rules.STACK_RULES]
+    for rule in every_rule:
         assert f"`{rule.name}`" in doc
         for key in rule.config_schema:
             assert f"`{key}`" in doc, (rule.name, key)

@@ -7,8 +7,9 @@ are reported by the benchmarks, not asserted.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -21,7 +22,6 @@ from benchmarks.run import (
     PROGRAM,
     TEMPLATES,
     TOKEN,
-    TYPE_TOKEN,
     lifecycle_calls,
     provider_host,
     steps_for,
@@ -29,6 +29,7 @@ from benchmarks.run import (
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.enginehost import make_urn, serialized_provider
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from pulumi_tokenfactory.waiting import PollSchedule
 
 PROVISION = 1.5
@@ -83,9 +84,8 @@ def test_refresh_shares_one_list_across_reads(emulator: EmulatorProcess, n: int)
     provider = serialized_provider(DedicatedEndpointProvider())
     with provider_host(emulator, POLL_MAX) as host:
         emulator.clear_requests()
-        reads: list[Callable[[], object]] = [
-            (lambda i=i: host.read(make_urn(TYPE_TOKEN, f"r{i}"), ids[i], {**PROGRAM, "__provider": provider}))
-            for i in range(n)]
+        reads = [functools.partial(host.read, make_urn(RESOURCE_TYPE, f"r{i}"), ids[i],
+                                   {**PROGRAM, "__provider": provider}) for i in range(n)]
         results = host.run_concurrently(reads)
     assert [r.id for r in results] == ids
     total = sum(emulator.call_counts().values())
@@ -101,7 +101,7 @@ def test_a_fleet_waits_together_on_shared_polls(emulator: EmulatorProcess) -> No
         for resource, program in zip(fleet, programs, strict=True):
             resource.preview(program)
         emulator.clear_requests()
-        host.run_concurrently([(lambda r=r, p=p: r.up(p)) for r, p in zip(fleet, programs, strict=True)])
+        host.run_concurrently([functools.partial(r.up, p) for r, p in zip(fleet, programs, strict=True)])
     calls = emulator.call_counts()
     assert calls[POST] == n
     assert all(r.outputs["status"] == "running" for r in fleet)
