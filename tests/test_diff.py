@@ -12,20 +12,15 @@ from pulumi.output import Unknown
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import INPUT_FIELDS, REPLACE_FIELDS, UPDATABLE_FIELDS
 from pulumi_tokenfactory.validation import check_inputs
+from tests.harness.endpoints import wire_endpoint
 
 PROVIDER = DedicatedEndpointProvider()
 
-STATE: dict[str, Any] = {
-    # What the engine hands back as olds: prior outputs, numbers as floats.
+# What the engine hands back as olds: prior outputs, numbers as floats.
+STATE: dict[str, Any] = wire_endpoint(**{
     "name": "GPT",
     "description": "",
     "model_name": "openai/gpt-oss-120b",
-    "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1.0,
-    "scaling": {"min_replicas": 1.0, "max_replicas": 2.0},
-    "region": "eu-north1",
-    "enabled": True,
     "wait_for_ready": True,
     "ready_timeout": 1800.0,
     "routing_key": "dedicated/openai/gpt-oss-120b-abcdefabcdef",
@@ -34,7 +29,7 @@ STATE: dict[str, Any] = {
     "created_at": "2026-11-25T10:00:00Z",
     "updated_at": None,
     "__provider": "old-bytes",
-}
+})
 NEWS: dict[str, Any] = {
     k: STATE[k] for k in ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling", "region")
 } | {"__provider": "new-bytes"}
