@@ -586,7 +586,7 @@ def test_basic_example_with_the_pulumi_cli(tmp_path: Path, emulator_factory: Cal
     assert outputs["routing_key"] == live["routing_key"]
     assert outputs["endpoint_id"] == live["id"]
     assert live["status"] == "running"
-    assert outputs["inference_base_url"] == models.inference_base_url(live.get("region"))
+    assert outputs["inference_base_url"] == models.inference_base_url(live.get("region"), emulator.base_url)
     assert "tf-cli-key" not in (project / "Pulumi.dev.yaml").read_text(), "the token must be stored encrypted"
 
     pulumi("destroy", "--yes")
