@@ -5,12 +5,15 @@ Keep this file small; feature-specific fixtures belong in their test modules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from tests.harness.cli import Backend, CliInstall, CliUnavailable, locate_cli
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +45,23 @@ def emulator_factory() -> Iterator[Callable[..., EmulatorProcess]]:
     yield start
     for emu in reversed(started):
         emu.stop()
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> CliInstall:
+    """The real Pulumi CLI (found or built by scripts/pulumi-cli.sh).
+
+    Under CI a missing CLI fails the run; elsewhere, with neither a CLI nor Go, the test skips and says why.
+    """
+    try:
+        return locate_cli()
+    except CliUnavailable as missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the real Pulumi CLI, and none is available: {missing}")
+        pytest.skip(f"no Pulumi CLI here and none could be built: {missing}")
+
+
+@pytest.fixture
+def cli_backend(pulumi_cli: CliInstall, tmp_path: Path) -> Backend:
+    """A fresh offline file backend for the real CLI; polls capped at 0.2 s to match the emulator's short timings."""
+    return Backend(pulumi_cli, tmp_path / "pulumi", extra_env={"TOKENFACTORY_POLL_MAX_INTERVAL": "0.2"})
