@@ -8,49 +8,23 @@ preview announces exactly what the command then does (see tests/harness/acceptan
 
 from __future__ import annotations
 
-import runpy
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from tests.harness.acceptance import Scenario, Step, table
-from tests.harness.cli import REPO, Backend, Program
+from tests.harness.cli import Backend
+from tests.harness.programs import endpoint_program, example
 
-BASIC = REPO / "examples" / "basic" / "__main__.py"
+basic_example = example("basic")
 API_KEY = "tf-acceptance-canary-5d1f0c"
 POST = "POST /v0/dedicated_endpoints"
 PATCH = "PATCH /v0/dedicated_endpoints/{id}"
 DELETE = "DELETE /v0/dedicated_endpoints/{id}"
 REPLACE = ("create-replacement", "replace", "delete-replaced")
-
-
-def basic_example() -> None:
-    """examples/basic/__main__.py exactly as shipped."""
-    runpy.run_path(str(BASIC), run_name="__main__")
-
-
-def endpoint_program(**changes: Any) -> Program:
-    """examples/basic's endpoint with some arguments changed (same logical name, same exports)."""
-
-    def program() -> None:
-        import pulumi
-
-        import pulumi_tokenfactory as tokenfactory
-
-        args = {**SEED_EXAMPLE, **changes}
-        scaling = args.pop("scaling")
-        endpoint = tokenfactory.DedicatedEndpoint(
-            "gpt-120b", scaling=tokenfactory.ScalingArgs(**scaling), **args)
-        pulumi.export("endpoint_id", endpoint.id)
-        pulumi.export("routing_key", endpoint.routing_key)
-        pulumi.export("inference_base_url", endpoint.inference_base_url)
-        pulumi.export("status", endpoint.status)
-
-    return program
 
 
 @pytest.fixture
@@ -105,7 +79,7 @@ def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emula
         assert outputs["status"].value == "running"
         remember_id(s)
 
-    scaled = {"scaling": {"min_replicas": 2, "max_replicas": 4}}
+    scaled: dict[str, Any] = {"scaling": {"min_replicas": 2, "max_replicas": 4}}
     scenario.run([
         Step("create (examples/basic as shipped)", ops={"gpt-120b": ("create",)}, mutations={POST: 1},
              endpoints=1, check=outputs_flow),

@@ -1,0 +1,73 @@
+"""Import on the real CLI, shown as it is today (pulumi/pulumi#16175), not skipped.
+
+The engine's import Read carries the endpoint id alone: no inputs, no state. The
+dynamic-provider host looks for the serialized provider in them and fails with
+`KeyError: '__provider'` before any of our code runs. Shown here for
+`ResourceOptions(import_=...)` in the program; the `pulumi import` command goes through
+the same ImportStep, but cannot run on this machine at all: it loads the project's
+language host (`pulumi-language-python`), a Go module the module proxy here refuses.
+The endpoint is untouched and the stack gains nothing. These tests pin that behaviour; when
+adoption lands (it must not depend on import), they change with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi import automation as auto
+
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
+from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.cli import Backend, stack_resources
+
+API_KEY = "tf-import-canary-9b2e"
+DYNAMIC_HOST_IMPORT_FAILURE = "KeyError: '__provider'"
+
+
+@pytest.fixture
+def account(emulator_factory: Any) -> EmulatorProcess:
+    return emulator_factory(provision_seconds=0.2, api_key=API_KEY)
+
+
+def _made_in_console(emulator: EmulatorProcess) -> dict[str, Any]:
+    import httpx
+
+    response = httpx.post(f"{emulator.base_url}/v0/dedicated_endpoints", json={**SEED_EXAMPLE, "region": "eu-north1"},
+                          headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def _stack(backend: Backend, emulator: EmulatorProcess, program: Any) -> auto.Stack:
+    return backend.stack("tokenfactory-import", "dev", program, config={"tokenfactory:baseUrl": emulator.base_url},
+                         secrets={"tokenfactory:apiKey": API_KEY})
+
+
+def test_import_option_fails_in_the_dynamic_host_before_our_code(cli_backend: Backend,
+                                                                 account: EmulatorProcess) -> None:
+    endpoint = _made_in_console(account)
+
+    def program() -> None:
+        import pulumi
+
+        import pulumi_tokenfactory as tokenfactory
+
+        args = dict(SEED_EXAMPLE)
+        scaling = args.pop("scaling")
+        tokenfactory.DedicatedEndpoint("adopted", scaling=tokenfactory.ScalingArgs(**scaling), **args,
+                                       opts=pulumi.ResourceOptions(import_=endpoint["id"]))
+
+    stack = _stack(cli_backend, account, program)
+    account.clear_requests()
+    with pytest.raises(auto.CommandError) as preview_failure:
+        stack.preview()
+    with pytest.raises(auto.CommandError) as up_failure:
+        stack.up()
+    for failure in (preview_failure, up_failure):
+        assert DYNAMIC_HOST_IMPORT_FAILURE in str(failure.value)
+    assert account.requests() == [], "the host fails before any provider code, so before any API call"
+    assert [e["id"] for e in account.endpoints()] == [endpoint["id"]]
+    assert not [r for r in stack_resources(stack).values() if r["type"] == RESOURCE_TYPE]
+
