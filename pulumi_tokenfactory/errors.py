@@ -2,8 +2,9 @@
 
 Each error carries what a person needs to act (status, method, path, the
 API's own message, its request id) and never the token: messages are built
-only from those fields, so nothing secret can reach a log, a traceback or the
-Pulumi engine.
+only from those fields, and the client builds every one of them through its
+`Redactor` (the API's message and request id may echo the `Authorization`
+header), so nothing secret can reach a log, a traceback or the Pulumi engine.
 """
 
 from __future__ import annotations
@@ -44,6 +45,18 @@ class TokenFactoryError(Exception):
 
 class ConfigurationError(TokenFactoryError):
     """The provider is not configured well enough to talk to the API (no token, bad URL)."""
+
+
+class InvalidSettingError(ConfigurationError):
+    """A setting holds a value that cannot be used (a malformed base URL, a token that is not ASCII).
+
+    `setting` names where the value came from (`tokenfactory:baseUrl`, `TOKENFACTORY_API_KEY`, ...),
+    so a caller or a test can tell which one to fix; the message names it too, never a secret.
+    """
+
+    def __init__(self, message: str, *, setting: str) -> None:
+        self.setting = setting
+        super().__init__(message)
 
 
 class MissingApiKeyError(ConfigurationError):

@@ -57,6 +57,46 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+#: Bidirectional controls: overrides and embeddings (U+202A-U+202E), isolates (U+2066-U+2069) and the
+#: invisible direction marks. They can make a name read differently from what it holds ("Trojan Source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+#: Zero-width non-joiner and joiner: needed inside words of some scripts (Persian, Indic) and emoji sequences.
+_JOINERS = frozenset("\u200c\u200d")
+#: What a refused character is, by Unicode category (the docs list the same classes).
+_REFUSED_CATEGORIES = {"Cc": "a control character", "Zl": "a line separator", "Zp": "a paragraph separator",
+                       "Cs": "a surrogate code point", "Cf": "an invisible formatting character"}
+
+
+def _visible(ch: str) -> bool:
+    return unicodedata.category(ch)[0] not in "CZ"
+
+
+def _refused_character(value: str, *, multiline: bool) -> tuple[int, str] | None:
+    """The first character a display text may not hold, and what kind it is, or None.
+
+    The docs promise "no control characters": that covers more than category Cc. Line and
+    paragraph separators (U+2028, U+2029) break a line as surely as a newline; bidirectional
+    controls reorder what a reader sees; zero-width and other format characters (Cf) are
+    invisible, so two names that look the same could differ, or a name could look empty. The
+    one exception is a zero-width (non-)joiner between two visible characters, where it is part
+    of the text. A description (`multiline`) may also hold line breaks (\\n) and tabs.
+    """
+    for index, ch in enumerate(value):
+        category = unicodedata.category(ch)
+        if category not in _REFUSED_CATEGORIES or (multiline and ch in "\n\t"):
+            continue
+        if ch in _JOINERS and 0 < index < len(value) - 1 and _visible(value[index - 1]) \
+                and _visible(value[index + 1]):
+            continue
+        return index, "a bidirectional text control" if ch in _BIDI_CONTROLS else _REFUSED_CATEGORIES[category]
+    return None
+
+
+def _code_point(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
+
+
 def _check_text(out: CheckOutcome, prop: str, value: Any, *, required: bool, max_length: int,
                 multiline: bool = False) -> None:
     if value is None:
@@ -69,9 +109,13 @@ def _check_text(out: CheckOutcome, prop: str, value: Any, *, required: bool, max
         out.fail(prop, f"{prop} must not be empty or blank")
     elif len(value) > max_length:
         out.fail(prop, f"{prop} is {len(value)} characters long; at most {max_length} are allowed")
-    elif any(unicodedata.category(ch) == "Cc" and not (multiline and ch in "\n\t") for ch in value):
-        allowed = " other than line breaks and tabs" if multiline else " (no line breaks or tabs either)"
-        out.fail(prop, f"{prop} must not contain control characters{allowed}")
+    elif (refused := _refused_character(value, multiline=multiline)) is not None:
+        index, kind = refused
+        breaks = " other than line breaks (\\n) and tabs" if multiline else " (no line breaks or tabs either)"
+        out.fail(prop, f"{prop} must not contain {kind} ({_code_point(value[index])}, character {index + 1}); "
+                       f"not allowed: control characters{breaks}, line and paragraph separators (U+2028, U+2029), "
+                       f"bidirectional controls (U+202A-U+202E, U+2066-U+2069) and invisible formatting "
+                       f"characters such as zero-width spaces")
 
 
 def _integer(out: CheckOutcome, prop: str, value: Any, *, minimum: int, maximum: int) -> int | None:
