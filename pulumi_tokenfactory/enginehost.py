@@ -50,6 +50,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -58,7 +59,7 @@ from types import TracebackType
 from typing import Any, Literal, NoReturn, TypeVar, cast, overload
 
 import grpc
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.dynamic.dynamic import ResourceProvider, serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
@@ -195,6 +196,7 @@ def build_configure_request(
     *,
     stack: str = "dev",
     project: str = "proj",
+    provider_id: str | None = None,
 ) -> provider_pb2.ConfigureRequest:
     """The ConfigureRequest the engine sends to the default ``pulumi-python`` provider.
 
@@ -221,6 +223,9 @@ def build_configure_request(
         urn=DEFAULT_PROVIDER_URN_TEMPLATE.format(stack=stack, project=project),
         name="default",
         type="pulumi:providers:pulumi-python",
+        # The default provider's id: the unknown sentinel while it is being created (a stack's first
+        # preview), a UUID afterwards. The dynamic host ignores it; the engine always sends one.
+        id=provider_id or UNKNOWN,
     )
 
 
@@ -351,6 +356,7 @@ class ProviderHost:
         self._stdout_lock = threading.Lock()
         self._stdout_thread: threading.Thread | None = None
         self._configured = False
+        self._provider_id = str(uuid.uuid4())
         self._stderr_snapshot = ""
         self.port: int | None = None
 
@@ -443,7 +449,11 @@ class ProviderHost:
             self._proc.wait(10)
 
     def close(self) -> None:
-        """Close the channel and stop the host; safe to call twice."""
+        """Send Cancel (the engine's last call to every provider), close the channel, stop the host;
+        safe to call twice."""
+        if self._stub is not None and self.is_alive():
+            with contextlib.suppress(ProviderCallError):
+                self._call("Cancel", empty_pb2.Empty(), rpc_timeout=5, needs_configure=False)
         if self._channel is not None:
             self._channel.close()
             self._channel = None
@@ -545,17 +555,38 @@ class ProviderHost:
         config: Mapping[str, Any],
         secret_keys: Iterable[str] = (),
         *,
+        old_config: Mapping[str, Any] | None = None,
+        runs_program: bool = True,
         rpc_timeout: float | None = None,
     ) -> ConfigureOutcome:
-        """Send ConfigureRequest like the engine does for the default ``pulumi-python`` provider.
+        """Start the provider the way the engine does: Handshake, GetPluginInfo, then, for commands that run the
+        program (preview, up; ``runs_program``), CheckConfig and DiffConfig (the latter when the stack already
+        has a default provider, i.e. `old_config` is given), then Configure. Refresh and destroy configure the
+        provider from the state, without checking its config.
 
-        ``config`` keys must be full config keys (``"tokenfactory:apiKey"``,
-        ``"proj:greeting"``): for dynamic providers the engine passes the whole stack
-        config with namespaces kept. Values named in ``secret_keys`` are wrapped as
-        secrets in ``args`` (the engine marshals with KeepSecrets) and unwrapped in
-        ``variables``. Real stack config values are usually strings.
+        The dynamic host implements none of Handshake, CheckConfig and DiffConfig (the engine then falls
+        back, as here). ``config`` keys must be full config keys (``"tokenfactory:apiKey"``,
+        ``"proj:greeting"``): for dynamic providers the engine passes the whole stack config with
+        namespaces kept. Values named in ``secret_keys`` are wrapped as secrets in ``args`` (the engine
+        marshals with KeepSecrets) and unwrapped in ``variables``. Real stack config values are usually
+        strings.
         """
-        request = build_configure_request(config, secret_keys, stack=self.stack, project=self.project or "project")
+        urn, name, type_ = self._names(DEFAULT_PROVIDER_URN_TEMPLATE.format(stack=self.stack,
+                                                                             project=self.project or "project"))
+        self._call_unimplemented_ok("Handshake", provider_pb2.ProviderHandshakeRequest(
+            accepts_byte_string=True, accepts_outputs_in_call=True, accepts_outputs_in_invoke=True,
+            sends_old_outputs_to_check=True), rpc_timeout)
+        self._call("GetPluginInfo", empty_pb2.Empty(), rpc_timeout=rpc_timeout, needs_configure=False)
+        news = to_struct(config)
+        if runs_program:
+            self._call_unimplemented_ok("CheckConfig", provider_pb2.CheckRequest(
+                urn=urn, name=name, type=type_, olds=to_struct(old_config), news=news), rpc_timeout)
+        if runs_program and old_config is not None:
+            self._call_unimplemented_ok("DiffConfig", provider_pb2.DiffRequest(
+                urn=urn, name=name, type=type_, olds=to_struct(old_config), news=news,
+                old_inputs=to_struct(old_config)), rpc_timeout)
+        request = build_configure_request(config, secret_keys, stack=self.stack, project=self.project or "project",
+                                          provider_id=self._provider_id if old_config is not None else None)
         resp = self._call("Configure", request, rpc_timeout=rpc_timeout, needs_configure=False)
         self._configured = True
         return ConfigureOutcome(
@@ -565,19 +596,29 @@ class ProviderHost:
             accept_outputs=resp.acceptOutputs,
         )
 
+    def _call_unimplemented_ok(self, method: str, request: Any, rpc_timeout: float | None) -> None:
+        try:
+            self._call(method, request, rpc_timeout=rpc_timeout, needs_configure=False)
+        except ProviderCallError as refused:
+            if refused.code is not grpc.StatusCode.UNIMPLEMENTED:
+                raise
+
     def check(
         self,
         urn: str,
         olds: Mapping[str, Any] | None,
         news: Mapping[str, Any],
-        random_seed: bytes = b"",
+        random_seed: bytes | None = None,
         *,
+        old_outputs: Mapping[str, Any] | None = None,
         rpc_timeout: float | None = None,
     ) -> CheckOutcome:
-        """CheckRequest: ``olds`` are the previous *inputs* ({} / None on create)."""
+        """CheckRequest: ``olds`` are the previous *inputs*, ``old_outputs`` the previous outputs ({} / None
+        on create); the engine draws a fresh 32-byte random seed for every Check."""
         urn, name, type_ = self._names(urn)
         request = provider_pb2.CheckRequest(
-            urn=urn, name=name, type=type_, olds=to_struct(olds), news=to_struct(news), randomSeed=random_seed
+            urn=urn, name=name, type=type_, olds=to_struct(olds), news=to_struct(news),
+            randomSeed=os.urandom(32) if random_seed is None else random_seed, old_outputs=to_struct(old_outputs),
         )
         resp = self._call("Check", request, rpc_timeout=rpc_timeout)
         return CheckOutcome(
@@ -794,16 +835,22 @@ class Plan:
     inputs: dict[str, Any]
     replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    replacement_inputs: dict[str, Any] = field(default_factory=dict)
+    """For a replace: the inputs the replacement was checked with, as a new resource."""
 
 
 class ResourceSteps:
     """The engine's step logic for one dynamic resource, over a `ProviderHost`.
 
-    Mirrors what `pulumi preview/up/refresh/import/destroy` send for a single
-    resource: Check (old inputs, new inputs) then Diff (old outputs, checked
-    inputs); create; update in place; replace as create-then-delete (or
-    delete-then-create when the provider asks); Read for refresh (prior
-    outputs) and import (only the program's inputs); Delete with old outputs.
+    Mirrors what `pulumi preview/up/refresh/destroy` send for a single resource, as
+    recorded from the real engine (v3.274, `PULUMI_DEBUG_GRPC`; `tests/test_cli_basic.py`
+    compares the two call by call): Check (old inputs, new inputs, old outputs) then Diff
+    (old outputs, checked inputs, old inputs); create; update in place; replace as
+    create-then-delete (or delete-then-create when the provider asks), the replacement
+    checked once more as a new resource (empty olds) before its Create; refresh as Read
+    (prior outputs and inputs) followed by a Diff of the refreshed outputs against the
+    inputs, in its preview too; import as Read with the id alone (which the dynamic host
+    cannot serve: pulumi/pulumi#16175); Delete with old outputs and old inputs.
     The state (`id`, `outputs`, `inputs`) is what the engine would record.
     """
 
@@ -819,7 +866,7 @@ class ResourceSteps:
         return {**program, PROVIDER_KEY: self.provider}
 
     def preview(self, program: Mapping[str, Any]) -> Plan:
-        checked = self.host.check(self.urn, self.inputs, self._news(program))
+        checked = self.host.check(self.urn, self.inputs, self._news(program), old_outputs=self.outputs)
         if checked.failures:
             raise CheckFailed(checked.failures)
         if not self.id:
@@ -828,7 +875,8 @@ class ResourceSteps:
         if diff.changes == "DIFF_NONE":
             return Plan("same", checked.inputs)
         if diff.replaces:
-            return Plan("replace", checked.inputs, list(diff.replaces), diff.delete_before_replace)
+            return Plan("replace", checked.inputs, list(diff.replaces), diff.delete_before_replace,
+                        self._check_as_new(program))
         return Plan("update", checked.inputs)
 
     def up(self, program: Mapping[str, Any]) -> Plan:
@@ -842,19 +890,39 @@ class ResourceSteps:
             old_id, old_outputs, old_inputs = self.id, self.outputs, self.inputs
             if plan.delete_before_replace:
                 self.host.delete(self.urn, old_id, old_outputs, old_inputs=old_inputs)
-                self._create(plan.inputs)
+                self._create(plan.replacement_inputs)
             else:
-                self._create(plan.inputs)
+                self._create(plan.replacement_inputs)
                 self.host.delete(self.urn, old_id, old_outputs, old_inputs=old_inputs)
         return plan
+
+    def _check_as_new(self, program: Mapping[str, Any]) -> dict[str, Any]:
+        """The engine checks a replacement again as a brand-new resource (no olds) before creating it."""
+        checked = self.host.check(self.urn, {}, self._news(program), old_outputs={})
+        if checked.failures:
+            raise CheckFailed(checked.failures)
+        return checked.inputs
 
     def _create(self, inputs: dict[str, Any]) -> None:
         created = self.host.create(self.urn, inputs)
         self.id, self.outputs, self.inputs = created.id, created.properties, inputs
 
+    def _read_and_diff(self) -> ReadOutcome:
+        read = self.host.read(self.urn, self.id, self.outputs, self.inputs)
+        if read.id:
+            inputs = read.inputs if read.inputs is not None else self.inputs
+            self.host.diff(self.urn, read.id, read.properties, inputs, old_inputs=inputs)
+        return read
+
+    def preview_refresh(self) -> dict[str, tuple[Any, Any]]:
+        """`pulumi preview --refresh` / the preview of `pulumi refresh`: the same calls, the state kept."""
+        read = self._read_and_diff()
+        return {k: (self.outputs.get(k), v) for k, v in read.properties.items()
+                if k != PROVIDER_KEY and self.outputs.get(k) != v}
+
     def refresh(self) -> dict[str, tuple[Any, Any]]:
         """Read the live resource; returns the drift `{property: (recorded, live)}`. Gone -> state emptied."""
-        read = self.host.read(self.urn, self.id, self.outputs, self.inputs)
+        read = self._read_and_diff()
         if not read.id:
             self.id, self.outputs, self.inputs = "", {}, {}
             return {}
@@ -865,14 +933,15 @@ class ResourceSteps:
             self.inputs = read.inputs
         return drift
 
-    def import_(self, resource_id: str, program: Mapping[str, Any]) -> Plan:
-        """`import_=<id>`: Read with only the program's inputs, then the import must show no diff."""
-        read = self.host.read(self.urn, resource_id, None, self._news(program))
+    def import_(self, resource_id: str) -> None:
+        """`import_=<id>` / `pulumi import`: the engine's ImportStep reads with the id alone, no inputs, no
+        state. The dynamic host then fails looking for `__provider` (pulumi/pulumi#16175): this raises
+        `ProviderCallError`, as the real engine's import does."""
+        read = self.host.read(self.urn, resource_id, None)
         if not read.id:
             raise HarnessError(f"import of {resource_id}: the provider says it does not exist")
         self.id, self.outputs = read.id, read.properties
-        self.inputs = read.inputs if read.inputs is not None else self._news(program)
-        return self.preview(program)
+        self.inputs = read.inputs or {}
 
     def destroy(self) -> None:
         if self.id:

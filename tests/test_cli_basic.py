@@ -9,14 +9,20 @@ preview announces exactly what the command then does (see tests/harness/acceptan
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
 
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
+from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.acceptance import Scenario, Step, table
 from tests.harness.cli import Backend
+from tests.harness.fidelity import RecordingHost, differences, engine_calls
 from tests.harness.programs import endpoint_program, example
 
 basic_example = example("basic")
@@ -46,11 +52,12 @@ def scale_in_console(min_replicas: int, max_replicas: int) -> Any:
     return act
 
 
-def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emulator: EmulatorProcess) -> None:
+def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emulator: EmulatorProcess,
+                                                 tmp_path: Path) -> None:
     stack = cli_backend.stack("tokenfactory-basic", "dev", basic_example,
                               config={"tokenfactory:baseUrl": cli_emulator.base_url},
                               secrets={"tokenfactory:apiKey": API_KEY})
-    scenario = Scenario(cli_backend, cli_emulator, stack)
+    scenario = Scenario(cli_backend, cli_emulator, stack, grpc_dir=tmp_path)
     ids: list[str] = []
 
     def remember_id(s: Scenario) -> None:
@@ -98,7 +105,7 @@ def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emula
     ])
     print("\n" + table(scenario.records))
     assert_token_nowhere(cli_backend, scenario)
-
+    assert_stand_in_sends_what_the_engine_sent(scenario, cli_emulator.base_url)
 
 def assert_token_nowhere(backend: Backend, scenario: Scenario) -> None:
     """The token is in no file of the backend, PULUMI_HOME or project, no CLI output and no engine event;
@@ -113,3 +120,51 @@ def assert_token_nowhere(backend: Backend, scenario: Scenario) -> None:
                                                   "--json").stdout}
     leaks = [where for where, text in places.items() if API_KEY in text]
     assert not leaks, f"the API token appears in: {', '.join(leaks)}"
+
+
+#: The same steps as the CLI run above, for the stand-in: (command, program inputs as the SDK sends them).
+BASE = {**SEED_EXAMPLE, "region": "eu-north1"}
+STAND_IN_STEPS: list[tuple[str, dict[str, Any] | None]] = [
+    ("up", BASE), ("up", BASE), ("up", {**BASE, "scaling": {"min_replicas": 2, "max_replicas": 4}}),
+    ("up", {**BASE, "scaling": {"min_replicas": 2, "max_replicas": 4}, "model_name": "openai/gpt-oss-20b"}),
+    ("refresh", None), ("up", {**BASE, "scaling": {"min_replicas": 2, "max_replicas": 4},
+                               "model_name": "openai/gpt-oss-20b"}),
+    ("destroy", None),
+]
+
+
+def assert_stand_in_sends_what_the_engine_sent(scenario: Scenario, base_url: str) -> None:
+    """Replay the scenario through `enginehost` (a fresh provider host per command, as the engine starts one)
+    and compare its provider calls, command by command, with the engine's recorded ones."""
+    assert [r.command for r in scenario.records] == [command for command, _ in STAND_IN_STEPS]
+    config = {"tokenfactory:apiKey": API_KEY, "tokenfactory:baseUrl": base_url}
+    steps = ResourceSteps(cast(ProviderHost, None), serialized_provider(DedicatedEndpointProvider()),
+                          make_urn(RESOURCE_TYPE, "gpt-120b", stack="dev", project="tokenfactory-basic"))
+    report: list[str] = []
+    stack_has_provider = False
+    for record, (command, program) in zip(scenario.records, STAND_IN_STEPS, strict=True):
+        assert record.grpc_logs is not None
+        for phase, log in zip(("preview", command), record.grpc_logs, strict=True):
+            host = RecordingHost(project="tokenfactory-basic", env={"TOKENFACTORY_POLL_MAX_INTERVAL": "0.2"})
+            with host:
+                host.configure(config, ["tokenfactory:apiKey"], old_config=config if stack_has_provider else None,
+                               runs_program=command == "up")
+                steps.host = host
+                if command == "refresh" and phase == "preview":  # the change the CLI run made before its refresh
+                    httpx.patch(f"{base_url}/v0/dedicated_endpoints/{steps.id}", timeout=10,
+                                headers={"Authorization": f"Bearer {API_KEY}"},
+                                json={"scaling": {"min_replicas": 3, "max_replicas": 5}}).raise_for_status()
+                _stand_in(steps, command, phase, program)
+            found = differences(engine_calls(log), host.calls)
+            report += [f"{record.title} / {phase}: {line}" for line in found]
+            stack_has_provider = stack_has_provider or phase != "preview"
+    assert not report, "the stand-in differs from the engine:\n" + "\n".join(report)
+
+
+def _stand_in(steps: ResourceSteps, command: str, phase: str, program: dict[str, Any] | None) -> None:
+    if command == "up":
+        (steps.preview if phase == "preview" else steps.up)(program or {})
+    elif command == "refresh":
+        steps.preview_refresh() if phase == "preview" else steps.refresh()
+    elif phase != "preview":
+        steps.destroy()

@@ -20,6 +20,7 @@ from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.enginehost import (
     CheckFailed,
+    ProviderCallError,
     ProviderHost,
     ResourceSteps,
     make_urn,
@@ -132,12 +133,12 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
     assert len(created_routing_keys) == 2, "exactly one replacement happened"
     assert resource.outputs["inference_base_url"] == f"{emulator.base_url}/v1/", "inference goes where the API is"
 
-    # Import: a fresh state adopting the same endpoint equals the created one and shows no diff.
+    # Import, as the real engine sends it (the id alone), fails in the dynamic host before our code runs.
     imported = ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, "adopted"))
-    plan = imported.import_(resource.id, NEW_MODEL)
-    assert plan.action == "same"
-    assert imported.outputs == resource.outputs | {"status": imported.outputs["status"]}
-    assert imported.id == resource.id
+    emulator.clear_requests()
+    with pytest.raises(ProviderCallError) as no_import:
+        imported.import_(resource.id)
+    assert "KeyError: '__provider'" in no_import.value.details and emulator.requests() == []
 
     emulator.clear_requests()
     resource.destroy()

@@ -20,7 +20,8 @@ from __future__ import annotations
 import collections
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, cast
 
 from pulumi import automation as auto
 
@@ -67,6 +68,8 @@ class StepRecord:
     ops: Ops
     mutations: dict[str, int]
     endpoints: int
+    grpc_logs: tuple[Path, Path] | None = None
+    """(preview, command) gRPC logs of the engine, when recorded."""
 
 
 def _is_engine_resource(type_: str) -> bool:
@@ -102,7 +105,11 @@ def _mutations(emulator: EmulatorProcess) -> dict[str, int]:
 class Scenario:
     """One stack walked through steps against one emulator."""
 
-    def __init__(self, backend: Backend, emulator: EmulatorProcess, stack: auto.Stack) -> None:
+    def __init__(self, backend: Backend, emulator: EmulatorProcess, stack: auto.Stack,
+                 grpc_dir: Path | None = None) -> None:
+        """With `grpc_dir`, each preview and command records the engine's gRPC traffic (`PULUMI_DEBUG_GRPC`)
+        into a file of its own there, named in the step's record."""
+        self.grpc_dir = grpc_dir
         self.backend = backend
         self.emulator = emulator
         self.stack = stack
@@ -136,6 +143,8 @@ class Scenario:
         outputs_before = {name: r.get("outputs", {}) for name, r in self.resources().items()}
         self.emulator.clear_requests()
         say = self.transcript.append
+        logs = self._grpc_logs(len(self.records), step.command)
+        self._record_grpc(logs[0] if logs else None)
         if step.command == "up":
             self.stack.preview(on_event=preview_events.append, on_output=say)
         elif step.command == "refresh":
@@ -145,6 +154,7 @@ class Scenario:
         preview_mutations = _mutations(self.emulator)
         assert preview_mutations == {}, f"preview sent mutating requests: {preview_mutations}"
         self.emulator.clear_requests()
+        self._record_grpc(logs[1] if logs else None)
         if step.command == "up":
             self.last_result = self.stack.up(on_event=events.append, on_output=say)
         elif step.command == "refresh":
@@ -155,7 +165,8 @@ class Scenario:
         mutations = _mutations(self.emulator)
         preview_ops, ops = _ops(preview_events), _ops(events)
         endpoints = self.emulator.endpoints()
-        self.records.append(StepRecord(step.title, step.command, preview_ops, ops, mutations, len(endpoints)))
+        self._record_grpc(None)
+        self.records.append(StepRecord(step.title, step.command, preview_ops, ops, mutations, len(endpoints), logs))
         assert preview_ops == ops, f"preview announced {preview_ops}, {step.command} performed {ops}"
         assert ops == dict(step.ops), f"operations {ops}, expected {dict(step.ops)}"
         assert mutations == dict(step.mutations), f"mutating requests {mutations}, expected {dict(step.mutations)}"
@@ -171,6 +182,18 @@ class Scenario:
         self.assert_state_matches_account()
         if step.check is not None:
             step.check(self)
+
+    def _grpc_logs(self, index: int, command: str) -> tuple[Path, Path] | None:
+        if self.grpc_dir is None:
+            return None
+        return (self.grpc_dir / f"{index:02d}-preview-{command}.jsonl", self.grpc_dir / f"{index:02d}-{command}.jsonl")
+
+    def _record_grpc(self, path: Path | None) -> None:
+        env = cast(dict[str, str], self.stack.workspace.env_vars)  # the dict Backend.stack handed over
+        if path is None:
+            env.pop("PULUMI_DEBUG_GRPC", None)
+        else:
+            env["PULUMI_DEBUG_GRPC"] = str(path)
 
     def assert_state_matches_account(self) -> None:
         """Each endpoint in the state is in the account, as the state records it, and owned once."""
