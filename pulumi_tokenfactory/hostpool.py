@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 #: Never let waits grow the host beyond this many extra threads.
 MAX_EXTRA_THREADS = 256
+#: Set to 0 to turn the widening off (to measure what it buys, or should it ever misbehave).
+WIDENING_ENV = "TOKENFACTORY_HOST_WIDENING"
 
 _lock = threading.Lock()
 _extra = 0
@@ -49,6 +52,9 @@ def _pool_of_current_thread() -> ThreadPoolExecutor | None:
 def lend_thread_while_waiting() -> Iterator[None]:
     """Around a long wait: the host may start one more thread while this one only polls."""
     global _extra
+    if os.environ.get(WIDENING_ENV, "1").strip() == "0":
+        yield
+        return
     pool = _pool_of_current_thread()
     if pool is None or not hasattr(pool, "_max_workers") or not hasattr(pool, "_adjust_thread_count"):
         yield
