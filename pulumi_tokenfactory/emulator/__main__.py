@@ -3,6 +3,11 @@
 Prints exactly one line on stdout once it accepts connections,
 `Token Factory emulator listening on http://HOST:PORT`, and logs requests
 (never headers or the API key) on stderr.
+
+Exit status: 0 when stopped by SIGINT or SIGTERM; 1 when it cannot listen on
+the address (say, the port is taken); 2 for a bad argument, a host that is not
+loopback without --allow-non-loopback, or a --state-file that cannot be used
+(one line on stderr names the file and what is wrong with it).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .config import API_KEY_ENV, DEFAULT_PROVISION_SECONDS
+from .config import API_KEY_ENV, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROVISION_SECONDS
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
@@ -38,6 +43,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _byte_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a byte count must be >= 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tokenfactory-emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="DELETE: deleting -> gone (default provision/5; 0 = at once)")
     parser.add_argument("--state-file", default=None,
                         help="keep endpoints in this JSON file across restarts (default: in memory)")
+    parser.add_argument("--max-body-bytes", type=_byte_count, default=DEFAULT_MAX_BODY_BYTES,
+                        help="refuse request bodies larger than this with 413 (default %(default)s, 1 MiB)")
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="shut down when the process that started the emulator dies (used by test helpers)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="stderr log level (default info)")
@@ -78,7 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = EmulatorConfig(
             provision_seconds=args.provision_seconds, update_seconds=args.update_seconds,
             stop_seconds=args.stop_seconds, delete_seconds=args.delete_seconds, api_key=api_key,
-            state_file=args.state_file)
+            state_file=args.state_file, max_body_bytes=args.max_body_bytes,
+            # The Host header must name loopback, or the --host given; when exposed on purpose, any name.
+            trusted_hosts=("*",) if args.allow_non_loopback else (args.host,))
         serve(config, host=args.host, port=args.port, allow_non_loopback=args.allow_non_loopback,
               exit_with_parent=args.exit_with_parent)
     except (NonLoopbackHost, StateFileError) as exc:

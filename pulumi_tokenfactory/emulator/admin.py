@@ -152,6 +152,7 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
             "delete_seconds": config.delete_duration,
             "api_key_required": config.api_key is not None,
             "state_file": str(config.state_file) if config.state_file else None,
+            "max_body_bytes": config.max_body_bytes,
         })
 
     @router.get("/requests")

@@ -34,7 +34,9 @@ class EmulatorApp(Gateway):
 
     def __init__(self, app: FastAPI, *, config: EmulatorConfig, store: Store, clock: Clock,
                  faults: FaultRegistry, requests: RequestLog) -> None:
-        super().__init__(app, api_key=config.api_key, faults=faults, requests=requests, clock=clock.now)
+        super().__init__(app, api_key=config.api_key, faults=faults, requests=requests, clock=clock.now,
+                         max_body_bytes=config.max_body_bytes, log_body_bytes=config.request_log_body_bytes,
+                         trusted_hosts=config.trusted_hosts)
         self.config = config
         self.store = store
         self.clock = clock

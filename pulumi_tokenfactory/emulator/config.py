@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 #: Read when --api-key is not given, so the token need not appear in a process list.
 API_KEY_ENV = "TOKENFACTORY_EMULATOR_API_KEY"
 DEFAULT_PROVISION_SECONDS = 2.0
+#: 1 MiB: a create body is a few hundred bytes, a chat request rarely more than a few kilobytes.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_LOG_BODY_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -26,14 +29,24 @@ class EmulatorConfig:
     state_file: str | os.PathLike[str] | None = None
     #: The request log keeps only this many recent entries, so a long-running demo cannot grow without bound.
     request_log_limit: int = 10_000
+    #: A request body larger than this is refused with 413 before any route sees it (`--max-body-bytes`).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    #: Of each body, the request log keeps at most this many bytes: 10 000 entries stay within about 50 MB.
+    request_log_body_bytes: int = DEFAULT_LOG_BODY_BYTES
+    #: Host header names accepted besides loopback ones (the `--host` given); `"*"` accepts any, for
+    #: `--allow-non-loopback`, where clients reach the emulator by names it cannot know.
+    trusted_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("provision_seconds", "update_seconds", "stop_seconds", "delete_seconds"):
             value = getattr(self, name)
             if value is not None and (value != value or value < 0):  # NaN or negative
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        if self.request_log_limit < 1:
-            raise ValueError("request_log_limit must be >= 1")
+        for name in ("request_log_limit", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.request_log_body_bytes < 0:
+            raise ValueError(f"request_log_body_bytes must be >= 0, got {self.request_log_body_bytes!r}")
 
     @property
     def update_duration(self) -> float:

@@ -18,7 +18,6 @@ Each action is one way an HTTP exchange fails that a client must survive:
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import re
 import threading
@@ -28,6 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ApiError, FieldProblem
+from .pathmatch import PatternError, check_pattern, path_matches
 
 Action = Literal["error", "drop", "delay", "apply_then_error", "apply_then_drop", "malformed", "truncated",
                  "extra_fields", "alternate_shape"]
@@ -43,7 +43,7 @@ class FaultSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: str = "*"
-    #: A glob over the path (`*` crosses `/`), or a regular expression when it starts with `^`.
+    #: A glob over the path (`*` crosses `/`), or a regular expression when it starts with `^` (see `pathmatch`).
     path: str = "*"
     action: Action = "error"
     #: How many matching requests to fault; null for every one until the faults are cleared.
@@ -69,6 +69,10 @@ class FaultSpec(BaseModel):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from None
+        try:
+            check_pattern(value)  # matched by `pathmatch`, in time bounded whatever the pattern
+        except PatternError as exc:
+            raise ValueError(f"not a supported path pattern: {exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -113,10 +117,7 @@ class Fault:
     def matches(self, method: str, path: str) -> bool:
         if self.spec.method not in ("*", method.upper()):
             return False
-        pattern = self.spec.path
-        if pattern.startswith("^"):
-            return re.search(pattern, path) is not None
-        return fnmatch.fnmatchcase(path, pattern)
+        return path_matches(self.spec.path, path)
 
     def as_json(self) -> dict[str, Any]:
         remaining = None if self.spec.count is None else max(0, self.spec.count - self.hits)

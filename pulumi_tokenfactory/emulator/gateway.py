@@ -1,4 +1,4 @@
-"""The raw ASGI layer in front of the routes: request ids, auth, the request log and faults.
+"""The raw ASGI layer in front of the routes: request ids, refusals, auth, the request log and faults.
 
 It sits below FastAPI because some faults cannot be expressed as a
 response object: a dropped connection must close the socket without a
@@ -6,6 +6,11 @@ single byte of HTTP, and a truncated answer must promise more body than it
 sends. Under uvicorn's h11 protocol the transport is reachable from the
 `send` callable; without it (an in-process test client) a drop raises
 `ConnectionDropped` instead, which the client sees as a failed request.
+
+Before any route runs, a request is refused, in this order, when a web page
+sent it (403, see `browser`), when it lacks the API key (401), when its body
+is larger than `max_body_bytes` (413: the routes never hold more than that),
+or when it changes something with a body that is not declared JSON (415).
 """
 
 from __future__ import annotations
@@ -23,19 +28,34 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .browser import cross_site_refusal, media_type_refusal
+from .config import DEFAULT_LOG_BODY_BYTES, DEFAULT_MAX_BODY_BYTES
 from .errors import ApiError, error_bytes
 from .faults import APPLYING_ACTIONS, Fault, FaultRegistry, alternate_shape, malformed_body, with_extra_fields
-from .requestlog import DROPPED, LoggedRequest, RequestLog, decode_body
+from .requestlog import DROPPED, LoggedRequest, RequestLog, body_text
 from .store import isoformat
 
 log = logging.getLogger("tokenfactory.emulator")
 
 ADMIN_PREFIX = "/_emulator"
 Headers = list[tuple[bytes, bytes]]
+#: A body over the limit is still read to its end (and thrown away) so that the client, busy sending, gets to read
+#: the 413; beyond this many bytes the emulator stops reading and the connection closes instead.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class ConnectionDropped(Exception):
     """A `drop` fault where no socket can be closed (an in-process client): fail the request instead."""
+
+
+@dataclass
+class Body:
+    """A request body as read: all of it, or, when `too_large`, only its start."""
+
+    data: bytes
+    #: Bytes received (for a body over the limit: as many as were read before giving up).
+    size: int
+    too_large: bool = False
 
 
 @dataclass
@@ -65,12 +85,16 @@ class Gateway:
     """Wraps the FastAPI app; everything that must see every request happens here."""
 
     def __init__(self, app: ASGIApp, *, api_key: str | None, faults: FaultRegistry, requests: RequestLog,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 log_body_bytes: int = DEFAULT_LOG_BODY_BYTES, trusted_hosts: tuple[str, ...] = ()) -> None:
         self.app = app
         self._api_key = api_key
         self.faults = faults
         self.requests = requests
         self._clock = clock
+        self._max_body_bytes = max_body_bytes
+        self._log_body_bytes = log_body_bytes
+        self._trusted_hosts = trusted_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,14 +115,15 @@ class Gateway:
             await send(message)
 
         started, seq = time.monotonic(), 0 if admin else self.requests.next_seq()
-        body = await _read_body(receive)
-        replay = _replaying(body, receive)
+        # Of a body too large to keep, only what the log may show (and enough to mask a token cut by it).
+        body = await _read_body(receive, self._max_body_bytes,
+                                keep=self._log_body_bytes + len((self._api_key or "").encode()))
+        replay = _replaying(body.data, receive)
         fault: Fault | None = None
         try:
-            if not self._authorized(scope):
-                await self._send_error(send_with_id, path, request_id, ApiError(
-                    401, "unauthorized", "missing or invalid API token: send `Authorization: Bearer <token>`",
-                    headers={"www-authenticate": "Bearer"}))
+            refusal = self._refusal(scope, body)
+            if refusal is not None:
+                await self._send_error(send_with_id, path, request_id, refusal)
             elif admin:
                 await self.app(scope, replay, send_with_id)
             else:
@@ -111,21 +136,41 @@ class Gateway:
             if not admin:
                 self._log(seq, scope, body, status or DROPPED, started, request_id, fault)
 
+    def _refusal(self, scope: Scope, body: Body) -> ApiError | None:
+        """Why the request may not reach the routes (None: it may), in the order the module docstring gives."""
+        method = scope["method"]
+        refusal = cross_site_refusal(
+            method=method, host=_header(scope, b"host"), origin=_header(scope, b"origin"),
+            fetch_site=_header(scope, b"sec-fetch-site"), server=scope.get("server"),
+            trusted_hosts=self._trusted_hosts)
+        if refusal is not None:
+            return refusal
+        if not self._authorized(scope):
+            return ApiError(401, "unauthorized", "missing or invalid API token: send `Authorization: Bearer <token>`",
+                            headers={"www-authenticate": "Bearer"})
+        if body.too_large:
+            return ApiError(413, "payload_too_large",
+                            f"the request body is larger than {self._max_body_bytes} bytes, the most this emulator "
+                            "accepts (--max-body-bytes)")
+        return media_type_refusal(method=method, content_type=_header(scope, b"content-type"),
+                                  has_body=body.size > 0)
+
     def _authorized(self, scope: Scope) -> bool:
         if self._api_key is None:
             return True
         scheme, _, token = (_header(scope, b"authorization") or "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self._api_key.encode())
 
-    def _log(self, seq: int, scope: Scope, body: bytes, status: int | str, started: float, request_id: str,
+    def _log(self, seq: int, scope: Scope, body: Body, status: int | str, started: float, request_id: str,
              fault: Fault | None) -> None:
         duration_ms = round((time.monotonic() - started) * 1000, 2)
         query = bytes(scope.get("query_string", b"")).decode("latin-1")
+        text, truncated = body_text(body.data, body.size, limit=self._log_body_bytes, secret=self._api_key)
         self.requests.add(LoggedRequest(
             seq=seq, time=isoformat(self._clock()), method=scope["method"], path=scope["path"], query=query,
             status=status, duration_ms=duration_ms, request_id=request_id,
             fault=fault.id if fault else None, action=fault.spec.action if fault else None,
-            body=decode_body(body, self._api_key)))
+            body_text=text, body_bytes=body.size, body_truncated=truncated))
         fault_note = f" [fault {fault.id}: {fault.spec.action}]" if fault else ""
         log.info("%s %s -> %s (%.1f ms) %s%s", scope["method"], scope["path"], status, duration_ms, request_id,
                  fault_note)
@@ -190,16 +235,29 @@ class Gateway:
         return captured
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive, limit: int, *, keep: int) -> Body:
+    """The whole body when it is at most `limit` bytes; else its first `keep` bytes, the rest read and dropped.
+
+    Memory stays bounded by `limit` whatever the client sends, and the client, which
+    sends its whole body before reading an answer, still gets to read the 413.
+    """
     chunks: list[bytes] = []
+    size = 0
+    too_large = False
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(bytes(message.get("body", b"")))
-        if not message.get("more_body"):
+        chunk = bytes(message.get("body", b""))
+        size += len(chunk)
+        if not too_large:
+            chunks.append(chunk)
+            if size > limit:
+                too_large = True
+                chunks = [b"".join(chunks)[:keep]]
+        if not message.get("more_body") or size > DRAIN_LIMIT_BYTES:
             break
-    return b"".join(chunks)
+    return Body(b"".join(chunks), size, too_large)
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:

@@ -25,24 +25,39 @@ class StateFile:
         self.path = Path(path)
 
     def load(self) -> dict[str, Any] | None:
-        """The saved state, or None when there is none yet."""
+        """The saved state, or None when there is none yet.
+
+        Anything else that is wrong with the file raises StateFileError with one line naming the file and
+        the problem (the CLI prints it and exits with status 2): a traceback would hide which file is at
+        fault, and starting anyway would overwrite it on the first change.
+        """
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StateFileError(f"cannot read state file {self.path}: {exc}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self.invalid(f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
         if not text.strip():
             return None
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise self.invalid("is not valid JSON (nested too deeply)") from None
         except ValueError as exc:
-            raise StateFileError(f"state file {self.path} is not valid JSON ({exc}); move it away to start "
-                                 "afresh") from None
-        if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+            raise self.invalid(f"is not valid JSON ({exc})") from None
+        version = data.get("version") if isinstance(data, dict) else None
+        if type(version) is not int or version != FORMAT_VERSION:
             raise StateFileError(f"state file {self.path} is not an emulator state file of version "
                                  f"{FORMAT_VERSION}")
-        return data
+        return dict(data)
+
+    def invalid(self, problem: str) -> StateFileError:
+        """The error for a file that exists but cannot be used: it names the file, the problem and the way out."""
+        return StateFileError(f"state file {self.path} {problem}; move it away to start afresh")
 
     def save(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

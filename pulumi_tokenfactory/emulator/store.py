@@ -9,6 +9,7 @@ transition where the wall clock says it should be.
 
 from __future__ import annotations
 
+import math
 import secrets
 import string
 import threading
@@ -124,9 +125,76 @@ class EndpointRecord:
         }
 
     @classmethod
-    def from_state(cls, data: dict[str, Any]) -> EndpointRecord:
+    def from_state(cls, data: Any, where: str = "endpoint") -> EndpointRecord:
+        """A record saved by `Store._save`; ValueError names the first field that is missing or of the wrong type.
+
+        Checked field by field because a hand-edited or foreign file would otherwise fail
+        later and far away (a TypeError at start, a 500 on the first read of a bad time).
+        """
+        data = _expect_object(data, where)
+        unknown = sorted(set(data) - set(_RECORD_FIELDS))
+        if unknown:
+            raise ValueError(f"{where} has unknown field {unknown[0]!r}")
+        for key, (kind, required) in _RECORD_FIELDS.items():
+            if key in data:
+                _expect(data[key], kind, f"{where}.{key}")
+            elif required:
+                raise ValueError(f"{where}.{key} is missing")
+        if "settled" in data and data["settled"] not in _STATUSES:
+            raise ValueError(f"{where}.settled must be one of {', '.join(sorted(_STATUSES))}, got {data['settled']!r}")
         transition = data.get("transition")
-        return cls(**{**data, "transition": Transition(**transition) if transition else None})
+        if transition is not None:
+            transition = _expect_object(transition, f"{where}.transition")
+            if set(transition) != {"status", "settles_to", "until"}:
+                raise ValueError(f"{where}.transition must have exactly status, settles_to and until")
+            for key in ("status", "settles_to"):
+                if transition[key] not in _STATUSES:
+                    raise ValueError(f"{where}.transition.{key} must be one of {', '.join(sorted(_STATUSES))}, "
+                                     f"got {transition[key]!r}")
+            _expect(transition["until"], "time", f"{where}.transition.until")
+            transition = Transition(**transition)
+        return cls(**{**data, "transition": transition})
+
+
+_STATUSES = frozenset({STARTING, RUNNING, UPDATING, STOPPING, STOPPED, ERROR, DELETING})
+#: Each saved field: its kind (see `_expect`) and whether a saved record must have it.
+_RECORD_FIELDS: dict[str, tuple[str, bool]] = {
+    "id": ("string", True), "routing_key": ("string", True), "name": ("string", True),
+    "description": ("string or null", True), "model_name": ("string", True), "flavor_name": ("string", True),
+    "gpu_type": ("string", True), "gpu_count": ("integer", True), "min_replicas": ("integer", True),
+    "max_replicas": ("integer", True), "region": ("string", True), "enabled": ("boolean", True),
+    "created_at": ("time", True), "updated_at": ("time", True), "settled": ("string", False),
+    "transition": ("object or null", False), "stuck": ("boolean", False), "deleting_until": ("time or null", False),
+}
+
+
+def _json_type(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _expect(value: Any, kind: str, where: str) -> None:
+    """ValueError unless `value` is of `kind`: string, integer, boolean, time (a finite number), object, "X or null"."""
+    if value is None and kind.endswith(" or null"):
+        return
+    base = kind.removesuffix(" or null")
+    ok = {
+        "string": isinstance(value, str),
+        "integer": type(value) is int,
+        "boolean": isinstance(value, bool),
+        "time": type(value) in (int, float) and math.isfinite(value) and abs(value) < 1e11,
+        "object": isinstance(value, dict),
+    }[base]
+    if not ok:
+        wanted = {"time": "a finite number of seconds", "integer": "an integer", "object": "an object"}.get(
+            base, f"a {base}")
+        raise ValueError(f"{where} must be {wanted}{' or null' if kind.endswith(' or null') else ''}, "
+                         f"got {_json_type(value)} {value!r:.40}")
+
+
+def _expect_object(value: Any, where: str) -> dict[str, Any]:
+    _expect(value, "object", where)
+    return dict(value)
 
 
 @dataclass
@@ -146,12 +214,28 @@ class Store:
         saved = self.state_file.load()
         if saved is None:
             return
-        behind = float(saved.get("clock_offset", 0.0)) - self.clock.offset
+        try:
+            offset, records = self._parse_state(saved)
+        except ValueError as exc:
+            raise self.state_file.invalid(f"is not usable: {exc}") from None
+        behind = offset - self.clock.offset
         if behind > 0:
             self.clock.advance(behind)
-        for item in saved.get("endpoints", []):
-            record = EndpointRecord.from_state(item)
-            self._records[record.id] = record
+        self._records.update((record.id, record) for record in records)
+
+    @staticmethod
+    def _parse_state(saved: dict[str, Any]) -> tuple[float, list[EndpointRecord]]:
+        """The clock offset and the endpoints of a loaded state file, every field checked (ValueError names it)."""
+        unknown = sorted(set(saved) - {"version", "clock_offset", "endpoints"})
+        if unknown:
+            raise ValueError(f"unknown top-level field {unknown[0]!r}")
+        offset = saved.get("clock_offset", 0.0)
+        _expect(offset, "time", "clock_offset")
+        endpoints = saved.get("endpoints", [])
+        if not isinstance(endpoints, list):
+            raise ValueError(f"endpoints must be an array, got {_json_type(endpoints)}")
+        records = [EndpointRecord.from_state(item, f"endpoints[{index}]") for index, item in enumerate(endpoints)]
+        return float(offset), records
 
     # -- reads --------------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ integer, as JSON parsers of protobuf APIs allow.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -25,6 +24,7 @@ from ..models import (
 )
 from .catalogue import TEMPLATES
 from .errors import ApiError, FieldProblem
+from .jsonbody import BodyError, loads_strict
 
 REQUIRED_FIELDS = ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling")
 OPTIONAL_FIELDS = ("description", "region", "enabled")
@@ -207,11 +207,16 @@ def validate_patch(body: Any, current_scaling: Scaling) -> EndpointPatch:
 
 
 async def read_json(request: Request) -> Any:
-    """The body as JSON; a body that is not JSON is the caller's 400, not our 500."""
+    """The body as JSON; a body that is not JSON is the caller's 400, not our 500.
+
+    Strict (see `jsonbody`): a lone surrogate escape or a body nested deeper than
+    `jsonbody.MAX_DEPTH` is refused here, as a protobuf-backed API refuses it, rather
+    than accepted into the store and the request log where it could not be sent back.
+    """
     raw = await request.body()
     if not raw.strip():
         raise ApiError(400, "invalid_body", "the request body is empty; expected a JSON object")
     try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_json", f"the request body is not valid JSON: {exc}") from None
+        return loads_strict(raw)
+    except BodyError as exc:
+        raise ApiError(400, "invalid_json", str(exc), field=exc.field) from None
