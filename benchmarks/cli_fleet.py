@@ -21,9 +21,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from devtools.realcli import Backend, Program, locate_cli
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from tests.harness.cli import Backend, Program, locate_cli
 
 API_KEY = "tf-fleet-bench"
 #: The CLI's default `--parallel` (v3.274: 4 x GOMAXPROCS, `cmd/pulumi/operations/up.go`).

@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# Install the project, then walk a DedicatedEndpoint through preview, up, scale, refresh and destroy
-# against the embedded Token Factory emulator, through the real Pulumi dynamic-provider host.
+# README's main job: install the project, then walk examples/basic through preview, up, scale, refresh and
+# destroy against the embedded Token Factory emulator.
+# With the real Pulumi CLI (found, or built once from the Go module proxy by scripts/pulumi-cli.sh), the real
+# `pulumi` commands run. Without one (no CLI and no Go toolchain), it says so and falls back to the driver that
+# sends the engine's gRPC calls to the real dynamic-provider host itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e .
-exec "$VENV/bin/python" -m pulumi_tokenfactory.demo "$@"
+status=0
+bin=$(bash scripts/pulumi-cli.sh) || status=$?
+if [ "$status" -eq 0 ]; then
+  exec "$VENV/bin/python" -m devtools.cli_demo --cli-bin "$bin" "$@"
+elif [ "$status" -eq 3 ]; then
+  echo "demo: no Pulumi CLI here and no Go toolchain to build one; falling back to the engine stand-in" \
+       "(pulumi_tokenfactory.demo), which plays the engine's part against the real provider host" >&2
+  exec "$VENV/bin/python" -m pulumi_tokenfactory.demo "$@"
+else
+  echo "demo: scripts/pulumi-cli.sh failed (exit $status)" >&2
+  exit "$status"
+fi

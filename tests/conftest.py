@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from devtools.realcli import Backend, CliInstall, CliUnavailable, locate_cli
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from tests.harness.cli import Backend, CliInstall, CliUnavailable, locate_cli
 
 
 @pytest.fixture(scope="session")

@@ -15,15 +15,15 @@ from typing import Any, cast
 import httpx
 import pytest
 
+from devtools.programs import endpoint_program, example
+from devtools.realcli import Backend
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.acceptance import Scenario, Step, table
-from tests.harness.cli import Backend
 from tests.harness.fidelity import RecordingHost, differences, engine_calls
-from tests.harness.programs import endpoint_program, example
 
 basic_example = example("basic")
 API_KEY = "tf-acceptance-canary-5d1f0c"

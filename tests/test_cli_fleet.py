@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from benchmarks.cli_fleet import measure
-from tests.harness.cli import CliInstall
+from devtools.realcli import CliInstall
 
 COUNT = 20
 D = 3.0

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from devtools.realcli import Backend, stack_resources
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
-from tests.harness.cli import Backend, stack_resources
 
 API_KEY = "tf-import-canary-9b2e"
 DYNAMIC_HOST_IMPORT_FAILURE = "KeyError: '__provider'"

@@ -27,12 +27,12 @@ import httpx
 import pytest
 from pulumi import automation as auto
 
+from devtools.programs import example
+from devtools.realcli import REPO, Backend
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness import processes
-from tests.harness.cli import REPO, Backend
-from tests.harness.programs import example
 
 API_KEY = "tf-interrupt-canary-0c3d"
 PROJECT = "tokenfactory-basic"

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from devtools.programs import example
+from devtools.realcli import REPO, Backend, CliInstall
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from tests.harness.acceptance import Scenario, Step, table
-from tests.harness.cli import REPO, Backend, CliInstall
-from tests.harness.programs import example
 
 EXAMPLE = REPO / "examples" / "multi-stack"
 API_KEY = "tf-multistack-canary-41c7"

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from devtools.programs import endpoint_program, example
+from devtools.realcli import REPO, Backend
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from tests.harness.cli import REPO, Backend
-from tests.harness.programs import endpoint_program, example
 
 PACK = REPO / "examples" / "policy-pack" / "pulumi-analyzer-tokenfactory"
 API_KEY = "tf-policy-canary-77aa"

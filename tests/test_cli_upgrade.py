@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from devtools.programs import endpoint_program, example
+from devtools.realcli import Backend
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from tests.harness.acceptance import Scenario, Step
-from tests.harness.cli import Backend
-from tests.harness.programs import endpoint_program, example
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDINGS = sorted(FIXTURES.glob("cli-stack-v*.json"))

@@ -25,10 +25,9 @@ from typing import Any, Literal, cast
 
 from pulumi import automation as auto
 
+from devtools.realcli import Backend, Program, resource_name, stack_resources
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
-
-from .cli import Backend, Program, resource_name, stack_resources
 
 MUTATING = ("POST", "PATCH", "DELETE")
 Ops = dict[str, tuple[str, ...]]

@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .cli import Backend, CliInstall
-from .programs import example
+from devtools.programs import example
+from devtools.realcli import Backend, CliInstall
 
 
 def main(argv: list[str]) -> int:

@@ -24,7 +24,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CLI_SCRIPT = REPO / "scripts" / "pulumi-cli.sh"
 #: Exit status of scripts/pulumi-cli.sh when there is no CLI and no Go toolchain to build one.
 NO_CLI_EXIT = 3

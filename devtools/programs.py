@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 
-from .cli import REPO, Program
+from .realcli import REPO, Program
 
 EXAMPLES = REPO / "examples"
 
