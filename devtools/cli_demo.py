@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -26,7 +27,7 @@ from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from .programs import endpoint_program, example
 from .realcli import Backend, CliInstall
 
-SCALED = {"scaling": {"min_replicas": 2, "max_replicas": 4}}
+SCALED: dict[str, Any] = {"scaling": {"min_replicas": 2, "max_replicas": 4}}
 
 
 def _say(step: str, text: str = "") -> None:
