@@ -1,4 +1,4 @@
-"""Fleet readiness on the real CLI: 20 endpoints of provisioning time D (see benchmarks/cli_fleet.py).
+"""Fleet readiness on the real CLI: 20 endpoints of provisioning time D (see devtools/fleet.py).
 
 Timings are asserted as multiples of D beyond the CLI's fixed cost measured in the same run, with
 margins for a shared 2-core machine; the figures are printed for the record.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from benchmarks.cli_fleet import measure
+from devtools.fleet import measure
 from devtools.realcli import CliInstall
 
 COUNT = 20
