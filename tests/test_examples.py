@@ -6,7 +6,7 @@
   derived from the inputs, the region's inference URL), so exports are checked against
   values computed from what the program registered, never against constants.
 * The templates program and the inference script run against a live emulator.
-* One test drives the real `pulumi` CLI; it is skipped where no CLI is installed.
+* The real `pulumi` CLI runs examples/basic, multi-stack and the policy pack in tests/test_cli_*.py.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import base64
 import hashlib
 import importlib.util
 import json
-import os
 import re
 import runpy
-import shutil
 import subprocess
 import sys
 import time
@@ -543,51 +541,3 @@ def test_call_endpoint_refuses_to_run_without_a_token(call_endpoint: ModuleType,
     assert status == call_endpoint.EXIT_USAGE
     assert "TOKENFACTORY_API_KEY" in capsys.readouterr().err
 
-
-# -- the real CLI ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(shutil.which("pulumi") is None,
-                    reason="the Pulumi CLI is not installed here; this test runs `pulumi up` and `pulumi destroy` "
-                           "on examples/basic where it is")
-def test_basic_example_with_the_pulumi_cli(tmp_path: Path, emulator_factory: Callable[..., EmulatorProcess]) -> None:
-    project = tmp_path / "basic"
-    shutil.copytree(BASIC, project)  # `stack init` writes Pulumi.dev.yaml: keep the checkout clean
-    state = tmp_path / "state"
-    state.mkdir()
-    venv_bin = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "PULUMI_BACKEND_URL": f"file://{state}",
-        "PULUMI_CONFIG_PASSPHRASE": "x",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        # The program and the provider host must both find this interpreter (and this package).
-        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-        "VIRTUAL_ENV": str(venv_bin.parent),
-        "TOKENFACTORY_POLL_MAX_INTERVAL": "0.2",
-    }
-    env.pop("TOKENFACTORY_BASE_URL", None)
-    env.pop("TOKENFACTORY_API_KEY", None)
-
-    def pulumi(*args: str) -> str:
-        done = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=project, env=env, capture_output=True,
-                              text=True, timeout=240, check=False)
-        assert done.returncode == 0, f"pulumi {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
-
-    emulator = emulator_factory(provision_seconds=1.0, api_key="tf-cli-key")
-    pulumi("stack", "init", "dev")
-    pulumi("config", "set", "tokenfactory:baseUrl", emulator.base_url)
-    pulumi("config", "set", "--secret", "tokenfactory:apiKey", "tf-cli-key")
-    pulumi("up", "--yes")
-
-    outputs = json.loads(pulumi("stack", "output", "--json"))
-    [live] = emulator.endpoints()
-    assert outputs["routing_key"] == live["routing_key"]
-    assert outputs["endpoint_id"] == live["id"]
-    assert live["status"] == "running"
-    assert outputs["inference_base_url"] == models.inference_base_url(live.get("region"), emulator.base_url)
-    assert "tf-cli-key" not in (project / "Pulumi.dev.yaml").read_text(), "the token must be stored encrypted"
-
-    pulumi("destroy", "--yes")
-    assert emulator.endpoints() == []
