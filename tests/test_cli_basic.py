@@ -86,6 +86,10 @@ def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emula
         assert outputs["status"].value == "running"
         remember_id(s)
 
+    def same_id_and_token_encrypted(s: Scenario) -> None:
+        same_id(s)
+        token_only_where_pulumi_encrypts_it(s)
+
     scaled: dict[str, Any] = {"scaling": {"min_replicas": 2, "max_replicas": 4}}
     scenario.run([
         Step("create (examples/basic as shipped)", ops={"gpt-120b": ("create",)}, mutations={POST: 1},
@@ -100,7 +104,7 @@ def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emula
         Step("refresh records a console change", command="refresh", before=scale_in_console(3, 5),
              ops={"gpt-120b": ("refresh",)}, drift={"gpt-120b": ("scaling", "updated_at")}, endpoints=1, check=same_id),
         Step("up puts the program's scaling back", ops={"gpt-120b": ("update",)}, mutations={PATCH: 1},
-             endpoints=1, check=same_id),
+             endpoints=1, check=same_id_and_token_encrypted),
         Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)}, mutations={DELETE: 1}, endpoints=0),
     ])
     print("\n" + table(scenario.records))
@@ -120,6 +124,15 @@ def assert_token_nowhere(backend: Backend, scenario: Scenario) -> None:
                                                   "--json").stdout}
     leaks = [where for where, text in places.items() if API_KEY in text]
     assert not leaks, f"the API token appears in: {', '.join(leaks)}"
+
+
+def token_only_where_pulumi_encrypts_it(s: Scenario) -> None:
+    """While the stack has resources, the token is in its default provider's inputs (the engine keeps the
+    stack config there) as a secret: ciphertext in `stack export`, plain only with `--show-secrets`."""
+    exported = s.backend.run("tokenfactory-basic", "stack", "export", "--stack", "dev").stdout
+    shown = s.backend.run("tokenfactory-basic", "stack", "export", "--stack", "dev", "--show-secrets").stdout
+    assert API_KEY not in exported and "ciphertext" in exported
+    assert API_KEY in shown
 
 
 #: The same steps as the CLI run above, for the stand-in: (command, program inputs as the SDK sends them).
