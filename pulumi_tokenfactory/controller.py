@@ -30,7 +30,7 @@ from . import errors
 from .client import TokenFactoryClient
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
-from .models import Template
+from .models import MalformedItem, Template
 from .properties import EndpointInputs, EndpointState, integral
 from .schema import (
     API_KEY_CONFIG,
@@ -38,6 +38,7 @@ from .schema import (
     DEFAULT_READY_TIMEOUT_SECONDS,
     DEFAULT_REGION,
     INPUT_FIELDS,
+    OUTPUT_FIELDS,
     REPLACE_FIELDS,
 )
 from .validation import check_inputs, is_unknown
@@ -85,12 +86,19 @@ class _Session:
     existing: EndpointDirectory
     """Serves the duplicate check of new resources; this process's own creates are excluded by id,
     so it is not invalidated by them and one list serves a whole preview."""
+    answer_timeout: float = field(default_factory=lambda: _http_timeout())
+    """The client's timeout: after a lost POST answer, the creator settles for twice as long."""
     creator: ExactlyOnceCreator = field(init=False)
     waiter: Waiter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.creator = ExactlyOnceCreator(self.client, known_ids=self.existing.seen_ids, on_change=self.changed)
+        self.creator = ExactlyOnceCreator(self.client, known_ids=self._known_ids, on_change=self.changed,
+                                          answer_timeout=self.answer_timeout)
         self.waiter = Waiter(self.directory, progress=_progress)
+
+    def _known_ids(self) -> frozenset[str]:
+        """Ids any completed list of this process has shown: all existed before a POST made now."""
+        return self.existing.seen_ids() | self.directory.seen_so_far() | self.reads.seen_so_far()
 
     def changed(self) -> None:
         """Called after every change this process makes: no cached view may outlive it."""
@@ -153,7 +161,7 @@ class EndpointController:
             spec = EndpointInputs.from_props(outcome.inputs).spec()
             api = self._api()
             listed = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).values()
-            duplicate = twin_failure(spec, [e for e in listed if not api.creator.owns(e.id)])
+            duplicate = twin_failure(spec, [e for e in listed if not api.creator.accounts_for(e)])
             if duplicate:
                 outcome.fail("name", duplicate)
         return CheckResult(outcome.inputs, [CheckFailure(prop, reason) for prop, reason in outcome.failures])
@@ -182,6 +190,7 @@ class EndpointController:
                     on_poll=lambda listed: api.creator.reap_twins(outcome, spec, listed.values()))
             except errors.TokenFactoryError as exc:
                 raise self._undo_create(api, endpoint.id, exc) from None
+        api.creator.sweep(outcome, spec)  # late twins of a POST proven absent, waiting or not
         state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
         return CreateResult(endpoint.id, state.output_props())
 
@@ -202,12 +211,19 @@ class EndpointController:
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         api = self._api()
-        endpoint = api.reads.find(id_, max_age=READ_MAX_AGE_SECONDS)
+        listing = api.reads.snapshot(max_age=READ_MAX_AGE_SECONDS)
+        endpoint = listing.get(id_)
         if endpoint is None:
-            # The list is authoritative for "gone" only once a direct look-up agrees.
+            # The list is authoritative for "gone" only once a direct look-up agrees, and never while
+            # it holds an item that cannot be read and may be this very endpoint.
+            unreadable = listing.unreadable(id_)
+            if unreadable is not None and unreadable.id == id_:
+                raise _unreadable_error(id_, unreadable)
             try:
                 endpoint = api.client.get_endpoint(id_)
             except errors.NotFoundError:
+                if unreadable is not None:
+                    raise _unreadable_error(id_, unreadable) from None
                 return ReadResult("", {})
         try:
             state = EndpointState.from_endpoint(endpoint, props, api.client.base_url)
@@ -235,7 +251,9 @@ class EndpointController:
                                               label=f"update {desired.name!r}")
         if endpoint is None:
             endpoint = api.client.get_endpoint(id_)
-        state = EndpointState.from_endpoint(endpoint, desired.input_props(), api.client.base_url)
+        # What the answer lacks keeps its known value: the declared inputs, else the prior outputs.
+        known = {**{k: v for k, v in olds.items() if k in OUTPUT_FIELDS}, **desired.input_props()}
+        state = EndpointState.from_endpoint(endpoint, known, api.client.base_url)
         return UpdateResult(state.output_props())
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -257,6 +275,15 @@ def _http_timeout() -> float:
         raise errors.ConfigurationError(
             f"{HTTP_TIMEOUT_ENV} must be a number of seconds above 0 and at most 600, got {raw!r}")
     return timeout
+
+
+def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.UnexpectedResponseError:
+    """This resource's own list item is malformed: fail it alone, clearly, and leave its state as it is."""
+    which = "its entry" if item.id == endpoint_id else f"an entry that may be it ({item.label()})"
+    return errors.UnexpectedResponseError(
+        f"Endpoint {endpoint_id} cannot be refreshed: the API lists {which} in a form this provider cannot "
+        f"read ({item.reason}). The state was left unchanged; other endpoints are not affected",
+        method="GET", path="/v0/dedicated_endpoints")
 
 
 def _first_error(exc: ValidationError) -> str:

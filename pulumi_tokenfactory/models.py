@@ -9,13 +9,18 @@ a key must never break a ``pulumi refresh``.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
 from .schema import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
+
+log = logging.getLogger(__name__)
 
 #: Limits the provider and the emulator both enforce on a display name.
 NAME_MAX_LENGTH = 128
@@ -84,6 +89,20 @@ def lifecycle_state(raw_status: str | None) -> LifecycleState:
     key = raw_status.strip().lower().replace("-", "_")
     key = key.removeprefix("endpoint_status_").removeprefix("status_")
     return _STATUS_ALIASES.get(key, LifecycleState.UNKNOWN)
+
+
+def describe_status(raw_status: str | None) -> str:
+    """A status as a message shows it: the API's own word whenever it is not one of our states.
+
+    Mapping an unrecognised status to UNKNOWN is right for reasoning, but a message saying
+    "unknown" hides the one fact a person needs (what the API actually said), so it is quoted raw.
+    """
+    if raw_status is None or not raw_status.strip():
+        return "none (the API reported no status)"
+    state = lifecycle_state(raw_status)
+    if state is LifecycleState.UNKNOWN:
+        return f"{raw_status!r} (not a status this provider recognises)"
+    return state.value if raw_status.strip().lower() == state.value else f"{state.value} ({raw_status!r})"
 
 
 class _Request(BaseModel):
@@ -224,15 +243,80 @@ def parse_templates(body: Any) -> list[Template]:
     return [Template.model_validate(item) for item in items]
 
 
-def parse_endpoints(body: Any) -> list[Endpoint]:
-    """Accept a bare list or `{"endpoints": [...]}` / `{"items": [...]}`."""
+@dataclass(frozen=True)
+class MalformedItem:
+    """An item of a list answer that does not fit `Endpoint`: kept aside, named, never silently dropped."""
+
+    index: int
+    #: The item's id when it has a readable one; None means it could be any endpoint.
+    id: str | None
+    name: str | None
+    reason: str
+
+    def label(self) -> str:
+        """How messages name it: by id when it has one, else by its place in the list and its name."""
+        if self.id is not None:
+            return self.id
+        return f"list item #{self.index}" + (f" (name {self.name!r})" if self.name else "") + " without a readable id"
+
+
+class EndpointList(list[Endpoint]):
+    """The endpoints of one list answer, plus the items that could not be read (`malformed`).
+
+    A plain list to every caller that only iterates it; callers that must not mistake a skipped
+    item for an absent endpoint (refresh, exactly-once create) read `malformed`.
+    """
+
+    def __init__(self, endpoints: Iterable[Endpoint] = (), malformed: Iterable[MalformedItem] = ()) -> None:
+        super().__init__(endpoints)
+        self.malformed: tuple[MalformedItem, ...] = tuple(malformed)
+
+
+def malformed_items(listed: Iterable[Endpoint]) -> tuple[MalformedItem, ...]:
+    """The unreadable items of a list answer (none when `listed` is not an EndpointList)."""
+    return listed.malformed if isinstance(listed, EndpointList) else ()
+
+
+def _malformed(index: int, item: Any, exc: ValidationError) -> MalformedItem:
+    raw_id = item.get("id", item.get("endpoint_id")) if isinstance(item, dict) else None
+    raw_name = item.get("name") if isinstance(item, dict) else None
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    reason = f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
+    return MalformedItem(index=index, id=raw_id if isinstance(raw_id, str) and raw_id else None,
+                         name=raw_name if isinstance(raw_name, str) else None, reason=reason)
+
+
+def parse_endpoints(body: Any) -> EndpointList:
+    """Accept a bare list or `{"endpoints": [...]}` / `{"items": [...]}`.
+
+    One item that does not fit the model is skipped with a warning naming it, so that a
+    single odd endpoint in the account cannot make every refresh fail; it is kept in
+    `EndpointList.malformed` so that nobody takes it for absent. When no item at all can
+    be read, the answer as a whole is unreadable (most likely a changed shape), and that
+    is an error: reading it as an empty account would make every resource look deleted.
+    """
     if isinstance(body, dict):
         items = body.get("endpoints", body.get("dedicated_endpoints", body.get("items", [])))
     else:
         items = body
     if not isinstance(items, list):
         raise ValueError("endpoints response is neither a list nor an object with an 'endpoints' list")
-    return [Endpoint.model_validate(item) for item in items]
+    endpoints: list[Endpoint] = []
+    malformed: list[MalformedItem] = []
+    first_error: ValidationError | None = None
+    for index, item in enumerate(items):
+        try:
+            endpoints.append(Endpoint.model_validate(item))
+        except ValidationError as exc:
+            first_error = first_error or exc
+            malformed.append(_malformed(index, item, exc))
+    if first_error is not None and not endpoints:
+        raise first_error
+    for bad in malformed:
+        log.warning("skipping an endpoint the API listed that this provider cannot read: %s (%s)",
+                    bad.label(), bad.reason)
+    return EndpointList(endpoints, malformed)
 
 
 class CatalogueViolation(BaseModel):

@@ -93,7 +93,11 @@ class EndpointState(EndpointInputs):
                       api_base_url: str | None = None) -> EndpointState:
         """Live values win; `fallback` (declared or prior props) fills what the API did not report.
 
-        Provider options never come from the API, so they always come from `fallback`.
+        That holds for the computed outputs as much as for the inputs: an answer that lacks
+        `routing_key`, `status` or a timestamp (absent, null or empty) says nothing about it,
+        so the value the state already knows stays. Overwriting it with "" would break every
+        client configured from `routing_key` on the next refresh. Provider options never come
+        from the API, so they always come from `fallback`.
         """
         live: dict[str, Any] = {
             key: getattr(endpoint, key)
@@ -108,19 +112,28 @@ class EndpointState(EndpointInputs):
         merged = {k: integral(v) for k, v in fallback.items() if k in INPUT_FIELDS and v is not None}
         merged.update(live)
         region = merged.get("region") or DEFAULT_REGION
+        reported_status = endpoint.status is not None and bool(endpoint.status.strip())
         merged.update(
             region=region,
-            routing_key=endpoint.routing_key or "",
-            status=endpoint.lifecycle.value,
+            routing_key=_known(endpoint.routing_key, fallback.get("routing_key")) or "",
+            status=endpoint.lifecycle.value if reported_status
+            else _known(None, fallback.get("status")) or LifecycleState.UNKNOWN.value,
             inference_base_url=inference_base_url(region, api_base_url),
-            created_at=endpoint.created_at,
-            updated_at=endpoint.updated_at,
+            created_at=_known(endpoint.created_at, fallback.get("created_at")),
+            updated_at=_known(endpoint.updated_at, fallback.get("updated_at")),
         )
         return cls.model_validate(merged)
 
     def output_props(self) -> dict[str, Any]:
         """The property bag returned to the engine (inputs echoed + computed outputs)."""
         return self.model_dump(include=set(INPUT_FIELDS) | set(OUTPUT_FIELDS))
+
+
+def _known(live: str | None, prior: Any) -> str | None:
+    """The live value when the answer carried one, else the one already known (if it is a real one)."""
+    if live:
+        return live
+    return prior if isinstance(prior, str) and prior else None
 
 
 def integral(value: Any) -> Any:

@@ -4,6 +4,12 @@ Provisioning takes 10 to 15 minutes, so polls start quick (a fast emulator
 or a small change settles in a second) and back off to a ceiling, which
 keeps a 900 s wait to a few dozen calls. Polls go through the shared
 `EndpointDirectory`, so concurrent waiters cost one list call per interval.
+
+Messages quote the API's own status word whenever it is not one of our
+states (`describe_status`): "last status: unknown" tells a person nothing.
+A poll in which the endpoint's own list item cannot be read is not taken for
+"disappeared": it counts as a failed poll, and only several in a row fail
+the wait, naming the item and why it could not be read.
 """
 
 from __future__ import annotations
@@ -15,14 +21,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from . import errors
-from .directory import EndpointDirectory
+from .directory import EndpointDirectory, Listing
 from .hostpool import lend_thread_while_waiting
-from .models import Endpoint, LifecycleState
+from .models import Endpoint, LifecycleState, describe_status
 
 log = logging.getLogger(__name__)
 
 POLL_MAX_ENV = "TOKENFACTORY_POLL_MAX_INTERVAL"
 PROGRESS_EVERY_SECONDS = 30.0
+#: Polls in a row in which the endpoint's own list item cannot be read before a wait gives up.
+UNREADABLE_POLLS_TOLERATED = 3
 
 Progress = Callable[[str], None]
 
@@ -91,14 +99,15 @@ class Waiter:
     def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
                      on_poll: Callable[[dict[str, Endpoint]], None] | None) -> Endpoint:
         started = self._clock()
-        last_status: LifecycleState | None = None
+        last_seen: str | None = None  # the last status shown, as describe_status words it
         last_report = started
+        unreadable_polls = 0
         for interval in self._schedule.intervals():
             elapsed = self._clock() - started
             if elapsed >= timeout:
+                last = f"last status: {last_seen}" if last_seen is not None else "its status was never read"
                 raise errors.EndpointOperationError(
-                    f"{label}: endpoint {endpoint_id} did not become {goal.value} within {timeout:g}s "
-                    f"(last status: {(last_status or LifecycleState.UNKNOWN).value})",
+                    f"{label}: endpoint {endpoint_id} did not become {goal.value} within {timeout:g}s ({last})",
                     endpoint_id=endpoint_id)
             self._sleep(min(interval, max(0.0, timeout - elapsed)))
             snapshot = self._poll(interval)
@@ -108,15 +117,28 @@ class Waiter:
                 on_poll(snapshot)
             endpoint = snapshot.get(endpoint_id)
             if endpoint is None:
-                raise errors.EndpointOperationError(
-                    f"{label}: endpoint {endpoint_id} disappeared while waiting for it to become "
-                    f"{goal.value} (deleted outside Pulumi?)", endpoint_id=endpoint_id)
+                unreadable = snapshot.unreadable(endpoint_id)
+                if unreadable is None:
+                    raise errors.EndpointOperationError(
+                        f"{label}: endpoint {endpoint_id} disappeared while waiting for it to become "
+                        f"{goal.value} (deleted outside Pulumi?)", endpoint_id=endpoint_id)
+                unreadable_polls += 1
+                log.warning("%s: the list item %s cannot be read (%s); polling again", label, unreadable.label(),
+                            unreadable.reason)
+                if unreadable_polls >= UNREADABLE_POLLS_TOLERATED:
+                    raise errors.EndpointOperationError(
+                        f"{label}: the API listed endpoint {endpoint_id} in a form this provider cannot read "
+                        f"{unreadable_polls} times in a row ({unreadable.label()}: {unreadable.reason})",
+                        endpoint_id=endpoint_id)
+                continue
+            unreadable_polls = 0
             status = endpoint.lifecycle
+            shown = describe_status(endpoint.status)
             now = self._clock()
-            if status != last_status or now - last_report >= PROGRESS_EVERY_SECONDS:
-                self._progress(f"{label}: endpoint {endpoint_id} is {status.value} "
+            if shown != last_seen or now - last_report >= PROGRESS_EVERY_SECONDS:
+                self._progress(f"{label}: endpoint {endpoint_id} is {shown} "
                                f"({_format_elapsed(now - started)} elapsed, waiting for {goal.value})")
-                last_status, last_report = status, now
+                last_seen, last_report = shown, now
             if status == goal:
                 return endpoint
             if status == LifecycleState.ERROR:
@@ -140,11 +162,14 @@ class Waiter:
                     endpoint_id=endpoint_id)
             self._sleep(min(interval, max(0.0, timeout - elapsed)))
             snapshot = self._poll(interval)
-            if snapshot is not None and endpoint_id not in snapshot:
+            # Still listed, if only as an unreadable item under its own id. (An unreadable item without
+            # an id does not hold a delete up: the DELETE was accepted, and it could be any endpoint.)
+            if snapshot is not None and endpoint_id not in snapshot \
+                    and all(m.id != endpoint_id for m in snapshot.malformed):
                 return
         raise AssertionError("unreachable")
 
-    def _poll(self, interval: float) -> dict[str, Endpoint] | None:
+    def _poll(self, interval: float) -> Listing | None:
         """One shared list; a passing API fault skips this poll instead of failing the wait."""
         try:
             return self._directory.snapshot(max_age=interval / 2)

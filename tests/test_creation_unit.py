@@ -27,13 +27,21 @@ SPEC = EndpointSpec(name="gpt", model_name="openai/gpt-oss-120b", flavor_name="b
 class FakeApi:
     """Endpoints in a dict; `post_outcomes` scripts each POST: 'ok', 'acted-then-503', '503', 'late'."""
 
-    def __init__(self, post_outcomes: list[str]) -> None:
+    def __init__(self, post_outcomes: list[str], *, lands_after: float | None = None,
+                 failing_lists: int = 0) -> None:
         self.endpoints: dict[str, dict[str, object]] = {}
         self.post_outcomes = post_outcomes
         self.posts = 0
         self.lists = 0
         self.late: list[dict[str, object]] = []
         self._ids = itertools.count(1)
+        #: A 'late' POST lands by itself this many (fake) seconds after it was sent; None: only when told.
+        self.lands_after = lands_after
+        self._land_at: float | None = None
+        #: How many list calls after the first POST answer 503 (-1: all of them).
+        self.failing_lists = failing_lists
+        self.clock: Callable[[], float] = lambda: 0.0
+        self.post_times: list[float] = []
 
     def _new(self, body: dict[str, object]) -> dict[str, object]:
         endpoint = {**body, "id": f"ep-{next(self._ids)}", "status": "starting", "routing_key": "dedicated/x"}
@@ -47,11 +55,18 @@ class FakeApi:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
             self.lists += 1
+            if self.posts and self.failing_lists:
+                self.failing_lists -= 1 if self.failing_lists > 0 else 0
+                return httpx.Response(503)
+            if self._land_at is not None and self.clock() >= self._land_at:
+                self.land_late_posts()
+                self._land_at = None
             return httpx.Response(200, json={"endpoints": list(self.endpoints.values())})
         if request.method == "DELETE":
             endpoint_id = request.url.path.rsplit("/", 1)[-1]
             return httpx.Response(204 if self.endpoints.pop(endpoint_id, None) else 404)
         self.posts += 1
+        self.post_times.append(self.clock())
         outcome = self.post_outcomes.pop(0) if self.post_outcomes else "ok"
         endpoint = self._new(json.loads(request.content))
         if outcome == "ok":
@@ -62,14 +77,38 @@ class FakeApi:
             return httpx.Response(503)
         if outcome == "late":
             self.late.append(endpoint)
+            if self.lands_after is not None:
+                self._land_at = self.clock() + self.lands_after
             raise httpx.ReadTimeout("the answer never came")
         return httpx.Response(503)
 
 
-def creator_for(api: FakeApi, on_sleep: Callable[[float], None] = lambda _: None) -> ExactlyOnceCreator:
+class FakeTime:
+    """A clock that only the creator's pauses move, so that a 60 s settle period takes no time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+def creator_for(api: FakeApi, on_sleep: Callable[[float], None] = lambda _: None,
+                time: FakeTime | None = None) -> ExactlyOnceCreator:
+    """The creator with the client's default 30 s timeout, on fake time."""
+    time = time or FakeTime()
+    api.clock = time.clock
+
+    def sleep(seconds: float) -> None:
+        on_sleep(seconds)
+        time.sleep(seconds)
+
     client = TokenFactoryClient(api_key="k", base_url="http://api.test", transport=httpx.MockTransport(api),
                                 retry=RetryPolicy(max_attempts=1), sleep=lambda _: None)
-    return ExactlyOnceCreator(client, sleep=on_sleep)
+    return ExactlyOnceCreator(client, sleep=sleep, clock=time.clock, answer_timeout=30.0)
 
 
 def test_a_plain_create_posts_once() -> None:
@@ -140,3 +179,54 @@ def test_refused_connection_is_raised_without_searching() -> None:
     with pytest.raises(errors.TransportError) as info:
         ExactlyOnceCreator(client).create(SPEC)
     assert info.value.request_sent is False
+
+
+# -- issue 11, class 2: a second POST only once absence is proven -------------------------------------------
+
+
+def test_acted_then_lost_with_every_lookup_failing_refuses_instead_of_posting_again() -> None:
+    api = FakeApi(["acted-then-503", "ok"], failing_lists=-1)
+    with pytest.raises(errors.EndpointOperationError) as info:
+        creator_for(api).create(SPEC)
+    message = str(info.value)
+    assert api.posts == 1 and len(api.endpoints) == 1, f"posted {api.posts} times: {message}"
+    assert "could not be proven" in message and repr(SPEC.name) in message and "console" in message, message
+
+
+def test_lookups_that_fail_only_at_first_still_prove_absence_and_the_create_succeeds() -> None:
+    api = FakeApi(["503", "ok"], failing_lists=3)
+    outcome = creator_for(api).create(SPEC)
+    assert api.posts == 2 and list(api.endpoints) == [outcome.endpoint.id]
+
+
+def test_a_second_post_waits_for_the_whole_settle_period() -> None:
+    time = FakeTime()
+    api = FakeApi(["503", "ok"])
+    creator_for(api, time=time).create(SPEC)
+    first, second = api.post_times
+    assert second - first >= 60.0, f"posted again {second - first:g}s after a lost answer (settle: 2 x 30 s)"
+
+
+@pytest.mark.parametrize("lands_after", [5.0, 40.0, 59.0])
+def test_a_post_landing_late_within_the_settle_period_is_adopted_not_repeated(lands_after: float) -> None:
+    api = FakeApi(["late", "ok"], lands_after=lands_after)
+    outcome = creator_for(api).create(SPEC)
+    assert api.posts == 1, f"a POST landing {lands_after:g}s late was posted again"
+    assert list(api.endpoints) == [outcome.endpoint.id] and outcome.answer_lost
+
+
+def test_a_refusal_after_a_lost_answer_leaves_no_open_post_behind() -> None:
+    # A definite 4xx answer means nothing was made: it must not keep blocking siblings' adoptions.
+    api = FakeApi([])
+    creator = creator_for(api)
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"error": {"message": "no"}}) if request.method == "POST" else api(request)
+
+    creator._client = TokenFactoryClient(api_key="k", base_url="http://api.test",
+                                         transport=httpx.MockTransport(refuse), retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(errors.RequestValidationError):
+        creator.create(SPEC)
+    landed = Endpoint.model_validate({**SPEC.payload(), "id": "ep-9"})
+    assert not creator.accounts_for(landed)
+
