@@ -2,21 +2,26 @@
 
 The Pulumi surface (`DedicatedEndpoint`, `get_templates`, ...) is loaded on
 first use, so that the emulator, the policy pack and the provider host do
-not pay for modules they never touch.
+not pay for modules they never touch; `dir()` lists it all the same.
+`__version__` comes from the installed package's metadata, so pyproject.toml
+is the only place the version is written.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_exports
+from ._lazy import lazy_dir, lazy_exports
 
-__version__ = "0.1.0"
+_DISTRIBUTION = "pulumi-tokenfactory"
 
 _EXPORTS = {
     "DedicatedEndpoint": "resources",
     "DedicatedEndpointArgs": "resources",
+    "DedicatedEndpointArgsDict": "resources",
     "ScalingArgs": "resources",
+    "ScalingArgsDict": "resources",
+    "ScalingOutput": "resources",
     "get_templates": "templates",
     "TemplateCatalogue": "templates",
     "HardwareChoice": "templates",
@@ -29,9 +34,12 @@ _EXPORTS = {
 __all__ = [
     "DedicatedEndpoint",
     "DedicatedEndpointArgs",
+    "DedicatedEndpointArgsDict",
     "Flavor",
     "HardwareChoice",
     "ScalingArgs",
+    "ScalingArgsDict",
+    "ScalingOutput",
     "Template",
     "TemplateCatalogue",
     "TokenFactoryClient",
@@ -43,8 +51,28 @@ if TYPE_CHECKING:
     from .client import TokenFactoryClient
     from .errors import TokenFactoryError
     from .models import Flavor, Template
-    from .resources import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgs
+    from .resources import (
+        DedicatedEndpoint,
+        DedicatedEndpointArgs,
+        DedicatedEndpointArgsDict,
+        ScalingArgs,
+        ScalingArgsDict,
+        ScalingOutput,
+    )
     from .templates import HardwareChoice, TemplateCatalogue, get_templates
 
+    __version__: str
 
-__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
+
+def _version() -> str:
+    """The installed distribution's version; a bare checkout that was never installed has none."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(_DISTRIBUTION)
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals(), computed={"__version__": _version})
+__dir__ = lazy_dir([*__all__, "__version__"])

@@ -9,8 +9,8 @@ a change to the code that the docs do not follow fails the suite.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import functools
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +19,7 @@ import pytest
 
 from pulumi_tokenfactory import models, resources, schema
 from pulumi_tokenfactory.properties import EndpointInputs
-from pulumi_tokenfactory.resources import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgs
+from pulumi_tokenfactory.resources import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgsDict
 from pulumi_tokenfactory.schema import (
     INPUT_FIELDS,
     OUTPUT_FIELDS,
@@ -121,18 +121,24 @@ def test_every_input_is_documented_with_what_a_change_does(input_rows: dict[str,
         assert "provider option" in input_rows[field]["On change"]
 
 
+def _arg_parameters() -> list[inspect.Parameter]:
+    """The inputs as DedicatedEndpointArgs.__init__ declares them (keyword-only, annotations as written)."""
+    return [p for p in inspect.signature(DedicatedEndpointArgs.__init__).parameters.values()
+            if p.kind is p.KEYWORD_ONLY]
+
+
 def test_scaling_bounds_are_documented(input_rows: dict[str, dict[str, str]]) -> None:
-    for bound in (f.name for f in dataclasses.fields(ScalingArgs)):
+    for bound in ScalingArgsDict.__annotations__:
         row = input_rows[f"scaling.{bound}"]
         assert row["On change"] == input_rows["scaling"]["On change"]
         assert row["Required / default"].startswith("required")
 
 
 def test_every_documented_input_exists(input_rows: dict[str, dict[str, str]]) -> None:
-    scaling_fields = {f"scaling.{f.name}" for f in dataclasses.fields(ScalingArgs)}
+    scaling_fields = {f"scaling.{name}" for name in ScalingArgsDict.__annotations__}
     unknown = set(input_rows) - set(INPUT_FIELDS) - scaling_fields
     assert not unknown, f"documented inputs that the code does not have: {unknown}"
-    args_fields = {f.name for f in dataclasses.fields(DedicatedEndpointArgs)}
+    args_fields = {p.name for p in _arg_parameters()}
     assert set(INPUT_FIELDS) == args_fields, "DedicatedEndpointArgs and schema.INPUT_FIELDS disagree"
 
 
@@ -148,13 +154,13 @@ def _literal(value: object) -> str:
 
 def test_input_types_requiredness_and_defaults_match_the_code(input_rows: dict[str, dict[str, str]]) -> None:
     defaults = EndpointInputs.model_fields
-    for field in dataclasses.fields(DedicatedEndpointArgs):
+    for field in _arg_parameters():
         row = input_rows[field.name]
-        annotation = str(field.type)
+        annotation = str(field.annotation)
         for part in _code(row["Type"]).split(" | "):
             assert re.search(rf"\b{re.escape(part)}\b", annotation), \
                 f"{field.name}: documented type {part!r} is not in the annotation {annotation!r}"
-        required = field.default is dataclasses.MISSING
+        required = field.default is inspect.Parameter.empty
         cell = row["Required / default"]
         assert cell.startswith("required") == required, f"{field.name}: {cell!r}"
         if not required:
@@ -168,13 +174,15 @@ def test_input_types_requiredness_and_defaults_match_the_code(input_rows: dict[s
 
 
 def _output_annotations() -> dict[str, str]:
-    """`name: pulumi.Output[T]` annotations of DedicatedEndpoint -> T (as written in resources.py)."""
+    """DedicatedEndpoint's output properties `-> pulumi.Output[T]` -> T (as written in resources.py)."""
     found = {}
-    for name, annotation in vars(DedicatedEndpoint).get("__annotations__", {}).items():
-        match = re.fullmatch(r"pulumi\.Output\[(.*)\]", str(annotation))
+    for name, value in vars(DedicatedEndpoint).items():
+        if not isinstance(value, property) or value.fget is None:
+            continue
+        match = re.fullmatch(r"pulumi\.Output\[(.*)\]", str(inspect.get_annotations(value.fget).get("return")))
         if match:
             found[name] = match.group(1)
-    assert found, "no pulumi.Output annotations found on DedicatedEndpoint"
+    assert found, "no pulumi.Output properties found on DedicatedEndpoint"
     return found
 
 
@@ -240,10 +248,12 @@ def test_reference_examples_run_under_mocks() -> None:
     for block in blocks:
         result = run_program(functools.partial(exec, compile(block, str(REFERENCE), "exec"), {}))
         endpoints = result.of_type(TYPE_TOKEN)
-        assert len(endpoints) == 1
-        inputs = endpoints[0].plain_inputs
-        assert inputs["scaling"]["min_replicas"] >= 1
-        assert inputs["region"] in models.REGIONS
+        assert endpoints, "a snippet that declares an endpoint registered none"
+        assert len(endpoints) == block.count("tokenfactory.DedicatedEndpoint(")
+        for endpoint in endpoints:
+            inputs = endpoint.plain_inputs
+            assert inputs["scaling"]["min_replicas"] >= 1
+            assert inputs["region"] in models.REGIONS
         if "import_=" in block:
             assert endpoints[0].import_id == "<endpoint id>"
 
@@ -302,7 +312,11 @@ def test_every_example_project_is_complete(project: Path) -> None:
     manifest = (project / "Pulumi.yaml").read_text(encoding="utf-8")
     assert re.search(r"^name:\s*\S+", manifest, re.M)
     assert re.search(r"^runtime:\s*(python\s*$|\n\s+name:\s*python\s*$)", manifest, re.M)
-    assert "pulumi-tokenfactory" in (project / "requirements.txt").read_text(encoding="utf-8")
+    requirements = (project / "requirements.txt").read_text(encoding="utf-8")
+    uses_package = any("pulumi_tokenfactory" in p.read_text(encoding="utf-8") for p in project.glob("*.py"))
+    # A program installs what it imports: this package from the clone (tests/test_install.py installs each).
+    assert bool(re.search(r"^-e \.\./\.\.(/\.\.)?$", requirements, re.M)) == uses_package, requirements
+    assert uses_package or re.search(r"^pulumi>=", requirements, re.M)
 
 
 def test_every_example_folder_has_a_readme() -> None:

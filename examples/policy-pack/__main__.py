@@ -14,7 +14,9 @@ from pathlib import Path
 
 try:
     from pulumi_tokenfactory.policy import serve
-except ModuleNotFoundError:
+except ModuleNotFoundError as missing:
+    if missing.name != "pulumi_tokenfactory":
+        raise  # installed without the `policy` extra: the message says how to add it
     # Running from a checkout in which the package is not installed: use the
     # repository two levels up (its dependencies must still be installed).
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))

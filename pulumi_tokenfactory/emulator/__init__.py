@@ -9,14 +9,27 @@ pulumi_tokenfactory.emulator``; drive it from tests with
 
 This package imports nothing heavy at import time: FastAPI and uvicorn load
 only when an app is built or a server started, so importing the testing
-helper stays cheap.
+helper stays cheap. They come with the `emulator` extra, which a Pulumi
+program does not need; without it, importing this package fails at once with
+the command that installs it, rather than with a bare "No module named
+'fastapi'" from deep inside a request or a subprocess.
 """
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
+
+# find_spec only locates the modules; it imports neither.
+_MISSING = [module for module in ("fastapi", "uvicorn") if find_spec(module) is None]
+if _MISSING:
+    raise ModuleNotFoundError(
+        f"The Token Factory emulator needs {' and '.join(_MISSING)}, which pulumi-tokenfactory installs only "
+        "with its `emulator` extra: pip install 'pulumi-tokenfactory[emulator]' "
+        "(from a checkout: pip install -e '.[emulator]')",
+        name=_MISSING[0])
 
 __all__ = ["EmulatorConfig", "EmulatorProcess", "ManualClock", "SystemClock", "create_app"]
 

@@ -5,11 +5,23 @@ Import-light on purpose: importing this package loads only the pure rules
 :func:`gpu_spend_policies` or :func:`serve` (from :mod:`.pack`), and nothing
 is started until :func:`serve` is called, since constructing a
 ``pulumi_policy.PolicyPack`` serves gRPC and blocks.
+
+pulumi-policy comes with the `policy` extra, which a Pulumi program does not
+need. Without it, importing this package fails at once with the command that
+installs it, rather than when the CLI starts the pack and it cannot serve.
 """
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
+
+# find_spec only locates the module; importing it here would cost every user of the pure rules.
+if find_spec("pulumi_policy") is None:
+    raise ModuleNotFoundError(
+        "The Token Factory policy pack needs pulumi-policy, which pulumi-tokenfactory installs only with its "
+        "`policy` extra: pip install 'pulumi-tokenfactory[policy]' (from a checkout: pip install -e '.[policy]')",
+        name="pulumi_policy")
 
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 

@@ -1,0 +1,144 @@
+"""Unit-test Pulumi programs that use pulumi_tokenfactory, under `pulumi.runtime.set_mocks`.
+
+Under mocks no provider runs and no API is called: the test's `Mocks` answer
+every resource registration and every function call. `TokenFactoryMocks`
+answers the way this package's provider and API would:
+
+* a `DedicatedEndpoint` gets an id, a routing key, `status` and the
+  region's `inference_base_url`, with its inputs echoed back as outputs;
+* `get_templates()` (which asks the mocks first, under the function token
+  `GET_TEMPLATES_TOKEN`) gets a catalogue: by default `SAMPLE_TEMPLATES`, the
+  one the emulator serves, or the templates you give;
+* any other resource has its inputs echoed, any other call answers `{}`.
+
+    import pulumi
+    from pulumi_tokenfactory.testing import TokenFactoryMocks
+
+    pulumi.runtime.set_mocks(TokenFactoryMocks(), preview=False)   # before the program is imported
+
+With mocks of your own, answer `GET_TEMPLATES_TOKEN` in `call()` with
+`templates_result()`, and endpoints in `new_resource()` with
+`endpoint_outputs(args)`. See sdk-docs/testing.md.
+
+This module needs neither the emulator nor the policy extra.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pulumi.runtime
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
+
+from .models import inference_base_url
+from .schema import RESOURCE_TYPE
+from .templates import GET_TEMPLATES_TOKEN
+
+__all__ = [
+    "GET_TEMPLATES_TOKEN",
+    "RESOURCE_TYPE",
+    "SAMPLE_TEMPLATES",
+    "TokenFactoryMocks",
+    "endpoint_outputs",
+    "templates_result",
+]
+
+_L40S, _H100, _H200, _B200 = "gpu-l40s-d", "gpu-h100-sxm", "gpu-h200-sxm", "gpu-b200-sxm"
+
+
+def _template(model_name: str, description: str, base: tuple[list[str], list[int]],
+              fast: tuple[list[str], list[int]]) -> dict[str, Any]:
+    return {"model_name": model_name, "description": description, "flavors": [
+        {"flavor_name": "base", "gpu_types": base[0], "gpu_counts": base[1]},
+        {"flavor_name": "fast", "gpu_types": fast[0], "gpu_counts": fast[1]},
+    ]}
+
+
+#: The template catalogue the emulator serves, in the API's JSON shape (tests/test_user_testing.py keeps
+#: the two equal). Plain data, so that unit tests need neither the emulator extra nor a running server.
+SAMPLE_TEMPLATES: tuple[dict[str, Any], ...] = (
+    _template("openai/gpt-oss-120b", "OpenAI gpt-oss 120B, open-weight reasoning MoE (117B total, 5.1B active)",
+              base=([_H100, _H200, _B200], [1, 2, 4, 8]), fast=([_H200, _B200], [2, 4, 8])),
+    _template("openai/gpt-oss-20b", "OpenAI gpt-oss 20B, compact open-weight reasoning model",
+              base=([_L40S, _H100, _H200], [1, 2, 4]), fast=([_H100, _H200], [1, 2])),
+    _template("deepseek-ai/DeepSeek-V3.1", "DeepSeek V3.1, 671B MoE with hybrid thinking mode",
+              base=([_H200, _B200], [8]), fast=([_B200], [8])),
+    _template("meta-llama/Llama-3.3-70B-Instruct", "Meta Llama 3.3 70B Instruct",
+              base=([_H100, _H200, _B200], [2, 4, 8]), fast=([_H200, _B200], [4, 8])),
+    _template("meta-llama/Meta-Llama-3.1-8B-Instruct", "Meta Llama 3.1 8B Instruct",
+              base=([_L40S, _H100, _H200], [1, 2]), fast=([_H100, _H200], [1])),
+    _template("Qwen/Qwen3-235B-A22B", "Qwen3 235B MoE (22B active)",
+              base=([_H100, _H200, _B200], [4, 8]), fast=([_H200, _B200], [8])),
+    _template("Qwen/Qwen3-32B", "Qwen3 32B dense",
+              base=([_L40S, _H100, _H200], [1, 2, 4]), fast=([_H100, _H200], [2, 4])),
+)
+
+
+def templates_result(templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES) -> dict[str, Any]:
+    """What `Mocks.call` returns for `GET_TEMPLATES_TOKEN`: `{"templates": [...]}`, as the API answers.
+
+    Each template is a dict with `model_name`, optional `description`, and `flavors`, each flavor with
+    `flavor_name`, `gpu_types` and `gpu_counts`. Copied, so a test that edits its result edits no one else's.
+    """
+    return {"templates": [copy.deepcopy(dict(template)) for template in templates]}
+
+
+def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None) -> tuple[str, dict[str, Any]]:
+    """`(id, outputs)` for a new `DedicatedEndpoint`, as the provider reports a created one.
+
+    The inputs are echoed; `routing_key` is `dedicated/<model_name>-<hash>` and the id `ep-<hash>`, both
+    derived from the logical name and model, so they are stable from run to run and differ between
+    endpoints; `status` is `running` (`stopped` when `enabled` is false); `inference_base_url` is the
+    region's public one, or `<base_url>/v1/` when a `base_url` other than the public API is given, as
+    the provider does when `tokenfactory:baseUrl` points at an emulator.
+    """
+    inputs = dict(args.inputs)
+    model = str(inputs.get("model_name") or "model")
+    digest = hashlib.sha256(f"{args.name}\n{model}".encode()).hexdigest()[:12]
+    region = inputs.get("region")
+    outputs = {
+        **inputs,
+        "routing_key": f"dedicated/{model}-{digest}",
+        "status": "stopped" if inputs.get("enabled") is False else "running",
+        "inference_base_url": inference_base_url(region if isinstance(region, str) else None, base_url),
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "updated_at": "2026-01-01T00:00:00.000Z",
+    }
+    return f"ep-{digest}", outputs
+
+
+class TokenFactoryMocks(pulumi.runtime.Mocks):
+    """`pulumi.runtime.Mocks` that answer like this package's provider and the Token Factory API.
+
+    `templates` is the catalogue `get_templates()` receives (default `SAMPLE_TEMPLATES`); change the
+    attribute between tests to try another catalogue. `base_url` plays `tokenfactory:baseUrl` for
+    `inference_base_url`. What the program did is kept for assertions: `endpoints` (the
+    `MockResourceArgs` of each `DedicatedEndpoint`, in order) and `template_calls`. Subclass and call
+    `super()` to mock further resources or functions.
+    """
+
+    def __init__(self, templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES, *,
+                 base_url: str | None = None) -> None:
+        self.templates: Sequence[Mapping[str, Any]] = list(templates)
+        self.base_url = base_url
+        self.endpoints: list[MockResourceArgs] = []
+        self.template_calls = 0
+        self._lock = threading.Lock()  # the mock monitor calls in from several threads
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        if args.typ == RESOURCE_TYPE:
+            with self._lock:
+                self.endpoints.append(args)
+            return endpoint_outputs(args, base_url=self.base_url)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        if args.token == GET_TEMPLATES_TOKEN:
+            with self._lock:
+                self.template_calls += 1
+            return templates_result(self.templates), []
+        return {}, []  # a list, not None: pulumi's MockMonitor iterates the failures of a tuple
