@@ -27,12 +27,14 @@ from pulumi.dynamic import (
 from pydantic import ValidationError
 
 from . import errors
+from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .client import TokenFactoryClient
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
 from .models import MalformedItem, Template
 from .properties import EndpointInputs, EndpointState, integral
 from .schema import (
+    ADOPT_FIELD,
     API_KEY_CONFIG,
     BASE_URL_CONFIG,
     DEFAULT_READY_TIMEOUT_SECONDS,
@@ -49,6 +51,8 @@ HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
 READ_MAX_AGE_SECONDS = 2.0
 #: Checks of new resources in one preview share a list this recent to look for duplicates.
 CHECK_LIST_MAX_AGE_SECONDS = 10.0
+#: What diff compares: every input but `adopt_id`, which only matters to the create that adopts.
+DIFFED_FIELDS: tuple[str, ...] = tuple(f for f in INPUT_FIELDS if f != ADOPT_FIELD)
 
 _INPUT_DEFAULTS: dict[str, Any] = {
     "description": "",
@@ -90,6 +94,8 @@ class _Session:
     """The client's timeout: after a lost POST answer, the creator settles for twice as long."""
     creator: ExactlyOnceCreator = field(init=False)
     waiter: Waiter = field(init=False)
+    adoptions: AdoptionClaims = field(default_factory=AdoptionClaims)
+    """Which declaration named which endpoint in `adopt_id`, as the checks of this process saw them."""
 
     def __post_init__(self) -> None:
         self.creator = ExactlyOnceCreator(self.client, known_ids=self._known_ids, on_change=self.changed,
@@ -157,18 +163,56 @@ class EndpointController:
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         outcome = check_inputs(news, templates=self._template_catalogue)
         if not olds and not outcome.failures and not any(_contains_unknown(v) for v in outcome.inputs.values()):
-            # About to be created: say now, in preview, if that would duplicate an existing endpoint.
-            spec = EndpointInputs.from_props(outcome.inputs).spec()
-            api = self._api()
-            listed = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).values()
-            duplicate = twin_failure(spec, [e for e in listed if not api.creator.accounts_for(e)])
-            if duplicate:
-                outcome.fail("name", duplicate)
+            inputs = EndpointInputs.from_props(outcome.inputs)
+            if inputs.adopt_id:
+                # About to adopt: say now, in preview, whether it can be, and what it will change.
+                for prop, reason in self._adoption_problems(inputs):
+                    outcome.fail(prop, reason)
+            else:
+                # About to be created: say now, in preview, if that would duplicate an existing endpoint.
+                spec = inputs.spec()
+                api = self._api()
+                listed = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).values()
+                duplicate = twin_failure(spec, [e for e in listed if not api.creator.accounts_for(e)])
+                if duplicate:
+                    outcome.fail("name", duplicate)
         return CheckResult(outcome.inputs, [CheckFailure(prop, reason) for prop, reason in outcome.failures])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def _adoption_problems(self, inputs: EndpointInputs) -> list[tuple[str, str]]:
+        """Why `inputs.adopt_id` cannot be adopted as declared ([] when it can; then the plan is logged)."""
+        assert inputs.adopt_id is not None
+        api = self._api()
+        endpoint = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).get(inputs.adopt_id)
+        if endpoint is None:
+            try:
+                endpoint = api.client.get_endpoint(inputs.adopt_id)
+            except errors.NotFoundError:
+                return [(ADOPT_FIELD, f"no endpoint {inputs.adopt_id} in this account (as the API key sees it); "
+                                      f"check the id in the Token Factory console, or remove adopt_id to create "
+                                      f"a new endpoint")]
+        problems = mismatches(endpoint, inputs)
+        state = unadoptable(endpoint)
+        if state:
+            problems.append((ADOPT_FIELD, state))
+        if api.adoptions.conflict(endpoint.id, inputs.input_props()):
+            problems.append((ADOPT_FIELD, f"another resource of this stack adopts endpoint {endpoint.id} too; an "
+                                          f"endpoint can belong to one resource only"))
+        if not problems:
+            change = describe_patch(endpoint, planned_patch(endpoint, inputs))
+            _progress(f"adopt {inputs.name!r}: takes over the existing endpoint {endpoint.id} "
+                      f"({endpoint.status or 'no status reported'}) instead of creating one (no POST); it "
+                      f"will change {change}")
+        return problems
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        adopt_id = news.get(ADOPT_FIELD)
+        if isinstance(adopt_id, str) and adopt_id and adopt_id != id_:
+            raise errors.ConfigurationError(
+                f"adopt_id names endpoint {adopt_id}, but this resource already manages endpoint {id_}; adopt_id "
+                f"only takes effect when the resource is created. Remove it (or set it to {id_!r}); to manage "
+                f"{adopt_id} as well, declare another resource with adopt_id={adopt_id!r}")
         changed = [
-            prop for prop in INPUT_FIELDS
+            prop for prop in DIFFED_FIELDS
             if _contains_unknown(news.get(prop))
             or _normalised(prop, olds.get(prop)) != _normalised(prop, news.get(prop))
         ]
@@ -179,6 +223,8 @@ class EndpointController:
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _parse_inputs(props)
+        if inputs.adopt_id:
+            return self._adopt(inputs)
         api = self._api()
         spec = inputs.spec()
         outcome = api.creator.create(spec)
@@ -191,6 +237,41 @@ class EndpointController:
             except errors.TokenFactoryError as exc:
                 raise self._undo_create(api, endpoint.id, exc) from None
         api.creator.sweep(outcome, spec)  # late twins of a POST proven absent, waiting or not
+        state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
+        return CreateResult(endpoint.id, state.output_props())
+
+    def _adopt(self, inputs: EndpointInputs) -> CreateResult:
+        """Take over `inputs.adopt_id`: verify, PATCH the in-place settings, wait; never POST, never delete."""
+        assert inputs.adopt_id is not None
+        api = self._api()
+        label = f"adopt {inputs.name!r}"
+        try:
+            endpoint = api.client.get_endpoint(inputs.adopt_id)
+        except errors.NotFoundError:
+            raise errors.EndpointOperationError(
+                f"{label}: endpoint {inputs.adopt_id} no longer exists; nothing was created. Remove adopt_id to "
+                f"create a new endpoint", endpoint_id=inputs.adopt_id) from None
+        problems = mismatches(endpoint, inputs) + [(ADOPT_FIELD, p) for p in [unadoptable(endpoint)] if p]
+        if problems:
+            raise errors.EndpointOperationError(
+                f"{label}: endpoint {endpoint.id} cannot be adopted as declared ({'; '.join(r for _, r in problems)})"
+                f"; nothing was changed", endpoint_id=endpoint.id)
+        if not api.creator.claim(endpoint.id):
+            raise errors.EndpointOperationError(
+                f"{label}: endpoint {endpoint.id} is already held by another resource of this deployment; an "
+                f"endpoint can belong to one resource only, so nothing was changed", endpoint_id=endpoint.id)
+        patch = planned_patch(endpoint, inputs)
+        try:
+            if not patch.is_empty():
+                endpoint = api.client.update_endpoint(endpoint.id, patch) or endpoint
+                api.changed()
+            if inputs.wait_for_ready:
+                endpoint = api.waiter.until_state(endpoint.id, inputs.target_state, inputs.ready_timeout, label=label)
+        except errors.TokenFactoryError as exc:
+            raise errors.EndpointOperationError(
+                f"{exc.message}. Endpoint {endpoint.id} was not deleted (it existed before this adoption) and is "
+                f"not in the state yet; fix the cause and run `pulumi up` again to adopt it",
+                endpoint_id=endpoint.id) from None
         state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
         return CreateResult(endpoint.id, state.output_props())
 

@@ -57,7 +57,7 @@ alter a value the user declared and that refresh compares, so it is not done.
 An endpoint with the same name and spec that already exists before a create
 (typically left by an interrupted `pulumi up`) is reported by `check`, during
 preview, using `twin_failure`: nothing is posted, and the user is told how to
-adopt it.
+adopt it (`adopt_id`, see adoption.py).
 """
 
 from __future__ import annotations
@@ -105,12 +105,18 @@ def twin_failure(spec: EndpointSpec, listed: Iterable[Endpoint]) -> str | None:
     twins = [e for e in listed if matches(e, spec) and e.lifecycle is not LifecycleState.DELETING]
     if not twins:
         return None
-    shown = ", ".join(f"{e.id} ({e.status or 'unknown status'})" for e in twins[:3])
+    shown = ", ".join(f"{e.id} ({e.status or 'no status reported'})" for e in twins[:3])
     more = f" and {len(twins) - 3} more" if len(twins) > 3 else ""
+    if len(twins) == 1:
+        action = (f"To take it over, add adopt_id={twins[0].id!r} to this resource and run `pulumi up` again (no "
+                  f"new endpoint is bought)")
+    else:
+        action = ("To take one over, add adopt_id=\"<id>\" naming it to this resource and run `pulumi up` again, "
+                  "then delete the others in the Token Factory console")
     return (f"an endpoint named {spec.name!r} with the same model, flavor, GPU and region already exists: "
-            f"{shown}{more}. It may have been left by an interrupted `pulumi up`. Adopt it by adding "
-            f"opts=pulumi.ResourceOptions(import_=\"<id>\") to this resource, delete it, or choose another "
-            f"name; nothing was created")
+            f"{shown}{more}, most likely left by an interrupted `pulumi up` (its create was cut off after the "
+            f"endpoint was made). Nothing was created. {action}; or delete it in the console, or choose another "
+            f"name")
 
 
 @dataclass(eq=False)
@@ -191,6 +197,15 @@ class ExactlyOnceCreator:
         """Whether a create of this process made (or adopted) that endpoint."""
         with self._lock:
             return endpoint_id in self._claimed
+
+    def claim(self, endpoint_id: str) -> bool:
+        """Record that a resource of this process takes over an existing endpoint (`adopt_id`); False if one
+        already holds it, made or adopted (an endpoint belongs to one resource only)."""
+        with self._lock:
+            if endpoint_id in self._claimed:
+                return False
+            self._claimed.add(endpoint_id)
+            return True
 
     def accounts_for(self, endpoint: Endpoint) -> bool:
         """Whether the endpoint is claimed, or may be the product of a POST of this process.

@@ -23,6 +23,7 @@ from .models import (
     inference_base_url,
 )
 from .schema import (
+    ADOPT_FIELD,
     DEFAULT_READY_TIMEOUT_SECONDS,
     INPUT_FIELDS,
     OUTPUT_FIELDS,
@@ -46,6 +47,7 @@ class EndpointInputs(BaseModel):
     enabled: bool = True
     wait_for_ready: bool = True
     ready_timeout: float = DEFAULT_READY_TIMEOUT_SECONDS
+    adopt_id: str | None = None
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> EndpointInputs:
@@ -76,7 +78,11 @@ class EndpointInputs(BaseModel):
         return LifecycleState.RUNNING if self.enabled else LifecycleState.STOPPED
 
     def input_props(self) -> dict[str, Any]:
-        return self.model_dump(include=set(INPUT_FIELDS))
+        """The declared inputs; `adopt_id` only when given (a state without it then stays as it was)."""
+        props = self.model_dump(include=set(INPUT_FIELDS))
+        if props.get(ADOPT_FIELD) is None:
+            props.pop(ADOPT_FIELD, None)
+        return props
 
 
 class EndpointState(EndpointInputs):
@@ -126,7 +132,7 @@ class EndpointState(EndpointInputs):
 
     def output_props(self) -> dict[str, Any]:
         """The property bag returned to the engine (inputs echoed + computed outputs)."""
-        return self.model_dump(include=set(INPUT_FIELDS) | set(OUTPUT_FIELDS))
+        return {**self.model_dump(include=set(OUTPUT_FIELDS)), **self.input_props()}
 
 
 def _known(live: str | None, prior: Any) -> str | None:

@@ -31,8 +31,10 @@ DEFAULT_READY_TIMEOUT_SECONDS = 1800
 UPDATABLE_FIELDS: tuple[str, ...] = ("name", "description", "scaling", "enabled")
 #: Inputs the API cannot change: a different value means a new endpoint.
 REPLACE_FIELDS: tuple[str, ...] = ("model_name", "flavor_name", "gpu_type", "gpu_count", "region")
+#: An existing endpoint's id that a create takes over instead of POSTing (see adoption.py).
+ADOPT_FIELD = "adopt_id"
 #: Inputs that only steer the provider; they never reach the API.
-PROVIDER_OPTION_FIELDS: tuple[str, ...] = ("wait_for_ready", "ready_timeout")
+PROVIDER_OPTION_FIELDS: tuple[str, ...] = ("wait_for_ready", "ready_timeout", ADOPT_FIELD)
 INPUT_FIELDS: tuple[str, ...] = UPDATABLE_FIELDS + REPLACE_FIELDS + PROVIDER_OPTION_FIELDS
 OUTPUT_FIELDS: tuple[str, ...] = ("routing_key", "status", "inference_base_url", "created_at", "updated_at")
 

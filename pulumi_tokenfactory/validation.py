@@ -8,13 +8,14 @@ values during preview): each problem becomes one `(property, reason)` pair.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, REGIONS, Template, catalogue_violations
-from .schema import DEFAULT_READY_TIMEOUT_SECONDS, INPUT_FIELDS
+from .schema import ADOPT_FIELD, DEFAULT_READY_TIMEOUT_SECONDS, INPUT_FIELDS
 
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 MAX_READY_TIMEOUT_SECONDS = 24 * 3600
@@ -167,6 +168,19 @@ def _check_scaling(out: CheckOutcome, value: Any) -> None:
     out.inputs["scaling"] = {k: (v if v is not None else value.get(k)) for k, v in bounds.items()}
 
 
+_ENDPOINT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def _check_adopt_id(out: CheckOutcome, value: Any) -> None:
+    """An endpoint id as the API prints them (`ep-...`), or nothing; normalised to None when empty."""
+    if value is None or value == "":
+        out.inputs.pop(ADOPT_FIELD, None)
+        return
+    if not isinstance(value, str) or not _ENDPOINT_ID.fullmatch(value):
+        out.fail(ADOPT_FIELD, f"adopt_id must be the id of an existing endpoint, e.g. 'ep-0a1b2c3d', as the "
+                              f"Token Factory console or `tokenfactory-adopt` shows it; got {value!r}")
+
+
 def check_inputs(
     news: dict[str, Any],
     templates: Callable[[], list[Template]] | None = None,
@@ -219,6 +233,9 @@ def check_inputs(
                                       f"{MAX_READY_TIMEOUT_SECONDS}, got {timeout!r}")
         else:
             out.inputs["ready_timeout"] = timeout
+
+    if known(ADOPT_FIELD):
+        _check_adopt_id(out, news.get(ADOPT_FIELD))
 
     catalogue_keys = ("model_name", "flavor_name", "gpu_type", "gpu_count")
     failed = {prop.split(".")[0] for prop, _ in out.failures}

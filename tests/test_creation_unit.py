@@ -144,7 +144,7 @@ def test_a_late_landing_post_is_reaped_so_one_endpoint_remains() -> None:
 def test_an_existing_twin_is_named_with_how_to_adopt_it() -> None:
     twin = Endpoint.model_validate({**SPEC.payload(), "id": "ep-old", "status": "running"})
     reason = twin_failure(SPEC, [twin])
-    assert reason is not None and "ep-old (running)" in reason and "import_=" in reason
+    assert reason is not None and "ep-old (running)" in reason and "adopt_id='ep-old'" in reason
 
 
 def test_same_name_with_another_spec_is_not_a_twin() -> None:

@@ -218,16 +218,22 @@ def test_host_killed_mid_create_then_next_up_refuses_a_duplicate_and_import_adop
             again.up(BASE)
         reasons = dict(info.value.failures)
         assert set(reasons) == {"name"}, info.value.failures
-        assert orphan["id"] in reasons["name"] and "import_" in reasons["name"], reasons["name"]
+        assert f"adopt_id={orphan['id']!r}" in reasons["name"], reasons["name"]
         assert len(requests_of(emulator, "POST", ENDPOINTS)) == 1, "no second POST may be made"
         assert [e["id"] for e in emulator.endpoints()] == [orphan["id"]]
 
-        # The advice (import_) reaches the dynamic host as a Read with the id alone, which it cannot serve.
+        # import_ cannot help: the engine reads with the id alone, which the dynamic host cannot serve.
         with pytest.raises(ProviderCallError) as no_import:
-            again.import_(orphan["id"])
+            ResourceSteps(second, provider, urn).import_(orphan["id"])
         assert "KeyError: '__provider'" in no_import.value.details
+        # The advice does: the same program with adopt_id takes the orphan over, with no POST.
+        plan = again.up({**BASE, "adopt_id": orphan["id"]})
+        assert plan.action == "create" and again.id == orphan["id"]
+        assert again.outputs["status"] == "running"
+        assert again.preview(BASE).action == "same", "dropping adopt_id afterwards changes nothing"
+        again.destroy()
     assert len(requests_of(emulator, "POST", ENDPOINTS)) == 1
-    assert [e["id"] for e in emulator.endpoints()] == [orphan["id"]], "still there: adoption is issue 12"
+    assert settled(emulator) == []
 
 
 # --------------------------------------------------------------------------- 3. API restarted
