@@ -341,8 +341,8 @@ class ExactlyOnceCreator:
             f"second endpoint, and nothing was recorded in the state. Check the Token Factory console (or "
             f"GET /v0/dedicated_endpoints) for endpoints named {spec.name!r} ({spec.model_name}, "
             f"{spec.gpu_count}x {spec.gpu_type}, {spec.region}) made just now: each one that no resource "
-            f"holds is billed, so delete it (DELETE /v0/dedicated_endpoints/<id>) or adopt it, then run "
-            f"`pulumi up` again")
+            f"holds is billed, so delete it (DELETE /v0/dedicated_endpoints/<id>) or take it over with "
+            f"adopt_id=\"<id>\" on this resource, then run `pulumi up` again")
 
     # -- the sweep: late twins of this create's own POSTs ------------------------------------------
 
