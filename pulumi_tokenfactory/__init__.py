@@ -23,6 +23,8 @@ _EXPORTS = {
     "ScalingArgsDict": "resources",
     "ScalingOutput": "resources",
     "get_templates": "templates",
+    "lookup_endpoint": "lookup",
+    "EndpointInfo": "lookup",
     "TemplateCatalogue": "templates",
     "HardwareChoice": "templates",
     "Template": "models",
@@ -35,6 +37,7 @@ __all__ = [
     "DedicatedEndpoint",
     "DedicatedEndpointArgs",
     "DedicatedEndpointArgsDict",
+    "EndpointInfo",
     "Flavor",
     "HardwareChoice",
     "ScalingArgs",
@@ -45,11 +48,13 @@ __all__ = [
     "TokenFactoryClient",
     "TokenFactoryError",
     "get_templates",
+    "lookup_endpoint",
 ]
 
 if TYPE_CHECKING:
     from .client import TokenFactoryClient
     from .errors import TokenFactoryError
+    from .lookup import EndpointInfo, lookup_endpoint
     from .models import Flavor, Template
     from .resources import (
         DedicatedEndpoint,

@@ -160,6 +160,8 @@ class DedicatedEndpointArgsDict(_DedicatedEndpointRequiredArgsDict, total=False)
     """Provider option: wait until the endpoint is running (or stopped) before finishing. Default true."""
     ready_timeout: pulumi.Input[float]
     """Provider option: seconds to wait for readiness (default 1800). A create that times out is rolled back."""
+    adopt_id: pulumi.Input[str]
+    """Provider option: the id of an existing endpoint to take over instead of creating one (no POST)."""
 
 
 @pulumi.input_type
@@ -171,7 +173,7 @@ class DedicatedEndpointArgs:
                  scaling: pulumi.Input[ScalingArgs | ScalingArgsDict],
                  description: pulumi.Input[str] | None = None, region: pulumi.Input[str] | None = None,
                  enabled: pulumi.Input[bool] | None = None, wait_for_ready: pulumi.Input[bool] | None = None,
-                 ready_timeout: pulumi.Input[float] | None = None) -> None:
+                 ready_timeout: pulumi.Input[float] | None = None, adopt_id: pulumi.Input[str] | None = None) -> None:
         """
         :param name: Display name (1-128 characters). Changes in place.
         :param model_name: Model template, e.g. `openai/gpt-oss-120b`. Changing it replaces the endpoint.
@@ -185,6 +187,9 @@ class DedicatedEndpointArgs:
         :param enabled: False stops the endpoint without deleting it. Default true. Changes in place.
         :param wait_for_ready: Provider option: wait until running (or stopped) before finishing. Default true.
         :param ready_timeout: Provider option: seconds to wait for readiness, default 1800.
+        :param adopt_id: Provider option: the id of an existing endpoint (made in the console, or left by an
+               interrupted `pulumi up`) that the create takes over instead of buying a new one; see
+               sdk-docs/dedicated-endpoint.md#adopt-an-existing-endpoint.
         """
         pulumi.set(__self__, "name", name)
         pulumi.set(__self__, "model_name", model_name)
@@ -197,6 +202,7 @@ class DedicatedEndpointArgs:
         pulumi.set(__self__, "enabled", enabled)
         pulumi.set(__self__, "wait_for_ready", wait_for_ready)
         pulumi.set(__self__, "ready_timeout", ready_timeout)
+        pulumi.set(__self__, "adopt_id", adopt_id)
 
     @property
     @pulumi.getter
@@ -309,6 +315,16 @@ class DedicatedEndpointArgs:
     def ready_timeout(self, value: pulumi.Input[float] | None) -> None:
         pulumi.set(self, "ready_timeout", value)
 
+    @property
+    @pulumi.getter
+    def adopt_id(self) -> pulumi.Input[str] | None:
+        """Provider option: the id of an existing endpoint to take over instead of creating one (no POST)."""
+        return pulumi.get(self, "adopt_id")
+
+    @adopt_id.setter
+    def adopt_id(self, value: pulumi.Input[str] | None) -> None:
+        pulumi.set(self, "adopt_id", value)
+
     def __repr__(self) -> str:
         given = ", ".join(f"{field}={getattr(self, field)!r}" for field in INPUT_FIELDS
                           if getattr(self, field) is not None)
@@ -391,8 +407,9 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
 
         DedicatedEndpoint(resource_name, opts=None, *, name, model_name, flavor_name, gpu_type,
                           gpu_count, scaling, description=None, region=None, enabled=None,
-                          wait_for_ready=None, ready_timeout=None)
+                          wait_for_ready=None, ready_timeout=None, adopt_id=None)
         DedicatedEndpoint(resource_name, args: DedicatedEndpointArgs, opts=None)
+        DedicatedEndpoint.get(resource_name, id, opts=None)   # a read-only reference to an existing one
 
     Inputs (every one accepts a plain value or a `pulumi.Output`; "in place" is one PATCH of the
     same endpoint, "replace" a new endpoint and a new routing key)::
@@ -409,6 +426,8 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
         enabled         bool, default True            in place   False stops the endpoint (not billed)
         wait_for_ready  bool, default True            in place   provider option: wait until running
         ready_timeout   float, default 1800           in place   provider option: seconds to wait
+        adopt_id        str, default None             no diff    provider option: take over this existing
+                                                                 endpoint instead of creating one
 
     Outputs (`pulumi.Output` attributes): `id`, every input as the API reports it (`scaling` as a
     `ScalingOutput`), and `routing_key` (the `model` of inference calls), `status` (starting,
@@ -429,7 +448,8 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
                  scaling: pulumi.Input[ScalingArgs | ScalingArgsDict],
                  description: pulumi.Input[str] | None = None, region: pulumi.Input[str] | None = None,
                  enabled: pulumi.Input[bool] | None = None, wait_for_ready: pulumi.Input[bool] | None = None,
-                 ready_timeout: pulumi.Input[float] | None = None) -> None: ...
+                 ready_timeout: pulumi.Input[float] | None = None, adopt_id: pulumi.Input[str] | None = None
+                 ) -> None: ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         """Declare one dedicated endpoint: the inputs as keywords, or one `DedicatedEndpointArgs` as `args`.
@@ -437,12 +457,19 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
         :param resource_name: The Pulumi logical name (unique in the stack; not the display `name`).
         :param args: All inputs as one `DedicatedEndpointArgs` (or `DedicatedEndpointArgsDict`), instead of
                keywords.
-        :param opts: A `pulumi.ResourceOptions` (parent, depends_on, protect, import_, ...).
+        :param opts: A `pulumi.ResourceOptions` (parent, depends_on, protect, ...). Not `import_`: the engine's
+               import cannot reach a dynamic provider; `adopt_id` takes an existing endpoint over instead.
 
         Unknown or missing inputs raise `TypeError` here, naming them; values are checked by the provider
         in `pulumi preview`. See the class docstring for every input and output.
         """
         inputs, opts = _split_arguments(resource_name, args, dict(kwargs))
+        if opts is not None and opts.import_ is not None:
+            raise ValueError(
+                f"DedicatedEndpoint {resource_name!r}: ResourceOptions(import_=...) cannot work for this resource: "
+                f"the Pulumi engine imports with the id alone, which a dynamic provider cannot serve "
+                f"(pulumi/pulumi#16175). Use adopt_id={opts.import_!r} instead (and drop import_): the create "
+                f"then takes that endpoint over, with no new endpoint bought")
         props: dict[str, Any] = dict(inputs)
         if props["region"] is None:
             props["region"] = _default_region()
@@ -459,6 +486,25 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
                           annotation=_Shown("pulumi.ResourceOptions | None")),
         *(p.replace(annotation=_Shown(p.annotation)) for p in _ARG_PARAMETERS),
     ])
+
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str],
+            opts: pulumi.ResourceOptions | None = None) -> DedicatedEndpoint:
+        """A read-only reference to an existing endpoint, as every generated Pulumi resource has.
+
+        The engine reads the endpoint (its ReadStep carries the program's inputs, so the dynamic
+        provider is reached) and records nothing it would create, change or delete: use it for an
+        endpoint another stack or team owns. To take an endpoint over, use `adopt_id` instead.
+
+        :param resource_name: The Pulumi logical name of the reference.
+        :param id: The endpoint id (`ep-...`).
+        :param opts: Further `pulumi.ResourceOptions`; `id` is set from the argument.
+        """
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        reference = DedicatedEndpoint.__new__(DedicatedEndpoint)
+        props: dict[str, Any] = dict.fromkeys((*_ALL_INPUTS, *OUTPUT_FIELDS))
+        pulumi.dynamic.Resource.__init__(reference, DedicatedEndpointProvider(), resource_name, props, opts)
+        return reference
 
     # -- outputs (generated-SDK style: each resolves from what the provider reports) --------------------
 
@@ -527,6 +573,12 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
     def ready_timeout(self) -> pulumi.Output[float]:
         """Provider option, echoed."""
         return pulumi.get(self, "ready_timeout")
+
+    @property
+    @pulumi.getter
+    def adopt_id(self) -> pulumi.Output[str | None]:
+        """The endpoint id this resource took over when it was created, if it adopted one."""
+        return pulumi.get(self, "adopt_id")
 
     @property
     @pulumi.getter

@@ -1,17 +1,19 @@
 """An interrupted `pulumi up` on the real CLI: `kill -9` during a create-with-wait, then what a user is told.
 
-Recorded step by step, each step asserted, so that the recovery work (adoption, which must
-not depend on the engine's import) changes this test when it lands. Today's sequence:
+Recorded step by step, each step asserted:
 
 1. `kill -9` of the CLI after the POST: the endpoint exists and bills; the state holds a
    pending `creating` operation; the dynamic-provider host is orphaned and keeps running.
 2. The next `up` refuses: the file backend's lock; the CLI says to run `pulumi cancel`.
 3. `pulumi cancel` removes the lock.
 4. The next `up` warns of the pending create and our check refuses to create a twin,
-   naming the endpoint and recommending `import_`: 0 POST.
-5. Following that advice fails in the dynamic host (`KeyError: '__provider'`).
-6. `pulumi refresh --import-pending-creates URN ID` succeeds but drops the pending create
-   without adding a resource: the endpoint is left outside the state, still billing.
+   naming the endpoint and the one action that works, `adopt_id=...`: 0 POST.
+5. `pulumi up` with `adopt_id` takes the endpoint over (0 POST); `pulumi refresh
+   --clear-pending-creates` then drops the engine's record of the interrupted create.
+6. Keeping or removing `adopt_id` then changes nothing; destroy deletes the one endpoint.
+
+The CLI's own `pulumi refresh --import-pending-creates` (second test) drops the pending create
+without adding a resource, orphaning the endpoint; adoption recovers it.
 """
 
 from __future__ import annotations
@@ -23,16 +25,15 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from pulumi import automation as auto
 
-from devtools.programs import example
+from devtools.programs import endpoint_program, example
 from devtools.realcli import REPO, Backend
-from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness import processes
+from tests.harness.acceptance import Scenario, Step
 
 API_KEY = "tf-interrupt-canary-0c3d"
 PROJECT = "tokenfactory-basic"
@@ -117,32 +118,56 @@ def test_kill_9_during_create_and_what_the_user_is_told(cli_backend: Backend, em
         stack.up()
     text = str(refused.value)
     assert "1 pending operations from previous deployment" in text and "interrupted while creating" in text
-    assert endpoint["id"] in text and "interrupted `pulumi up`" in text and "import_" in text
+    assert endpoint["id"] in text and "interrupted `pulumi up`" in text and f"adopt_id={endpoint['id']!r}" in text
     assert [r["method"] for r in emulator.requests() if r["method"] != "GET"] == [], "no POST, no twin"
     assert len(emulator.endpoints()) == 1
 
-    # 5. The advice fails on the real engine.
-    def adopt_with_import() -> None:
-        import pulumi
+    # 5. The advice works: the same program with adopt_id takes the endpoint over, with no POST.
+    stack.workspace.program = endpoint_program(adopt_id=endpoint["id"])
+    scenario = Scenario(cli_backend, emulator, stack)
+    scenario.run([Step("up with adopt_id", ops={"gpt-120b": ("create",)}, mutations={}, endpoints=1)])
+    assert _endpoints_in_state(stack) == [endpoint["id"]]
+    assert any(f"takes over the existing endpoint {endpoint['id']}" in line for line in scenario.transcript)
+    # The engine keeps the interrupted create's record (and its warning) until a refresh clears it; the
+    # endpoint, now in the state, stays.
+    assert _pending(stack) == [("creating", URN)]
+    emulator.clear_requests()
+    cli_backend.run(PROJECT, "refresh", "--stack", "dev", "--yes", "--clear-pending-creates")
+    assert _pending(stack) == [] and _endpoints_in_state(stack) == [endpoint["id"]]
+    assert [r for r in emulator.requests() if r["method"] != "GET"] == []
 
-        import pulumi_tokenfactory as tokenfactory
+    # 6. Keeping or removing adopt_id afterwards changes nothing; destroy deletes the one endpoint.
+    scenario.run([
+        Step("adopt_id removed: nothing to do", program=endpoint_program(), endpoints=1),
+        Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)},
+             mutations={"DELETE /v0/dedicated_endpoints/{id}": 1}, endpoints=0),
+    ])
+    assert [r["method"] for r in emulator.requests() if r["method"] == "POST"] == []
 
-        args = dict(SEED_EXAMPLE)
-        scaling = args.pop("scaling")
-        tokenfactory.DedicatedEndpoint("gpt-120b", scaling=tokenfactory.ScalingArgs(**scaling), **args,
-                                       opts=pulumi.ResourceOptions(import_=endpoint["id"]))
 
-    stack.workspace.program = adopt_with_import
-    with pytest.raises(auto.CommandError) as imported:
-        stack.up()
-    assert "KeyError: '__provider'" in str(imported.value)
-
-    # 6. The CLI's own repair drops the pending create and adopts nothing: the endpoint is orphaned.
+def test_the_clis_own_repair_orphans_the_endpoint_and_adoption_recovers_it(
+        cli_backend: Backend, emulator_factory: Any, orphans: list[int]) -> None:
+    """`pulumi refresh --import-pending-creates URN ID` looks like the fix, but drops the pending create
+    without adding a resource (the engine's import cannot reach a dynamic provider): the endpoint is left
+    outside the state, billing. The next up names it, and adopt_id brings it back."""
+    emulator: EmulatorProcess = emulator_factory(provision_seconds=4.0, api_key=API_KEY)
+    stack = cli_backend.stack(PROJECT, "dev", example("basic"), config={"tokenfactory:baseUrl": emulator.base_url},
+                              secrets={"tokenfactory:apiKey": API_KEY})
+    status, left = _kill_cli_during_create(cli_backend, emulator)
+    orphans.extend(left)
+    assert status != 0
+    [endpoint] = emulator.endpoints()
+    cli_backend.run(PROJECT, "cancel", "--stack", "dev", "--yes")
     cli_backend.run(PROJECT, "refresh", "--stack", "dev", "--yes",
                     "--import-pending-creates", URN, "--import-pending-creates", endpoint["id"])
-    assert _pending(stack) == []
-    assert _endpoints_in_state(stack) == []
+    assert _pending(stack) == [] and _endpoints_in_state(stack) == []
     assert [e["id"] for e in emulator.endpoints()] == [endpoint["id"]], "still in the account, billing"
-
-    httpx.delete(f"{emulator.base_url}/v0/dedicated_endpoints/{endpoint['id']}",
-                 headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10).raise_for_status()
+    with pytest.raises(auto.CommandError) as refused:
+        stack.up()
+    assert f"adopt_id={endpoint['id']!r}" in str(refused.value)
+    stack.workspace.program = endpoint_program(adopt_id=endpoint["id"])
+    Scenario(cli_backend, emulator, stack).run([
+        Step("up with adopt_id", ops={"gpt-120b": ("create",)}, mutations={}, endpoints=1),
+        Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)},
+             mutations={"DELETE /v0/dedicated_endpoints/{id}": 1}, endpoints=0),
+    ])
