@@ -403,7 +403,7 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
     Its Pulumi `id` is the endpoint id. Use `routing_key` as the `model` of
     OpenAI-compatible `/v1/chat/completions` calls at `inference_base_url`.
 
-    Two ways to call it (`opts`, a `pulumi.ResourceOptions`, is last in both)::
+    Two ways to call it (`opts`, a `pulumi.ResourceOptions`, comes after the name, or after `args`)::
 
         DedicatedEndpoint(resource_name, opts=None, *, name, model_name, flavor_name, gpu_type,
                           gpu_count, scaling, description=None, region=None, enabled=None,
