@@ -239,8 +239,9 @@ def test_poll_schedule_numbers_match_the_code(reference: str) -> None:
 
 
 def test_import_type_token_is_the_registered_one(reference: str) -> None:
+    """The page names the real import command and option, to say why `adopt_id` replaces them."""
     assert f"pulumi import {TYPE_TOKEN} " in reference
-    assert "import_=" in reference
+    assert "import_=" in reference and "adopt_id=" in reference
 
 
 def _python_blocks(path: Path) -> Iterator[str]:
@@ -254,7 +255,7 @@ def test_python_snippets_parse(doc: str) -> None:
 
 
 def test_reference_examples_run_under_mocks() -> None:
-    """The usage and import snippets register exactly what they promise."""
+    """The usage and adoption snippets register exactly what they promise."""
     blocks = [b for b in _python_blocks(REFERENCE) if "tokenfactory.DedicatedEndpoint(" in b]
     assert len(blocks) >= 3
     for block in blocks:
@@ -266,8 +267,8 @@ def test_reference_examples_run_under_mocks() -> None:
             inputs = endpoint.plain_inputs
             assert inputs["scaling"]["min_replicas"] >= 1
             assert inputs["region"] in models.REGIONS
-        if "import_=" in block:
-            assert endpoints[0].import_id == "<endpoint id>"
+        if "adopt_id=" in block:
+            assert endpoints[0].plain_inputs["adopt_id"].startswith("ep-")
 
 
 # -- installation-configuration.md ------------------------------------------------------------------
