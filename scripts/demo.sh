@@ -6,10 +6,26 @@
 # sends the engine's gRPC calls to the real dynamic-provider host itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  -h|--help)
+    cat <<'EOT'
+Usage: bash scripts/demo.sh [--provision-seconds S]
+
+Walks examples/basic through pulumi preview, up (create and wait), an inference call, a no-change
+preview, an in-place scale, a change made outside Pulumi found by refresh and put back by up, and
+destroy, against a local emulator of the Token Factory API (no account, no GPUs, no cost).
+  --provision-seconds S   how long the emulated create takes (default 2; the real API takes 600-900)
+The first run installs the project into .venv and, when no Pulumi CLI is installed, builds one
+(about 4 minutes on 2 cores, once).
+EOT
+    exit 0;;
+esac
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
+echo "demo: installing pulumi-tokenfactory into $VENV (the first run takes a minute or two)" >&2
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e .
+echo "demo: looking for the Pulumi CLI (building it from the Go module proxy if there is none)" >&2
 status=0
 bin=$(bash scripts/pulumi-cli.sh) || status=$?
 if [ "$status" -eq 0 ]; then

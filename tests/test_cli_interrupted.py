@@ -87,20 +87,26 @@ def _kill_cli_during_create(backend: Backend, emulator: EmulatorProcess) -> tupl
             driver.kill()
 
 
-def test_kill_9_during_create_and_what_the_user_is_told(cli_backend: Backend, emulator_factory: Any,
-                                                        orphans: list[int]) -> None:
+def _interrupted(backend: Backend, emulator_factory: Any,
+                 orphans: list[int]) -> tuple[auto.Stack, EmulatorProcess, dict[str, Any]]:
+    """examples/basic's stack after `kill -9` of its first `up` once the POST landed: (stack, emulator, endpoint)."""
     emulator: EmulatorProcess = emulator_factory(provision_seconds=4.0, api_key=API_KEY)
-    stack = cli_backend.stack(PROJECT, "dev", example("basic"), config={"tokenfactory:baseUrl": emulator.base_url},
-                              secrets={"tokenfactory:apiKey": API_KEY})
-
-    # 1. kill -9 after the POST.
-    status, left = _kill_cli_during_create(cli_backend, emulator)
+    stack = backend.stack(PROJECT, "dev", example("basic"), config={"tokenfactory:baseUrl": emulator.base_url},
+                          secrets={"tokenfactory:apiKey": API_KEY})
+    status, left = _kill_cli_during_create(backend, emulator)
     orphans.extend(left)
     assert status != 0
     [endpoint] = emulator.endpoints()
+    return stack, emulator, endpoint
+
+
+def test_kill_9_during_create_and_what_the_user_is_told(cli_backend: Backend, emulator_factory: Any,
+                                                        orphans: list[int]) -> None:
+    # 1. kill -9 after the POST.
+    stack, emulator, endpoint = _interrupted(cli_backend, emulator_factory, orphans)
     assert _pending(stack) == [("creating", URN)]
     assert _endpoints_in_state(stack) == []
-    hosts = [pid for pid in left if "-m pulumi.dynamic" in processes.command_line(pid)]
+    hosts = [pid for pid in orphans if "-m pulumi.dynamic" in processes.command_line(pid)]
     assert hosts and all(processes.alive(pid) for pid in hosts), "the orphaned provider host keeps running"
 
     # 2. The next up meets the file backend's lock.
@@ -150,13 +156,7 @@ def test_the_clis_own_repair_orphans_the_endpoint_and_adoption_recovers_it(
     """`pulumi refresh --import-pending-creates URN ID` looks like the fix, but drops the pending create
     without adding a resource (the engine's import cannot reach a dynamic provider): the endpoint is left
     outside the state, billing. The next up names it, and adopt_id brings it back."""
-    emulator: EmulatorProcess = emulator_factory(provision_seconds=4.0, api_key=API_KEY)
-    stack = cli_backend.stack(PROJECT, "dev", example("basic"), config={"tokenfactory:baseUrl": emulator.base_url},
-                              secrets={"tokenfactory:apiKey": API_KEY})
-    status, left = _kill_cli_during_create(cli_backend, emulator)
-    orphans.extend(left)
-    assert status != 0
-    [endpoint] = emulator.endpoints()
+    stack, emulator, endpoint = _interrupted(cli_backend, emulator_factory, orphans)
     cli_backend.run(PROJECT, "cancel", "--stack", "dev", "--yes")
     cli_backend.run(PROJECT, "refresh", "--stack", "dev", "--yes",
                     "--import-pending-creates", URN, "--import-pending-creates", endpoint["id"])
