@@ -6,8 +6,9 @@ dynamic-provider host looks for the serialized provider in them and fails with
 `ResourceOptions(import_=...)` in the program; the `pulumi import` command goes through
 the same ImportStep, but cannot run on this machine at all: it loads the project's
 language host (`pulumi-language-python`), a Go module the module proxy here refuses.
-The endpoint is untouched and the stack gains nothing. These tests pin that behaviour; when
-adoption lands (it must not depend on import), they change with it.
+The endpoint is untouched and the stack gains nothing. So `DedicatedEndpoint` refuses the
+option in the program, naming `adopt_id`, which takes an endpoint over without the engine's
+import (tests/test_cli_adoption.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pulumi import automation as auto
 from devtools.realcli import Backend, stack_resources
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from pulumi_tokenfactory.schema import RESOURCE_MODULE, RESOURCE_NAME, RESOURCE_TYPE
 
 API_KEY = "tf-import-canary-9b2e"
 DYNAMIC_HOST_IMPORT_FAILURE = "KeyError: '__provider'"
@@ -47,6 +48,37 @@ def _stack(backend: Backend, emulator: EmulatorProcess, program: Any) -> auto.St
 
 def test_import_option_fails_in_the_dynamic_host_before_our_code(cli_backend: Backend,
                                                                  account: EmulatorProcess) -> None:
+    """What the engine does with `import_`, shown with the bare dynamic resource (DedicatedEndpoint itself
+    refuses the option earlier, see the next test)."""
+    endpoint = _made_in_console(account)
+
+    def program() -> None:
+        import pulumi
+        import pulumi.dynamic
+
+        from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+
+        class Bare(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
+            """The same type token as DedicatedEndpoint, without its constructor's refusal of import_."""
+
+        Bare(DedicatedEndpointProvider(), "adopted", {**SEED_EXAMPLE, "region": "eu-north1"},
+             pulumi.ResourceOptions(import_=endpoint["id"]))
+
+    stack = _stack(cli_backend, account, program)
+    account.clear_requests()
+    with pytest.raises(auto.CommandError) as preview_failure:
+        stack.preview()
+    with pytest.raises(auto.CommandError) as up_failure:
+        stack.up()
+    for failure in (preview_failure, up_failure):
+        assert DYNAMIC_HOST_IMPORT_FAILURE in str(failure.value)
+    assert account.requests() == [], "the host fails before any provider code, so before any API call"
+    assert [e["id"] for e in account.endpoints()] == [endpoint["id"]]
+    assert not [r for r in stack_resources(stack).values() if r["type"] == RESOURCE_TYPE]
+
+
+def test_dedicated_endpoint_refuses_import_and_names_adopt_id(cli_backend: Backend,
+                                                              account: EmulatorProcess) -> None:
     endpoint = _made_in_console(account)
 
     def program() -> None:
@@ -61,13 +93,9 @@ def test_import_option_fails_in_the_dynamic_host_before_our_code(cli_backend: Ba
 
     stack = _stack(cli_backend, account, program)
     account.clear_requests()
-    with pytest.raises(auto.CommandError) as preview_failure:
+    with pytest.raises(auto.CommandError) as refused:
         stack.preview()
-    with pytest.raises(auto.CommandError) as up_failure:
-        stack.up()
-    for failure in (preview_failure, up_failure):
-        assert DYNAMIC_HOST_IMPORT_FAILURE in str(failure.value)
-    assert account.requests() == [], "the host fails before any provider code, so before any API call"
-    assert [e["id"] for e in account.endpoints()] == [endpoint["id"]]
-    assert not [r for r in stack_resources(stack).values() if r["type"] == RESOURCE_TYPE]
-
+    text = str(refused.value)
+    assert "ResourceOptions(import_=...) cannot work for this resource" in text
+    assert f"Use adopt_id={endpoint['id']!r} instead" in text and DYNAMIC_HOST_IMPORT_FAILURE not in text
+    assert account.requests() == []
