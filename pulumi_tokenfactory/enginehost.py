@@ -386,7 +386,7 @@ class ProviderHost:
             # Same command line as the CLI shim; the engine address argument is ignored
             # by the Python host but passed for fidelity.
             [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # as the engine does: a pipe held open for the host's lifetime, never written
             stdout=subprocess.PIPE,
             stderr=self._stderr_file,
             env=self.build_env(),
@@ -468,6 +468,8 @@ class ProviderHost:
             self._stdout_thread.join(5)
         if self._proc is not None and self._proc.stdout is not None:
             self._proc.stdout.close()
+        if self._proc is not None and self._proc.stdin is not None and not self._proc.stdin.closed:
+            self._proc.stdin.close()
         if self._stderr_file is not None and not self._stderr_file.closed:
             self._stderr_file.close()
 

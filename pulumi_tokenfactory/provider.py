@@ -49,7 +49,13 @@ class DedicatedEndpointProvider(ResourceProvider):
         return "DedicatedEndpointProvider()"
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Keep the stack's settings; nothing is contacted until a call needs the API."""
+        """Keep the stack's settings; nothing is contacted until a call needs the API.
+
+        Configure runs only in a provider host, so it also makes the host exit should the engine die
+        (see enginewatch)."""
+        from .enginewatch import exit_when_the_engine_is_gone
+
+        exit_when_the_engine_is_gone()
         self._config = {key: req.config.get(key) for key in (API_KEY_CONFIG, BASE_URL_CONFIG)}
 
     def _control(self) -> EndpointController:

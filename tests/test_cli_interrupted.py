@@ -3,7 +3,8 @@
 Recorded step by step, each step asserted:
 
 1. `kill -9` of the CLI after the POST: the endpoint exists and bills; the state holds a
-   pending `creating` operation; the dynamic-provider host is orphaned and keeps running.
+   pending `creating` operation; the provider host notices its engine is gone and exits
+   (without that it would serve forever).
 2. The next `up` refuses: the file backend's lock; the CLI says to run `pulumi cancel`.
 3. `pulumi cancel` removes the lock.
 4. The next `up` warns of the pending create and our check refuses to create a twin,
@@ -63,10 +64,12 @@ def _is_pulumi_up(argv: str) -> bool:
     return bool(words) and words[0].endswith("/pulumi") and "up" in words[1:3]
 
 
-def _kill_cli_during_create(backend: Backend, emulator: EmulatorProcess) -> tuple[int, list[int]]:
+def _kill_cli_during_create(backend: Backend, emulator: EmulatorProcess,
+                            hosts: list[int]) -> tuple[int, list[int]]:
     """Run `up` (in a driver process) and SIGKILL its CLI once the POST has landed.
 
-    Returns the driver's exit status and the processes the CLI had started (its plugins)."""
+    Returns the driver's exit status and the processes the CLI had started (its plugins); the provider
+    hosts among them are added to `hosts`."""
     (backend.root / "extra_env.json").write_text(json.dumps(dict(backend.extra_env)))
     driver = subprocess.Popen([sys.executable, "-m", "tests.harness.cli_up", str(backend.cli.bin_dir),
                                str(backend.root), PROJECT, "dev", "basic"], cwd=REPO, stdin=subprocess.DEVNULL,
@@ -80,6 +83,7 @@ def _kill_cli_during_create(backend: Backend, emulator: EmulatorProcess) -> tupl
         clis = [pid for pid in processes.descendants(driver.pid) if _is_pulumi_up(processes.command_line(pid))]
         assert len(clis) == 1, f"expected one `pulumi up`: {[processes.command_line(p) for p in clis]}"
         left = processes.descendants(clis[0])
+        hosts.extend(pid for pid in left if "-m pulumi.dynamic" in processes.command_line(pid))
         processes.kill_all(clis)
         return driver.wait(60), left
     finally:
@@ -87,13 +91,13 @@ def _kill_cli_during_create(backend: Backend, emulator: EmulatorProcess) -> tupl
             driver.kill()
 
 
-def _interrupted(backend: Backend, emulator_factory: Any,
-                 orphans: list[int]) -> tuple[auto.Stack, EmulatorProcess, dict[str, Any]]:
+def _interrupted(backend: Backend, emulator_factory: Any, orphans: list[int],
+                 hosts: list[int] | None = None) -> tuple[auto.Stack, EmulatorProcess, dict[str, Any]]:
     """examples/basic's stack after `kill -9` of its first `up` once the POST landed: (stack, emulator, endpoint)."""
     emulator: EmulatorProcess = emulator_factory(provision_seconds=4.0, api_key=API_KEY)
     stack = backend.stack(PROJECT, "dev", example("basic"), config={"tokenfactory:baseUrl": emulator.base_url},
                           secrets={"tokenfactory:apiKey": API_KEY})
-    status, left = _kill_cli_during_create(backend, emulator)
+    status, left = _kill_cli_during_create(backend, emulator, hosts if hosts is not None else [])
     orphans.extend(left)
     assert status != 0
     [endpoint] = emulator.endpoints()
@@ -103,11 +107,15 @@ def _interrupted(backend: Backend, emulator_factory: Any,
 def test_kill_9_during_create_and_what_the_user_is_told(cli_backend: Backend, emulator_factory: Any,
                                                         orphans: list[int]) -> None:
     # 1. kill -9 after the POST.
-    stack, emulator, endpoint = _interrupted(cli_backend, emulator_factory, orphans)
+    hosts: list[int] = []
+    stack, emulator, endpoint = _interrupted(cli_backend, emulator_factory, orphans, hosts)
     assert _pending(stack) == [("creating", URN)]
     assert _endpoints_in_state(stack) == []
-    hosts = [pid for pid in orphans if "-m pulumi.dynamic" in processes.command_line(pid)]
-    assert hosts and all(processes.alive(pid) for pid in hosts), "the orphaned provider host keeps running"
+    assert hosts, "the killed CLI had started a provider host"
+    deadline = time.monotonic() + 10
+    while any(processes.alive(pid) for pid in hosts) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(processes.alive(pid) for pid in hosts), "the provider host must not outlive its engine"
 
     # 2. The next up meets the file backend's lock.
     with pytest.raises(auto.CommandError) as locked:

@@ -38,7 +38,12 @@ def descendants(pid: int) -> list[int]:
 
 
 def alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists() and _parent_of(pid) is not None
+    """Running: present and not a zombie (an orphan's exit is reaped only when its new parent gets to it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def kill_all(pids: list[int]) -> None:
