@@ -34,6 +34,7 @@ from pulumi_tokenfactory.enginehost import (
 )
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.hosts import configured_host
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -77,9 +78,7 @@ def provider_str() -> str:
 @pytest.fixture(scope="module")
 def host(emulator: EmulatorProcess) -> Iterator[ProviderHost]:
     """A correctly configured host, shared by every input case (config cases start their own)."""
-    config = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url}
-    with ProviderHost(config=config, secret_keys=["tokenfactory:apiKey"],
-                      env={"TOKENFACTORY_POLL_MAX_INTERVAL": "0.1"}) as h:
+    with configured_host(emulator.base_url, TOKEN) as h:
         yield h
 
 

@@ -39,6 +39,7 @@ from pulumi_tokenfactory.models import Flavor, Template
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from pulumi_tokenfactory.validation import check_inputs
+from tests.harness.hosts import configured_host
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -241,9 +242,7 @@ def provider_str() -> str:
 
 @pytest.fixture(scope="module")
 def host(keyed_emulator: EmulatorProcess) -> Iterator[ProviderHost]:
-    config = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": keyed_emulator.base_url}
-    with ProviderHost(config=config, secret_keys=["tokenfactory:apiKey"],
-                      env={"TOKENFACTORY_POLL_MAX_INTERVAL": "0.1"}) as h:
+    with configured_host(keyed_emulator.base_url, TOKEN) as h:
         yield h
 
 
