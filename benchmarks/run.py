@@ -28,11 +28,11 @@ from typing import Any
 import httpx
 
 from benchmarks.trivial_provider import PostOnlyProvider
+from devtools.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
+from pulumi_tokenfactory.host.waiting import PollSchedule
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
-from pulumi_tokenfactory.waiting import PollSchedule
 
 TEMPLATES = "GET /v0/dedicated_endpoints/templates"
 LIST = "GET /v0/dedicated_endpoints"

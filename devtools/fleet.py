@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.cli_fleet [--count 20] [--provision-seconds 3]
 
-(The measurement lives here, in repository tooling, so that tests/test_cli_fleet.py and the
+(The measurement lives here, in repository tooling, so that tests/cli/test_cli_fleet.py and the
 benchmark share it without the tests importing the benchmarks.)
 
 Measures, in one run and on one machine: the CLI's fixed cost (`pulumi up` of a program

@@ -16,20 +16,20 @@ from ._lazy import lazy_dir, lazy_exports
 _DISTRIBUTION = "pulumi-tokenfactory"
 
 _EXPORTS = {
-    "DedicatedEndpoint": "resources",
-    "DedicatedEndpointArgs": "resources",
-    "DedicatedEndpointArgsDict": "resources",
-    "ScalingArgs": "resources",
-    "ScalingArgsDict": "resources",
-    "ScalingOutput": "resources",
-    "get_templates": "templates",
-    "lookup_endpoint": "lookup",
-    "EndpointInfo": "lookup",
-    "TemplateCatalogue": "templates",
-    "HardwareChoice": "templates",
-    "Template": "models",
-    "Flavor": "models",
-    "TokenFactoryClient": "client",
+    "DedicatedEndpoint": "program.resources",
+    "DedicatedEndpointArgs": "program.resources",
+    "DedicatedEndpointArgsDict": "program.resources",
+    "ScalingArgs": "program.resources",
+    "ScalingArgsDict": "program.resources",
+    "ScalingOutput": "program.resources",
+    "get_templates": "api.templates",
+    "lookup_endpoint": "api.lookup",
+    "EndpointInfo": "api.lookup",
+    "TemplateCatalogue": "api.templates",
+    "HardwareChoice": "api.templates",
+    "Template": "api.models",
+    "Flavor": "api.models",
+    "TokenFactoryClient": "api.client",
     "TokenFactoryError": "errors",
 }
 
@@ -52,11 +52,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .client import TokenFactoryClient
+    from .api.client import TokenFactoryClient
+    from .api.lookup import EndpointInfo, lookup_endpoint
+    from .api.models import Flavor, Template
+    from .api.templates import HardwareChoice, TemplateCatalogue, get_templates
     from .errors import TokenFactoryError
-    from .lookup import EndpointInfo, lookup_endpoint
-    from .models import Flavor, Template
-    from .resources import (
+    from .program.resources import (
         DedicatedEndpoint,
         DedicatedEndpointArgs,
         DedicatedEndpointArgsDict,
@@ -64,7 +65,6 @@ if TYPE_CHECKING:
         ScalingArgsDict,
         ScalingOutput,
     )
-    from .templates import HardwareChoice, TemplateCatalogue, get_templates
 
     __version__: str
 

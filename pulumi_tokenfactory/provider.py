@@ -27,7 +27,7 @@ from pulumi.dynamic import (
 from .schema import API_KEY_CONFIG, BASE_URL_CONFIG
 
 if TYPE_CHECKING:
-    from .controller import EndpointController
+    from .host.controller import EndpointController
 
 
 class DedicatedEndpointProvider(ResourceProvider):
@@ -53,7 +53,7 @@ class DedicatedEndpointProvider(ResourceProvider):
 
         Configure runs only in a provider host, so it also makes the host exit should the engine die
         (see enginewatch)."""
-        from .enginewatch import exit_when_the_engine_is_gone
+        from .host.enginewatch import exit_when_the_engine_is_gone
 
         exit_when_the_engine_is_gone()
         self._config = {key: req.config.get(key) for key in (API_KEY_CONFIG, BASE_URL_CONFIG)}
@@ -61,7 +61,7 @@ class DedicatedEndpointProvider(ResourceProvider):
     def _control(self) -> EndpointController:
         with self._lock:
             if self._controller is None:
-                from .controller import EndpointController
+                from .host.controller import EndpointController
 
                 self._controller = EndpointController(self._config)
             return self._controller

@@ -34,9 +34,9 @@ from typing import Any
 import pulumi.runtime
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
-from .models import inference_base_url
+from .api.models import inference_base_url
+from .api.templates import GET_TEMPLATES_TOKEN
 from .schema import RESOURCE_TYPE
-from .templates import GET_TEMPLATES_TOKEN
 
 __all__ = [
     "GET_TEMPLATES_TOKEN",
@@ -58,7 +58,7 @@ def _template(model_name: str, description: str, base: tuple[list[str], list[int
     ]}
 
 
-#: The template catalogue the emulator serves, in the API's JSON shape (tests/test_user_testing.py keeps
+#: The template catalogue the emulator serves, in the API's JSON shape (tests/unit/test_user_testing.py keeps
 #: the two equal). Plain data, so that unit tests need neither the emulator extra nor a running server.
 SAMPLE_TEMPLATES: tuple[dict[str, Any], ...] = (
     _template("openai/gpt-oss-120b", "OpenAI gpt-oss 120B, open-weight reasoning MoE (117B total, 5.1B active)",

@@ -32,8 +32,8 @@ if [ "$status" -eq 0 ]; then
   exec "$VENV/bin/python" -m devtools.cli_demo --cli-bin "$bin" "$@"
 elif [ "$status" -eq 3 ]; then
   echo "demo: no Pulumi CLI here and no Go toolchain to build one; falling back to the engine stand-in" \
-       "(pulumi_tokenfactory.demo), which plays the engine's part against the real provider host" >&2
-  exec "$VENV/bin/python" -m pulumi_tokenfactory.demo "$@"
+       "(devtools.demo), which plays the engine's part against the real provider host" >&2
+  exec "$VENV/bin/python" -m devtools.demo "$@"
 else
   echo "demo: scripts/pulumi-cli.sh failed (exit $status)" >&2
   exit "$status"

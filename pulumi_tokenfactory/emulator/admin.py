@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..models import EndpointSpec
+from ..api.models import EndpointSpec
 from .clock import Clock
 from .config import EmulatorConfig
 from .errors import ApiError, FieldProblem

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Flavor, Template
+from ..api.models import Flavor, Template
 
 L40S = "gpu-l40s-d"
 H100 = "gpu-h100-sxm"

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from ..models import EndpointPatch, EndpointSpec, LifecycleState, Scaling
+from ..api.models import EndpointPatch, EndpointSpec, LifecycleState, Scaling
 from .clock import Clock
 from .config import EmulatorConfig
 from .errors import ApiError

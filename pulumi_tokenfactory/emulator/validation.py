@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..models import (
+from ..api.models import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     REGIONS,

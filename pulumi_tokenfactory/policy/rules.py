@@ -1,7 +1,7 @@
 """GPU-spend rules for Token Factory dedicated endpoints, as pure functions.
 
 Every rule is a plain function: endpoint properties (a dict, or one of the
-pydantic models in :mod:`pulumi_tokenfactory.models`) and the rule's config
+pydantic models in :mod:`pulumi_tokenfactory.api.models`) and the rule's config
 in, a list of violation messages out. Nothing here imports ``pulumi_policy``
 or gRPC, for two reasons:
 
@@ -36,7 +36,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel
 
-from pulumi_tokenfactory.models import NAME_MAX_LENGTH
+from pulumi_tokenfactory.api.models import NAME_MAX_LENGTH
 
 # Policy names: stable ids, used as keys of --policy-pack-config.
 ALLOWED_GPU_TYPES: Final = "tokenfactory-allowed-gpu-types"

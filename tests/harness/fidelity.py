@@ -24,7 +24,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from pulumi_tokenfactory.enginehost import PROVIDER_KEY, ProviderCallError, ProviderHost
+from devtools.enginehost import PROVIDER_KEY, ProviderCallError, ProviderHost
 
 PROVIDER_SERVICE = "/pulumirpc.ResourceProvider/"
 NOT_MIRRORED: Mapping[str, frozenset[str]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pulumi_tokenfactory.enginehost import ProviderHost
+from devtools.enginehost import ProviderHost
 
 
 def configured_host(base_url: str, token: str, poll_max: float = 0.1) -> ProviderHost:

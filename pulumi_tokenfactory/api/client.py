@@ -1,0 +1,533 @@
+"""Synchronous HTTP client of the Token Factory dedicated-endpoints API.
+
+Built on httpx (the dynamic provider is synchronous) in the manner of
+openai-python's base client: a timeout on every request, retries with
+exponential backoff and full jitter that honour ``Retry-After``, a bounded
+number of attempts and a total deadline, and typed errors that carry the
+status, method, path and request id but never the token. Everything an
+error answer says (its message, body, request id) passes through one
+`Redactor` before it becomes part of an exception or a log line, because a
+gateway or the API itself may echo the request's `Authorization` header.
+
+Only requests whose repetition cannot do harm are retried blindly: GET,
+PATCH and DELETE. A POST is repeated only when the API certainly did not act
+(429, or a connection that was never established); every other failure of a
+create is left to the provider, which looks for the endpoint before trying
+again, so that a retry never buys a second GPU endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import html
+import json as jsonlib
+import logging
+import os
+import random
+import re
+import threading
+import time
+import unicodedata
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from .. import errors
+from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG
+from .models import DEFAULT_BASE_URL, Endpoint, EndpointPatch, EndpointSpec, Template, parse_endpoints, parse_templates
+
+log = logging.getLogger(__name__)
+
+API_KEY_ENV = "TOKENFACTORY_API_KEY"
+BASE_URL_ENV = "TOKENFACTORY_BASE_URL"
+ENDPOINTS_PATH = "/v0/dedicated_endpoints"
+TEMPLATES_PATH = "/v0/dedicated_endpoints/templates"
+
+_RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PATCH", "DELETE", "PUT"})
+_REQUEST_ID_HEADERS = ("x-request-id", "x-nebius-request-id", "request-id", "x-trace-id")
+_E = TypeVar("_E", bound=errors.TokenFactoryError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving up; the defaults suit an interactive `pulumi up`."""
+
+    max_attempts: int = 5
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+    total_deadline: float = 60.0
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff for the pause after failed attempt number `attempt` (1-based)."""
+        ceiling = min(self.backoff_max, self.backoff_initial * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class ApiKey:
+    """Holds the token so that no repr, str or log line can show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "ApiKey('**********')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("an API key must never be pickled (it would end up in the Pulumi state)")
+
+
+# -- redaction: the one place where text from a response is made safe to show ---------------------
+
+REDACTED = "[REDACTED]"
+#: Held secrets shorter than this are only removed as whole words: a test key such as "k" must not
+#: garble every message, and a real token is far longer.
+_MIN_SUBSTRING_SECRET = 8
+_TOKEN_CHARS = "A-Za-z0-9._~+/=-"
+#: `Bearer <credential>` / `Basic <credential>`, whoever's credential it is (a gateway's, a truncated echo of ours).
+_SCHEME_CREDENTIAL = re.compile(rf"(?i)\b(bearer|basic)(\s+|%20|\+)([{_TOKEN_CHARS}]{{8,}})")
+#: `Authorization: <value>` or `"authorization": "<value>"`, when no scheme word precedes the value.
+_AUTHORIZATION_VALUE = re.compile(
+    rf"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(?!bearer\b|basic\b|\[REDACTED\])([{_TOKEN_CHARS}]{{8,}})")
+_BASE64_RUN = "[A-Za-z0-9+/_-]*"
+
+
+def _looks_like_credential(word: str) -> bool:
+    """Tell `Bearer tfk-4f0c...` from prose such as `Basic authentication`: a digit or symbol, or length."""
+    return len(word) >= 20 or any(not ch.isalpha() for ch in word)
+
+
+def _base64_cores(secret: bytes) -> list[str]:
+    """The part of base64(prefix + secret + suffix) that depends only on the secret, for each alignment.
+
+    A `Basic base64(user:token)` header (or any blob that embeds the token) encodes the token
+    at an offset of 0, 1 or 2 bytes modulo 3; the groups wholly inside it encode the same way
+    whatever surrounds them. Both the standard and the URL-safe alphabet are covered.
+    """
+    cores: list[str] = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + secret).decode()
+        first, last = (1 if shift else 0), (shift + len(secret)) // 3
+        core = encoded[4 * first: 4 * last]
+        if len(core) >= 8:
+            cores += [core, core.replace("+", "-").replace("/", "_")]
+    return cores
+
+
+def _text_patterns(secret: str) -> set[str]:
+    """Regular expressions for the secret as an answer might spell it: verbatim, JSON-, HTML- or URL-escaped.
+
+    URL encodings match without regard to case, so `%2b` and `%2B` are both found.
+    """
+    escaped = jsonlib.dumps(secret)[1:-1]
+    forms = {secret, html.escape(secret), escaped, escaped.replace("/", "\\/"),
+             jsonlib.dumps(secret, ensure_ascii=False)[1:-1]}
+    quoted = {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
+              urllib.parse.quote(secret, safe="/")}
+    return {re.escape(form) for form in forms} | {f"(?i:{re.escape(form)})" for form in quoted - forms}
+
+
+class Redactor:
+    """Removes every credential the client holds from a text, whatever the encoding it was echoed in.
+
+    The single scrubbing function of the client: every message, body excerpt and request id
+    taken from an answer goes through it before it becomes part of an exception (whose text
+    is the gRPC error detail the Pulumi CLI prints) or a log line (the provider host's stderr).
+    Besides the held secrets it removes any `Bearer`/`Basic` credential and any value after
+    `Authorization:`, so a partial echo or a gateway's own credential is not shown either.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        long_forms: set[str] = set()
+        short: set[str] = set()
+        cores: list[str] = []
+        for secret in {s for s in secrets if s}:
+            if len(secret) < _MIN_SUBSTRING_SECRET:
+                short.add(secret)
+                continue
+            long_forms |= _text_patterns(secret)
+            cores += _base64_cores(secret.encode())
+        patterns = sorted(long_forms, key=len, reverse=True)  # the longest spelling first
+        patterns += [rf"(?<![{_TOKEN_CHARS}]){re.escape(s)}(?![{_TOKEN_CHARS}])"
+                     for s in sorted(short, key=len, reverse=True)]
+        self._secrets = re.compile("|".join(patterns)) if patterns else None
+        core_group = "|".join(re.escape(c) for c in sorted(set(cores), key=len, reverse=True))
+        self._base64 = re.compile(f"{_BASE64_RUN}(?:{core_group}){_BASE64_RUN}=*") if cores else None
+
+    def __call__(self, text: str) -> str:
+        if self._base64 is not None:
+            text = self._base64.sub(REDACTED, text)
+        if self._secrets is not None:
+            text = self._secrets.sub(REDACTED, text)
+
+        def credential(match: re.Match[str]) -> str:
+            """Keep everything before the credential (`Bearer `, `Authorization: `); drop it if it is one."""
+            word = match.group(match.lastindex or 0)
+            return match.group()[: -len(word)] + REDACTED if _looks_like_credential(word) else match.group()
+
+        return _AUTHORIZATION_VALUE.sub(credential, _SCHEME_CREDENTIAL.sub(credential, text))
+
+    def __repr__(self) -> str:
+        return "Redactor(<secrets hidden>)"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Redactor holds the secrets it removes; it must never be pickled")
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+def _shown_url(raw: str) -> str:
+    """The URL as a message may show it: any `user:password@` and any query or fragment masked."""
+    scheme, sep, rest = raw.partition("://")
+    prefix, rest = (scheme + sep, rest) if sep else ("", raw)
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    if cut >= 0:
+        rest = rest[: cut + 1] + "***"
+    return repr(prefix + rest)
+
+
+def _character(ch: str) -> str:
+    """`U+200B ZERO WIDTH SPACE`: one offending character, named so it can be found (never the value)."""
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
+
+
+def resolve_base_url(base_url: str | None, *, redact: Callable[[str], str] | None = None) -> str:
+    """Argument, else env TOKENFACTORY_BASE_URL, else the public API; validated so typos fail early.
+
+    Refused before any request, each with a configuration error naming the setting: whitespace or
+    control characters, anything httpx cannot parse (an unclosed IPv6 bracket, a bad port), a
+    scheme other than http(s), a host with stray characters, a query or fragment, and credentials
+    (`user:password@host`). Credentials are refused rather than stripped because httpx would send
+    them as Basic auth instead of the Bearer token, and `inference_base_url`, derived from this URL,
+    would carry them into the state. No message shows a password or query.
+    """
+    # The argument carries the stack config (or get_templates' argument); else the environment.
+    setting = BASE_URL_CONFIG if base_url else BASE_URL_ENV
+    redact = redact or Redactor()
+    raw = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).strip()  # e.g. a newline from $(cat ...)
+    url = raw.rstrip("/")
+    how = (f"expected http(s)://host[:port][/path], e.g. {DEFAULT_BASE_URL} "
+           f"(set {BASE_URL_CONFIG} or {BASE_URL_ENV})")
+
+    def refuse(problem: str) -> errors.InvalidSettingError:
+        return errors.InvalidSettingError(
+            redact(f"Invalid Token Factory base URL {_shown_url(raw)} (from {setting}): {problem}; {how}."),
+            setting=setting)
+
+    odd = next((ch for ch in url if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs")),
+               None)
+    if odd is not None:
+        raise refuse(f"it contains whitespace or a control character ({_character(odd)})")
+    if "@" in url:
+        raise refuse("user names and passwords (user:password@host) are not allowed in the base URL, because "
+                     f"they would replace the Bearer token and reach the state; give the token as {API_KEY_CONFIG}")
+    if not url:
+        raise refuse("it is empty")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        bracket = " (an IPv6 address needs both brackets, e.g. http://[::1]:8080)" if "[" in url and "]" not in url \
+            else ""
+        raise refuse(f"it is not a valid URL: {exc}{bracket}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise refuse("the scheme must be http or https, followed by a host")
+    ipv6 = ":" in parsed.host
+    if not ipv6 and not re.fullmatch(r"[\w.-]+", parsed.host):
+        raise refuse("the host may only hold letters, digits, '-', '.' and '_'")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise refuse("the port must be a number from 1 to 65535")
+    if parsed.query or parsed.fragment or "?" in url or "#" in url:
+        raise refuse("a query (?...) or fragment (#...) is not allowed")
+    return url
+
+
+def resolve_api_key(api_key: str | None) -> ApiKey:
+    """Argument, else env TOKENFACTORY_API_KEY; a missing or blank token is one clear error.
+
+    The token is sent in an HTTP header, so it may only hold visible ASCII; anything else (a
+    smart quote, a zero-width space, a line break pasted inside it) would otherwise surface as a
+    `UnicodeEncodeError` or a protocol error from httpx. The error names the setting and the
+    offending character, never the token.
+    """
+    setting = API_KEY_CONFIG if api_key is not None else API_KEY_ENV
+    value = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+    if value is None or not str(value).strip():
+        raise errors.MissingApiKeyError(empty=value is not None)
+    token = str(value).strip()
+    odd = next((ch for ch in token if not "!" <= ch <= "~"), None)
+    if odd is not None:
+        kind = ("whitespace" if odd.isspace() else "a control character" if unicodedata.category(odd) == "Cc"
+                else "a non-ASCII character")
+        raise errors.InvalidSettingError(
+            f"The Token Factory API key (from {setting}) contains {kind} ({_character(odd)}); a token may only "
+            f"hold visible ASCII characters. Copy it again from the Token Factory dashboard and set it with "
+            f"`pulumi config set --secret {API_KEY_CONFIG} <token>` or export {API_KEY_ENV}.", setting=setting)
+    return ApiKey(token)
+
+
+# -- answers ---------------------------------------------------------------------------------------
+
+def _request_id(response: httpx.Response, body: Any = None) -> str | None:
+    for header in _REQUEST_ID_HEADERS:
+        if header in response.headers:
+            return response.headers[header]
+    if isinstance(body, dict):
+        err = body.get("error")
+        rid = (err.get("request_id") if isinstance(err, dict) else None) or body.get("request_id")
+        return str(rid) if rid else None
+    return None
+
+
+#: How much of a body that is not an API error object an error message quotes (after redaction).
+_BODY_EXCERPT = 300
+
+
+def _error_message(body: Any, response: httpx.Response) -> tuple[str, bool]:
+    """The API's own words, from whichever error shape it used; True when it is a raw body to excerpt."""
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            message, field = str(err["message"]), err.get("field")
+            return (f"{message} (field: {field})" if field and str(field) not in message else message), False
+        for key in ("message", "detail", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value, False
+            if isinstance(value, list) and value:  # FastAPI-style validation detail
+                return "; ".join(str(v.get("msg", v)) if isinstance(v, dict) else str(v) for v in value), False
+    text = response.text.strip()
+    return (text, True) if text else (response.reason_phrase or "no message", False)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+_STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
+    400: errors.RequestValidationError,
+    401: errors.AuthenticationError,
+    403: errors.PermissionDeniedError,
+    404: errors.NotFoundError,
+    409: errors.ConflictError,
+    422: errors.RequestValidationError,
+}
+
+
+class TokenFactoryClient:
+    """The dedicated-endpoints API, one method per operation, returning pydantic models."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._api_key = resolve_api_key(api_key)
+        self._redact = Redactor([self._api_key.reveal()])
+        self.base_url = resolve_base_url(base_url, redact=self._redact)
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"},
+        )
+        self._single_get_supported = True
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"TokenFactoryClient(base_url={self.base_url!r})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("TokenFactoryClient holds a token and a connection pool; it must never be pickled")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TokenFactoryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- operations -------------------------------------------------------
+
+    def list_templates(self) -> list[Template]:
+        return self._parse("GET", TEMPLATES_PATH, self._request("GET", TEMPLATES_PATH), parse_templates)
+
+    def list_endpoints(self) -> list[Endpoint]:
+        return self._parse("GET", ENDPOINTS_PATH, self._request("GET", ENDPOINTS_PATH), parse_endpoints)
+
+    def create_endpoint(self, spec: EndpointSpec) -> Endpoint:
+        """POST once. A lost answer raises; the caller decides how to find out what happened."""
+        body = self._request("POST", ENDPOINTS_PATH, json=spec.payload())
+        return self._parse("POST", ENDPOINTS_PATH, body, Endpoint.model_validate)
+
+    def get_endpoint(self, endpoint_id: str) -> Endpoint:
+        """GET by id; falls back to the list route where the single-get route does not exist."""
+        path = f"{ENDPOINTS_PATH}/{endpoint_id}"
+        if self._single_get_supported:
+            try:
+                return self._parse("GET", path, self._request("GET", path), Endpoint.model_validate)
+            except errors.APIStatusError as exc:
+                if exc.status_code not in (404, 405, 501):
+                    raise
+                if exc.status_code != 404:
+                    self._single_get_supported = False
+        # A 404 may mean "no such endpoint" or "no such route": the list settles it.
+        found = next((e for e in self.list_endpoints() if e.id == endpoint_id), None)
+        if found is None:
+            raise self._error(errors.NotFoundError, f"endpoint {endpoint_id} does not exist", status_code=404,
+                              method="GET", path=path)
+        return found
+
+    def update_endpoint(self, endpoint_id: str, patch: EndpointPatch) -> Endpoint | None:
+        """PATCH only the given fields; returns the endpoint when the API echoes it."""
+        path = f"{ENDPOINTS_PATH}/{endpoint_id}"
+        body = self._request("PATCH", path, json=patch.payload())
+        if isinstance(body, dict) and ("id" in body or "endpoint_id" in body):
+            return self._parse("PATCH", path, body, Endpoint.model_validate)
+        return None
+
+    def delete_endpoint(self, endpoint_id: str, *, missing_ok: bool = False) -> bool:
+        """DELETE; with `missing_ok`, an endpoint that is already gone is success (returns False)."""
+        try:
+            self._request("DELETE", f"{ENDPOINTS_PATH}/{endpoint_id}")
+        except errors.NotFoundError:
+            if not missing_ok:
+                raise
+            return False
+        return True
+
+    # -- transport ----------------------------------------------------------
+
+    def _parse(self, method: str, path: str, body: Any, parser: Callable[[Any], Any]) -> Any:
+        try:
+            return parser(body)
+        except ValueError as exc:  # pydantic.ValidationError is a ValueError
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise self._error(errors.UnexpectedResponseError,
+                              f"The API answered with a body this provider cannot read: {first_line}",
+                              method=method, path=path) from None
+
+    def _request(self, method: str, path: str, *, json: Mapping[str, Any] | None = None) -> Any:
+        """Send with retries; return the decoded JSON body (None for an empty one)."""
+        deadline = time.monotonic() + self.retry.total_deadline
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.request(
+                    method, path, json=json,
+                    headers={"Authorization": f"Bearer {self._api_key.reveal()}"},
+                )
+            except httpx.TimeoutException as exc:
+                sent = not isinstance(exc, httpx.ConnectTimeout)
+                failure: errors.TokenFactoryError = self._error(
+                    errors.RequestTimeoutError, f"The API did not answer in time ({type(exc).__name__})",
+                    request_sent=sent, method=method, path=path)
+            except httpx.TransportError as exc:
+                sent = not isinstance(exc, httpx.ConnectError)
+                failure = self._error(
+                    errors.TransportError, f"Could not reach the API at {self.base_url} ({type(exc).__name__})",
+                    request_sent=sent, method=method, path=path)
+            else:
+                if response.is_success:
+                    return self._decode(response, method, path)
+                failure = self._status_error(response, method, path)
+            pause = self._retry_pause(failure, method, attempt, deadline)
+            if pause is None:
+                raise failure
+            log.info("retrying %s %s in %.2fs after: %s", method, path, pause, failure.message)
+            self._sleep(pause)
+
+    def _retry_pause(self, failure: errors.TokenFactoryError, method: str, attempt: int,
+                     deadline: float) -> float | None:
+        """Seconds to wait before the next attempt, or None when this failure must be raised."""
+        if attempt >= self.retry.max_attempts:
+            return None
+        certainly_not_acted = isinstance(failure, errors.RateLimitError) or (
+            isinstance(failure, errors.TransportError) and not failure.request_sent)
+        if method not in _IDEMPOTENT_METHODS and not certainly_not_acted:
+            return None
+        retryable = isinstance(failure, errors.TransportError) or failure.status_code in _RETRYABLE_STATUS
+        if not retryable:
+            return None
+        pause = self.retry.backoff(attempt)
+        if isinstance(failure, errors.RateLimitError) and failure.retry_after is not None:
+            pause = max(pause, failure.retry_after)
+        if time.monotonic() + pause > deadline:
+            return None
+        return pause
+
+    def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
+        if not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise self._error(
+                errors.UnexpectedResponseError,
+                f"The API answered HTTP {response.status_code} with a body that is not valid JSON "
+                f"({len(response.content)} bytes)",
+                status_code=response.status_code, method=method, path=path,
+                request_id=_request_id(response)) from None
+
+    def _status_error(self, response: httpx.Response, method: str, path: str) -> errors.APIStatusError:
+        """The typed error for an HTTP error answer, its message and request id redacted."""
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        fields: dict[str, Any] = {
+            "status_code": response.status_code,
+            "method": method,
+            "path": path,
+            "request_id": _request_id(response, body),
+        }
+        message, raw_body = _error_message(body, response)
+        if raw_body:
+            # Redact the whole body before cutting it, so that a cut can never leave half a token.
+            message = " ".join(self._redact(message).split())[:_BODY_EXCERPT]
+        if response.status_code == 429:
+            return self._error(errors.RateLimitError, message, retry_after=_retry_after(response), **fields)
+        if response.status_code >= 500:
+            return self._error(errors.ServerError, message, **fields)
+        return self._error(_STATUS_ERRORS.get(response.status_code, errors.APIStatusError), message, **fields)
+
+    def _error(self, kind: type[_E], message: str, *, request_id: str | None = None, **fields: Any) -> _E:
+        """Every error the client raises is built here, so the message and request id are always redacted.
+
+        They are the texts an answer can put credentials in (an echoed `Authorization` header in a
+        JSON message, an HTML page or an `x-request-id`); method, path and status are our own.
+        """
+        return kind(self._redact(message), request_id=self._redact(request_id) if request_id else None, **fields)

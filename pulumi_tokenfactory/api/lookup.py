@@ -1,0 +1,71 @@
+"""`lookup_endpoint()`: an existing endpoint's current values, by id or by exact display name.
+
+For reading an endpoint another team or stack owns, where `DedicatedEndpoint.get` (a
+read-only resource in this stack's state) is more than needed: one API call, no state.
+Settings come from the arguments, else stack config (`tokenfactory:apiKey`,
+`tokenfactory:baseUrl`) inside a Pulumi program, else the environment, as for
+`get_templates()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from .. import errors
+from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG, DEFAULT_REGION
+from .client import TokenFactoryClient
+from .models import Endpoint, inference_base_url
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    """An endpoint as the API reports it now, with the values a client needs to call it."""
+
+    id: str
+    name: str | None
+    model_name: str | None
+    region: str
+    status: str | None
+    routing_key: str | None
+    inference_base_url: str
+    min_replicas: int | None
+    max_replicas: int | None
+
+
+def lookup_endpoint(*, id: str | None = None, name: str | None = None, api_key: str | None = None,
+                    base_url: str | None = None) -> EndpointInfo:
+    """The endpoint with this id, or the one endpoint with exactly this display name.
+
+    Raises `LookupError` naming what was asked when none matches, or when a name matches several
+    (names are not unique; pass the id then, which the error lists).
+    """
+    if (id is None) == (name is None):
+        raise TypeError("lookup_endpoint() takes exactly one of id= or name=")
+    key = api_key or pulumi.runtime.get_config(API_KEY_CONFIG)
+    url = base_url or pulumi.runtime.get_config(BASE_URL_CONFIG)
+    with TokenFactoryClient(api_key=key, base_url=url) as client:
+        if id is not None:
+            try:
+                found = client.get_endpoint(id)
+            except errors.NotFoundError:
+                raise LookupError(f"no endpoint {id} in this account (as the API key sees it)") from None
+        else:
+            named = [e for e in client.list_endpoints() if e.name == name]
+            if not named:
+                raise LookupError(f"no endpoint named {name!r} in this account (as the API key sees it)")
+            if len(named) > 1:
+                raise LookupError(f"{len(named)} endpoints are named {name!r}: "
+                                  f"{', '.join(e.id for e in named)}; look one up by id")
+            found = named[0]
+        return _info(found, client.base_url)
+
+
+def _info(endpoint: Endpoint, api_base_url: str) -> EndpointInfo:
+    region = endpoint.region or DEFAULT_REGION
+    scaling = endpoint.scaling
+    return EndpointInfo(
+        id=endpoint.id, name=endpoint.name, model_name=endpoint.model_name, region=region, status=endpoint.status,
+        routing_key=endpoint.routing_key, inference_base_url=inference_base_url(region, api_base_url),
+        min_replicas=scaling.min_replicas if scaling else None, max_replicas=scaling.max_replicas if scaling else None)

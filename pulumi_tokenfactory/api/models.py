@@ -1,0 +1,370 @@
+"""Pydantic models of the Token Factory dedicated-endpoints API.
+
+One vocabulary for every layer: the client parses responses into these, the
+provider builds requests from them, the emulator serves them and the policy
+pack reads them. Response models accept unknown fields and both response
+shapes seen in the wild (see ``shared/api-notes.md``), because an API that adds
+a key must never break a ``pulumi refresh``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
+from ..schema import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
+
+log = logging.getLogger(__name__)
+
+#: Limits the provider and the emulator both enforce on a display name.
+NAME_MAX_LENGTH = 128
+DESCRIPTION_MAX_LENGTH = 1024
+
+
+def inference_base_url(region: str | None, api_base_url: str | None = None) -> str:
+    """The `/v1/` base URL an OpenAI client must use for an endpoint in `region`.
+
+    Regions map to their public hosts; a provider pointed at another API (the
+    emulator, a proxy) serves inference itself, under that URL.
+    """
+    if api_base_url and api_base_url.rstrip("/") != DEFAULT_BASE_URL:
+        return f"{api_base_url.rstrip('/')}/v1/"
+    return INFERENCE_BASE_URLS.get(region or DEFAULT_REGION, INFERENCE_BASE_URLS[DEFAULT_REGION])
+
+
+class LifecycleState(str, Enum):
+    """The small set of states the provider reasons about.
+
+    The API's raw status strings vary (and may grow); `lifecycle_state` maps
+    whatever arrives onto these, with UNKNOWN for anything unrecognised.
+    """
+
+    STARTING = "starting"
+    RUNNING = "running"
+    UPDATING = "updating"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    ERROR = "error"
+    DELETING = "deleting"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_settled(self) -> bool:
+        """A state in which nothing more happens without a new request."""
+        return self in (LifecycleState.RUNNING, LifecycleState.STOPPED, LifecycleState.ERROR)
+
+
+_STATUS_ALIASES: dict[str, LifecycleState] = {
+    "starting": LifecycleState.STARTING,
+    "provisioning": LifecycleState.STARTING,
+    "creating": LifecycleState.STARTING,
+    "pending": LifecycleState.STARTING,
+    "deploying": LifecycleState.STARTING,
+    "running": LifecycleState.RUNNING,
+    "ready": LifecycleState.RUNNING,
+    "active": LifecycleState.RUNNING,
+    "healthy": LifecycleState.RUNNING,
+    "updating": LifecycleState.UPDATING,
+    "scaling": LifecycleState.UPDATING,
+    "stopping": LifecycleState.STOPPING,
+    "stopped": LifecycleState.STOPPED,
+    "disabled": LifecycleState.STOPPED,
+    "error": LifecycleState.ERROR,
+    "failed": LifecycleState.ERROR,
+    "deleting": LifecycleState.DELETING,
+    "deleted": LifecycleState.DELETING,
+}
+
+
+def lifecycle_state(raw_status: str | None) -> LifecycleState:
+    """Map a raw API status string (any case, any separator) to a LifecycleState."""
+    if not raw_status:
+        return LifecycleState.UNKNOWN
+    key = raw_status.strip().lower().replace("-", "_")
+    key = key.removeprefix("endpoint_status_").removeprefix("status_")
+    return _STATUS_ALIASES.get(key, LifecycleState.UNKNOWN)
+
+
+def describe_status(raw_status: str | None) -> str:
+    """A status as a message shows it: the API's own word whenever it is not one of our states.
+
+    Mapping an unrecognised status to UNKNOWN is right for reasoning, but a message saying
+    "unknown" hides the one fact a person needs (what the API actually said), so it is quoted raw.
+    """
+    if raw_status is None or not raw_status.strip():
+        return "none (the API reported no status)"
+    state = lifecycle_state(raw_status)
+    if state is LifecycleState.UNKNOWN:
+        return f"{raw_status!r} (not a status this provider recognises)"
+    return state.value if raw_status.strip().lower() == state.value else f"{state.value} ({raw_status!r})"
+
+
+class _Request(BaseModel):
+    """Base of request payloads: we build them, so stray keys are a bug."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Response(BaseModel):
+    """Base of response models: unknown keys are kept, never an error."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Scaling(_Request):
+    """Replica bounds of an endpoint: `min_replicas` stay reserved (and billed) while it is enabled."""
+
+    min_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"scaling.min_replicas ({self.min_replicas}) must not exceed "
+                f"scaling.max_replicas ({self.max_replicas})"
+            )
+        return self
+
+
+class EndpointSpec(_Request):
+    """The body of `POST /v0/dedicated_endpoints`."""
+
+    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    model_name: str = Field(min_length=1)
+    flavor_name: str = Field(min_length=1)
+    gpu_type: str = Field(min_length=1)
+    gpu_count: int = Field(ge=1)
+    scaling: Scaling
+    region: str = DEFAULT_REGION
+    enabled: bool = True
+
+    def payload(self) -> dict[str, Any]:
+        """JSON body; `description` is left out rather than sent as null."""
+        return self.model_dump(exclude_none=True)
+
+
+class EndpointPatch(_Request):
+    """The body of `PATCH /v0/dedicated_endpoints/{id}`: only the fields given are changed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    scaling: Scaling | None = None
+    enabled: bool | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """JSON body holding exactly the fields that were set (even to an empty string)."""
+        return self.model_dump(exclude_unset=True)
+
+    def is_empty(self) -> bool:
+        return not self.model_fields_set
+
+
+class ScalingInfo(_Response):
+    """Scaling as the API reports it (tolerant: either bound may be missing)."""
+
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+
+
+class Endpoint(_Response):
+    """A dedicated endpoint as the API returns it.
+
+    Accepts `id` or `endpoint_id`, a flat `status` or a nested
+    `deployment.status` / readiness flag, and any extra keys.
+    """
+
+    id: str = Field(validation_alias=AliasChoices("id", "endpoint_id"))
+    routing_key: str | None = None
+    name: str | None = None
+    description: str | None = None
+    model_name: str | None = None
+    flavor_name: str | None = None
+    gpu_type: str | None = None
+    gpu_count: int | None = None
+    scaling: ScalingInfo | None = None
+    region: str | None = None
+    enabled: bool | None = None
+    status: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_nested_status(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("status"):
+            return data
+        deployment = data.get("deployment")
+        if isinstance(deployment, dict):
+            if deployment.get("status"):
+                return {**data, "status": deployment["status"]}
+            if deployment.get("ready") is True:
+                return {**data, "status": "running"}
+        if data.get("ready") is True:
+            return {**data, "status": "running"}
+        return data
+
+    @property
+    def lifecycle(self) -> LifecycleState:
+        return lifecycle_state(self.status)
+
+
+class Flavor(_Response):
+    """One flavor of a template, with the hardware it can run on."""
+
+    flavor_name: str = Field(validation_alias=AliasChoices("flavor_name", "name"))
+    gpu_types: list[str] = Field(default_factory=list)
+    gpu_counts: list[int] = Field(default_factory=list)
+
+
+class Template(_Response):
+    """A model template: what `model_name` an endpoint may run, and with which flavors."""
+
+    model_name: str = Field(validation_alias=AliasChoices("model_name", "template_name", "name"))
+    description: str | None = None
+    flavors: list[Flavor] = Field(default_factory=list)
+
+    def flavor(self, flavor_name: str) -> Flavor | None:
+        return next((f for f in self.flavors if f.flavor_name == flavor_name), None)
+
+
+def parse_templates(body: Any) -> list[Template]:
+    """Accept a bare list or `{"templates": [...]}` (both are documented)."""
+    items = body.get("templates", body.get("items", [])) if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise ValueError("templates response is neither a list nor an object with a 'templates' list")
+    return [Template.model_validate(item) for item in items]
+
+
+@dataclass(frozen=True)
+class MalformedItem:
+    """An item of a list answer that does not fit `Endpoint`: kept aside, named, never silently dropped."""
+
+    index: int
+    #: The item's id when it has a readable one; None means it could be any endpoint.
+    id: str | None
+    name: str | None
+    reason: str
+
+    def label(self) -> str:
+        """How messages name it: by id when it has one, else by its place in the list and its name."""
+        if self.id is not None:
+            return self.id
+        return f"list item #{self.index}" + (f" (name {self.name!r})" if self.name else "") + " without a readable id"
+
+
+class EndpointList(list[Endpoint]):
+    """The endpoints of one list answer, plus the items that could not be read (`malformed`).
+
+    A plain list to every caller that only iterates it; callers that must not mistake a skipped
+    item for an absent endpoint (refresh, exactly-once create) read `malformed`.
+    """
+
+    def __init__(self, endpoints: Iterable[Endpoint] = (), malformed: Iterable[MalformedItem] = ()) -> None:
+        super().__init__(endpoints)
+        self.malformed: tuple[MalformedItem, ...] = tuple(malformed)
+
+
+def malformed_items(listed: Iterable[Endpoint]) -> tuple[MalformedItem, ...]:
+    """The unreadable items of a list answer (none when `listed` is not an EndpointList)."""
+    return listed.malformed if isinstance(listed, EndpointList) else ()
+
+
+def _malformed(index: int, item: Any, exc: ValidationError) -> MalformedItem:
+    raw_id = item.get("id", item.get("endpoint_id")) if isinstance(item, dict) else None
+    raw_name = item.get("name") if isinstance(item, dict) else None
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    reason = f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
+    return MalformedItem(index=index, id=raw_id if isinstance(raw_id, str) and raw_id else None,
+                         name=raw_name if isinstance(raw_name, str) else None, reason=reason)
+
+
+def parse_endpoints(body: Any) -> EndpointList:
+    """Accept a bare list or `{"endpoints": [...]}` / `{"items": [...]}`.
+
+    One item that does not fit the model is skipped with a warning naming it, so that a
+    single odd endpoint in the account cannot make every refresh fail; it is kept in
+    `EndpointList.malformed` so that nobody takes it for absent. When no item at all can
+    be read, the answer as a whole is unreadable (most likely a changed shape), and that
+    is an error: reading it as an empty account would make every resource look deleted.
+    """
+    if isinstance(body, dict):
+        items = body.get("endpoints", body.get("dedicated_endpoints", body.get("items", [])))
+    else:
+        items = body
+    if not isinstance(items, list):
+        raise ValueError("endpoints response is neither a list nor an object with an 'endpoints' list")
+    endpoints: list[Endpoint] = []
+    malformed: list[MalformedItem] = []
+    first_error: ValidationError | None = None
+    for index, item in enumerate(items):
+        try:
+            endpoints.append(Endpoint.model_validate(item))
+        except ValidationError as exc:
+            first_error = first_error or exc
+            malformed.append(_malformed(index, item, exc))
+    if first_error is not None and not endpoints:
+        raise first_error
+    for bad in malformed:
+        log.warning("skipping an endpoint the API listed that this provider cannot read: %s (%s)",
+                    bad.label(), bad.reason)
+    return EndpointList(endpoints, malformed)
+
+
+class CatalogueViolation(BaseModel):
+    """A spec value the template catalogue does not allow, named by property."""
+
+    property: str
+    reason: str
+
+
+def _choices(values: list[str] | list[int]) -> str:
+    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values) or "(none)"
+
+
+def catalogue_violations(
+    templates: list[Template],
+    *,
+    model_name: str,
+    flavor_name: str | None = None,
+    gpu_type: str | None = None,
+    gpu_count: int | None = None,
+) -> list[CatalogueViolation]:
+    """Check a model/flavor/gpu choice against the catalogue.
+
+    Shared by the provider's `check` (a failure before any API change) and by
+    the emulator (a 400 naming the field), so both refuse exactly the same
+    values. `None` means "not known yet" and is skipped.
+    """
+    template = next((t for t in templates if t.model_name == model_name), None)
+    if template is None:
+        allowed = sorted(t.model_name for t in templates)
+        return [CatalogueViolation(property="model_name", reason=f"unknown model {model_name!r}; "
+                                   f"allowed: {_choices(allowed)}")]
+    if flavor_name is None:
+        return []
+    flavor = template.flavor(flavor_name)
+    if flavor is None:
+        allowed = [f.flavor_name for f in template.flavors]
+        return [CatalogueViolation(property="flavor_name", reason=f"flavor {flavor_name!r} is not offered "
+                                   f"for {model_name!r}; allowed: {_choices(allowed)}")]
+    violations = []
+    if gpu_type is not None and flavor.gpu_types and gpu_type not in flavor.gpu_types:
+        violations.append(CatalogueViolation(
+            property="gpu_type",
+            reason=f"gpu_type {gpu_type!r} is not offered for {model_name!r} flavor {flavor_name!r}; "
+                   f"allowed: {_choices(flavor.gpu_types)}"))
+    if gpu_count is not None and flavor.gpu_counts and gpu_count not in flavor.gpu_counts:
+        violations.append(CatalogueViolation(
+            property="gpu_count",
+            reason=f"gpu_count {gpu_count} is not offered for {model_name!r} flavor {flavor_name!r}; "
+                   f"allowed: {_choices(flavor.gpu_counts)}"))
+    return violations

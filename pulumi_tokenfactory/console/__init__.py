@@ -1,0 +1,1 @@
+"""Console commands installed with the package (`tokenfactory-adopt`, ...): operator tools, not providers."""

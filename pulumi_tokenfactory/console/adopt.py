@@ -1,0 +1,181 @@
+"""`tokenfactory-adopt`: bring an account's existing endpoints under Pulumi, as code a user would commit.
+
+    TOKENFACTORY_API_KEY=... tokenfactory-adopt [--name-pattern 'prod-*'] [--model M] [--region R] \
+        [--output adopted_endpoints.py] [--force]
+
+Lists the account's endpoints (one API call), keeps those matching the filters, and writes a
+Python module that declares each as a `DedicatedEndpoint` with `adopt_id=` and its *current*
+settings, so that `pulumi up` on a program importing it adopts every one with no POST, no
+replace and no PATCH, and the next preview shows no changes. It then prints a table of what
+it found and did. Endpoints it cannot adopt as they are (in error, being deleted, or an
+answer lacking a field the resource needs) are left out of the module and reported;
+stopped ones are declared with `enabled=False`, starting ones are adopted and waited for.
+
+The token is read from `TOKENFACTORY_API_KEY` only (never a flag: a process list shows
+argv); `--base-url` or `TOKENFACTORY_BASE_URL` points it elsewhere, e.g. at the emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import keyword
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import errors
+from ..api.client import TokenFactoryClient
+from ..api.models import Endpoint, LifecycleState, lifecycle_state
+
+#: Fields without which a declaration could not reproduce the endpoint.
+REQUIRED_FIELDS = ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling", "region")
+NOT_ADOPTABLE = {LifecycleState.ERROR: "in error: fix or delete it in the console first",
+                 LifecycleState.DELETING: "being deleted"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One listed endpoint and what the generated module does with it."""
+
+    endpoint: Endpoint
+    resource_name: str | None
+    note: str
+
+    @property
+    def adopted(self) -> bool:
+        return self.resource_name is not None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "endpoint"
+
+
+def _identifier(slug: str) -> str:
+    name = slug.replace("-", "_")
+    if name[0].isdigit() or keyword.iskeyword(name):
+        name = f"endpoint_{name}"
+    return name
+
+
+def select(endpoints: Iterable[Endpoint], *, name_pattern: str | None = None, model: str | None = None,
+           region: str | None = None) -> list[Endpoint]:
+    """The endpoints the filters keep (a glob on the display name; exact model and region)."""
+    return [e for e in endpoints
+            if (name_pattern is None or fnmatch.fnmatchcase(e.name or "", name_pattern))
+            and (model is None or e.model_name == model)
+            and (region is None or e.region == region)]
+
+
+def plan(endpoints: Sequence[Endpoint]) -> list[Finding]:
+    """Decide, per endpoint, whether it can be declared as it is, under which unique resource name."""
+    used: set[str] = set()
+    findings: list[Finding] = []
+    for endpoint in sorted(endpoints, key=lambda e: (e.name or "", e.id)):
+        missing = [f for f in REQUIRED_FIELDS if getattr(endpoint, f) is None]
+        if endpoint.scaling is not None and None in (endpoint.scaling.min_replicas, endpoint.scaling.max_replicas):
+            missing.append("scaling")
+        state = lifecycle_state(endpoint.status)
+        if missing:
+            findings.append(Finding(endpoint, None, f"skipped: the API's answer lacks {', '.join(missing)}"))
+            continue
+        if state in NOT_ADOPTABLE:
+            findings.append(Finding(endpoint, None, f"skipped: {NOT_ADOPTABLE[state]}"))
+            continue
+        base = _slug(endpoint.name or endpoint.id)
+        name = base if base not in used else f"{base}-{_slug(endpoint.id)}"
+        used.add(name)
+        note = {LifecycleState.STOPPED: "adopted as stopped (enabled=False)",
+                LifecycleState.STARTING: "adopted; `pulumi up` waits until it is running",
+                LifecycleState.UNKNOWN: f"adopted; its status {endpoint.status!r} is not one the provider knows"
+                }.get(state, "adopted")
+        findings.append(Finding(endpoint, name, note))
+    return findings
+
+
+def render(findings: Sequence[Finding], *, source: str) -> str:
+    """The module's text: one declaration per adoptable endpoint, with its current settings."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f'"""Dedicated endpoints adopted from {source} by tokenfactory-adopt on {stamp}.',
+        "",
+        "Import this module from a Pulumi program. `pulumi up` then takes each endpoint over as it is:",
+        "`adopt_id` makes the create read the existing endpoint instead of buying a new one (no POST),",
+        "and every setting below is its current one, so nothing is changed. Edit the in-place settings",
+        "(name, description, scaling, enabled) as usual afterwards; `adopt_id` may stay or go.",
+        '"""',
+        "",
+        "import pulumi_tokenfactory as tokenfactory",
+        "",
+    ]
+    for finding in findings:
+        if finding.resource_name is None:
+            continue
+        e = finding.endpoint
+        assert e.scaling is not None
+        lines += [
+            "",
+            f"{_identifier(finding.resource_name)} = tokenfactory.DedicatedEndpoint(",
+            f"    {finding.resource_name!r},",
+            f"    adopt_id={e.id!r},",
+            f"    name={e.name!r},",
+            *([f"    description={e.description!r},"] if e.description else []),
+            f"    model_name={e.model_name!r},",
+            f"    flavor_name={e.flavor_name!r},",
+            f"    gpu_type={e.gpu_type!r},",
+            f"    gpu_count={e.gpu_count!r},",
+            f"    region={e.region!r},",
+            f"    scaling=tokenfactory.ScalingArgs(min_replicas={e.scaling.min_replicas}, "
+            f"max_replicas={e.scaling.max_replicas}),",
+            *(["    enabled=False,"] if lifecycle_state(e.status) is LifecycleState.STOPPED or e.enabled is False
+              else []),
+            ")",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def table(findings: Sequence[Finding]) -> str:
+    """The summary a person reads: one row per endpoint listed."""
+    header = ("endpoint", "name", "model", "region", "status", "resource", "what happens")
+    rows = [header] + [(f.endpoint.id, f.endpoint.name or "", f.endpoint.model_name or "", f.endpoint.region or "",
+                        f.endpoint.status or "", f.resource_name or "-", f.note) for f in findings]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tokenfactory-adopt", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--name-pattern", help="glob on the display name, e.g. 'prod-*'")
+    parser.add_argument("--model", help="only endpoints of this model, e.g. openai/gpt-oss-120b")
+    parser.add_argument("--region", help="only endpoints in this region, e.g. eu-north1")
+    parser.add_argument("--base-url", help="API base URL (default: TOKENFACTORY_BASE_URL, else the public API)")
+    parser.add_argument("--output", type=Path, default=Path("adopted_endpoints.py"),
+                        help="the module to write (default: adopted_endpoints.py)")
+    parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    args = parser.parse_args(argv)
+    if args.output.exists() and not args.force:
+        print(f"tokenfactory-adopt: {args.output} exists; pass --force to overwrite it", file=sys.stderr)
+        return 2
+    try:
+        with TokenFactoryClient(base_url=args.base_url) as client:
+            listed = client.list_endpoints()
+            source = client.base_url
+    except errors.TokenFactoryError as failure:
+        print(f"tokenfactory-adopt: {failure}", file=sys.stderr)
+        return 1
+    findings = plan(select(listed, name_pattern=args.name_pattern, model=args.model, region=args.region))
+    adopted = [f for f in findings if f.adopted]
+    args.output.write_text(render(findings, source=source))
+    print(table(findings) if findings else "no endpoint matches the filters")
+    print(f"\n{len(adopted)} of {len(findings)} endpoint(s) declared in {args.output}; "
+          f"{len(findings) - len(adopted)} skipped. Import it from your program and run `pulumi up`.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

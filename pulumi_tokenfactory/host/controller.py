@@ -1,0 +1,382 @@
+"""The lifecycle of a dedicated endpoint: check, diff, create, read, update, delete.
+
+Lives apart from `provider.DedicatedEndpointProvider` (the object Pulumi
+pickles into the state) so that a Pulumi program, which only pickles that
+class by reference, never imports httpx, pydantic or this logic; the
+provider host loads it on the first call. Everything live (settings, the
+HTTP client, caches) is built once per host process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
+from pydantic import ValidationError
+
+from .. import errors
+from ..api.client import TokenFactoryClient
+from ..api.models import MalformedItem, Template
+from ..schema import (
+    ADOPT_FIELD,
+    API_KEY_CONFIG,
+    BASE_URL_CONFIG,
+    DEFAULT_READY_TIMEOUT_SECONDS,
+    DEFAULT_REGION,
+    INPUT_FIELDS,
+    OUTPUT_FIELDS,
+    REPLACE_FIELDS,
+)
+from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
+from .creation import ExactlyOnceCreator, twin_failure
+from .directory import EndpointDirectory
+from .properties import EndpointInputs, EndpointState, integral
+from .validation import check_inputs, is_unknown
+from .waiting import Waiter
+
+HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
+#: A refresh may answer from a list fetched this recently (one list call serves many reads).
+READ_MAX_AGE_SECONDS = 2.0
+#: Checks of new resources in one preview share a list this recent to look for duplicates.
+CHECK_LIST_MAX_AGE_SECONDS = 10.0
+#: What diff compares: every input but `adopt_id`, which only matters to the create that adopts.
+DIFFED_FIELDS: tuple[str, ...] = tuple(f for f in INPUT_FIELDS if f != ADOPT_FIELD)
+
+_INPUT_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "region": DEFAULT_REGION,
+    "enabled": True,
+    "wait_for_ready": True,
+    "ready_timeout": DEFAULT_READY_TIMEOUT_SECONDS,
+}
+
+
+def _normalised(prop: str, value: Any) -> Any:
+    """Compare 1 and 1.0, a missing default and its value, as equal."""
+    return integral(_INPUT_DEFAULTS.get(prop) if value is None else value)
+
+
+def _contains_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_contains_unknown(v) for v in value.values())
+    return is_unknown(value)
+
+
+def _progress(message: str) -> None:
+    pulumi.log.info(message)
+
+
+@dataclass
+class _Session:
+    """What the provider builds once per process: the client and the caches that share it."""
+
+    client: TokenFactoryClient
+    directory: EndpointDirectory
+    """Polled by waiters; shared by every create, update and delete that waits."""
+    reads: EndpointDirectory
+    """Serves refresh: kept apart so a read never answers from a poll made before a change elsewhere."""
+    existing: EndpointDirectory
+    """Serves the duplicate check of new resources; this process's own creates are excluded by id,
+    so it is not invalidated by them and one list serves a whole preview."""
+    answer_timeout: float = field(default_factory=lambda: _http_timeout())
+    """The client's timeout: after a lost POST answer, the creator settles for twice as long."""
+    creator: ExactlyOnceCreator = field(init=False)
+    waiter: Waiter = field(init=False)
+    adoptions: AdoptionClaims = field(default_factory=AdoptionClaims)
+    """Which declaration named which endpoint in `adopt_id`, as the checks of this process saw them."""
+
+    def __post_init__(self) -> None:
+        self.creator = ExactlyOnceCreator(self.client, known_ids=self._known_ids, on_change=self.changed,
+                                          answer_timeout=self.answer_timeout)
+        self.waiter = Waiter(self.directory, progress=_progress)
+
+    def _known_ids(self) -> frozenset[str]:
+        """Ids any completed list of this process has shown: all existed before a POST made now."""
+        return self.existing.seen_ids() | self.directory.seen_so_far() | self.reads.seen_so_far()
+
+    def changed(self) -> None:
+        """Called after every change this process makes: no cached view may outlive it."""
+        self.directory.invalidate()
+        self.reads.invalidate()
+
+
+class EndpointController:
+    """Works on models; `provider.DedicatedEndpointProvider` hands it the engine's raw bags."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._config = dict(config)
+        self._lock = threading.Lock()
+        self._session: _Session | None = None
+        self._templates: list[Template] | None = None
+
+    def _setting(self, key: str) -> str | None:
+        value = self._config.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise errors.ConfigurationError(
+                f"Configuration {key} must be a string, got {type(value).__name__}")
+        return value
+
+    def _api(self) -> _Session:
+        with self._lock:
+            if self._session is None:
+                timeout = _http_timeout()
+                client = TokenFactoryClient(
+                    api_key=self._setting(API_KEY_CONFIG),
+                    base_url=self._setting(BASE_URL_CONFIG),
+                    timeout=timeout,
+                )
+                self._session = _Session(client, directory=EndpointDirectory(client),
+                                         reads=EndpointDirectory(client), existing=EndpointDirectory(client))
+            return self._session
+
+    def _template_catalogue(self) -> list[Template]:
+        """Fetched at most once per provider process, however many resources are checked."""
+        session = self._api()
+        with self._lock:
+            if self._templates is None:
+                try:
+                    self._templates = session.client.list_templates()
+                except errors.ConfigurationError:
+                    raise
+                except errors.TokenFactoryError as exc:
+                    raise errors.TokenFactoryError(
+                        f"Could not fetch the template catalogue to validate the endpoint's model, flavor "
+                        f"and GPU: {exc}") from None
+            return self._templates
+
+    # -- check and diff -------------------------------------------------------
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        outcome = check_inputs(news, templates=self._template_catalogue)
+        if not olds and not outcome.failures and not any(_contains_unknown(v) for v in outcome.inputs.values()):
+            inputs = EndpointInputs.from_props(outcome.inputs)
+            if inputs.adopt_id:
+                # About to adopt: say now, in preview, whether it can be, and what it will change.
+                for prop, reason in self._adoption_problems(inputs):
+                    outcome.fail(prop, reason)
+            else:
+                # About to be created: say now, in preview, if that would duplicate an existing endpoint.
+                spec = inputs.spec()
+                api = self._api()
+                listed = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).values()
+                duplicate = twin_failure(spec, [e for e in listed if not api.creator.accounts_for(e)])
+                if duplicate:
+                    outcome.fail("name", duplicate)
+        return CheckResult(outcome.inputs, [CheckFailure(prop, reason) for prop, reason in outcome.failures])
+
+    def _adoption_problems(self, inputs: EndpointInputs) -> list[tuple[str, str]]:
+        """Why `inputs.adopt_id` cannot be adopted as declared ([] when it can; then the plan is logged)."""
+        assert inputs.adopt_id is not None
+        api = self._api()
+        endpoint = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).get(inputs.adopt_id)
+        if endpoint is None:
+            try:
+                endpoint = api.client.get_endpoint(inputs.adopt_id)
+            except errors.NotFoundError:
+                return [(ADOPT_FIELD, f"no endpoint {inputs.adopt_id} in this account (as the API key sees it); "
+                                      f"check the id in the Token Factory console, or remove adopt_id to create "
+                                      f"a new endpoint")]
+        problems = mismatches(endpoint, inputs)
+        state = unadoptable(endpoint)
+        if state:
+            problems.append((ADOPT_FIELD, state))
+        if api.adoptions.conflict(endpoint.id, inputs.input_props()):
+            problems.append((ADOPT_FIELD, f"another resource of this stack adopts endpoint {endpoint.id} too; an "
+                                          f"endpoint can belong to one resource only"))
+        if not problems:
+            change = describe_patch(endpoint, planned_patch(endpoint, inputs))
+            _progress(f"adopt {inputs.name!r}: takes over the existing endpoint {endpoint.id} "
+                      f"({endpoint.status or 'no status reported'}) instead of creating one (no POST); it "
+                      f"will change {change}")
+        return problems
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        adopt_id = news.get(ADOPT_FIELD)
+        if isinstance(adopt_id, str) and adopt_id and adopt_id != id_:
+            raise errors.ConfigurationError(
+                f"adopt_id names endpoint {adopt_id}, but this resource already manages endpoint {id_}; adopt_id "
+                f"only takes effect when the resource is created. Remove it (or set it to {id_!r}); to manage "
+                f"{adopt_id} as well, declare another resource with adopt_id={adopt_id!r}")
+        changed = [
+            prop for prop in DIFFED_FIELDS
+            if _contains_unknown(news.get(prop))
+            or _normalised(prop, olds.get(prop)) != _normalised(prop, news.get(prop))
+        ]
+        replaces = [prop for prop in changed if prop in REPLACE_FIELDS]
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    # -- create, read, update, delete -----------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _parse_inputs(props)
+        if inputs.adopt_id:
+            return self._adopt(inputs)
+        api = self._api()
+        spec = inputs.spec()
+        outcome = api.creator.create(spec)
+        endpoint = outcome.endpoint
+        if inputs.wait_for_ready:
+            try:
+                endpoint = api.waiter.until_state(
+                    endpoint.id, inputs.target_state, inputs.ready_timeout, label=f"create {inputs.name!r}",
+                    on_poll=lambda listed: api.creator.reap_twins(outcome, spec, listed.values()))
+            except errors.TokenFactoryError as exc:
+                raise self._undo_create(api, endpoint.id, exc) from None
+        api.creator.sweep(outcome, spec)  # late twins of a POST proven absent, waiting or not
+        state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
+        return CreateResult(endpoint.id, state.output_props())
+
+    def _adopt(self, inputs: EndpointInputs) -> CreateResult:
+        """Take over `inputs.adopt_id`: verify, PATCH the in-place settings, wait; never POST, never delete."""
+        assert inputs.adopt_id is not None
+        api = self._api()
+        label = f"adopt {inputs.name!r}"
+        try:
+            endpoint = api.client.get_endpoint(inputs.adopt_id)
+        except errors.NotFoundError:
+            raise errors.EndpointOperationError(
+                f"{label}: endpoint {inputs.adopt_id} no longer exists; nothing was created. Remove adopt_id to "
+                f"create a new endpoint", endpoint_id=inputs.adopt_id) from None
+        problems = mismatches(endpoint, inputs) + [(ADOPT_FIELD, p) for p in [unadoptable(endpoint)] if p]
+        if problems:
+            raise errors.EndpointOperationError(
+                f"{label}: endpoint {endpoint.id} cannot be adopted as declared ({'; '.join(r for _, r in problems)})"
+                f"; nothing was changed", endpoint_id=endpoint.id)
+        if not api.creator.claim(endpoint.id):
+            raise errors.EndpointOperationError(
+                f"{label}: endpoint {endpoint.id} is already held by another resource of this deployment; an "
+                f"endpoint can belong to one resource only, so nothing was changed", endpoint_id=endpoint.id)
+        patch = planned_patch(endpoint, inputs)
+        try:
+            if not patch.is_empty():
+                endpoint = api.client.update_endpoint(endpoint.id, patch) or endpoint
+                api.changed()
+            if inputs.wait_for_ready:
+                endpoint = api.waiter.until_state(endpoint.id, inputs.target_state, inputs.ready_timeout, label=label)
+        except errors.TokenFactoryError as exc:
+            raise errors.EndpointOperationError(
+                f"{exc.message}. Endpoint {endpoint.id} was not deleted (it existed before this adoption) and is "
+                f"not in the state yet; fix the cause and run `pulumi up` again to adopt it",
+                endpoint_id=endpoint.id) from None
+        state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
+        return CreateResult(endpoint.id, state.output_props())
+
+    def _undo_create(self, api: _Session, endpoint_id: str, cause: errors.TokenFactoryError) -> Exception:
+        """A create that fails after the endpoint exists deletes it, or says loudly that it could not."""
+        try:
+            api.client.delete_endpoint(endpoint_id, missing_ok=True)
+            api.changed()
+            api.waiter.until_gone(endpoint_id, DEFAULT_READY_TIMEOUT_SECONDS / 3, label="clean-up")
+        except errors.TokenFactoryError as cleanup_error:
+            return errors.EndpointOperationError(
+                f"{cause.message}. Deleting the half-created endpoint {endpoint_id} also failed "
+                f"({cleanup_error}); it STILL EXISTS and may be billed: delete it in the Token Factory "
+                f"console or with DELETE /v0/dedicated_endpoints/{endpoint_id}.", endpoint_id=endpoint_id)
+        return errors.EndpointOperationError(
+            f"{cause.message}. The endpoint {endpoint_id} was deleted again so that nothing is left running "
+            f"or billed; nothing was recorded in the state.", endpoint_id=endpoint_id)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        api = self._api()
+        listing = api.reads.snapshot(max_age=READ_MAX_AGE_SECONDS)
+        endpoint = listing.get(id_)
+        if endpoint is None:
+            # The list is authoritative for "gone" only once a direct look-up agrees, and never while
+            # it holds an item that cannot be read and may be this very endpoint.
+            unreadable = listing.unreadable(id_)
+            if unreadable is not None and unreadable.id == id_:
+                raise _unreadable_error(id_, unreadable)
+            try:
+                endpoint = api.client.get_endpoint(id_)
+            except errors.NotFoundError:
+                if unreadable is not None:
+                    raise _unreadable_error(id_, unreadable) from None
+                return ReadResult("", {})
+        try:
+            state = EndpointState.from_endpoint(endpoint, props, api.client.base_url)
+        except ValidationError as exc:
+            raise errors.UnexpectedResponseError(
+                f"Endpoint {id_} cannot be read into the state: {_first_error(exc)}") from None
+        return ReadResult(id_, state.output_props(), inputs=state.input_props())
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        desired = _parse_inputs(news)
+        current = EndpointState.from_props({**desired.input_props(), **olds})
+        patch = desired.patch_from(current)
+        api = self._api()
+        endpoint = None
+        if not patch.is_empty():
+            try:
+                endpoint = api.client.update_endpoint(id_, patch)
+            except errors.NotFoundError:
+                raise errors.EndpointOperationError(
+                    f"Endpoint {id_} no longer exists (deleted outside Pulumi). Run `pulumi refresh` to drop "
+                    f"it from the state; the next `pulumi up` creates it again.", endpoint_id=id_) from None
+            api.changed()
+        if desired.wait_for_ready and patch.model_fields_set & {"scaling", "enabled"}:
+            endpoint = api.waiter.until_state(id_, desired.target_state, desired.ready_timeout,
+                                              label=f"update {desired.name!r}")
+        if endpoint is None:
+            endpoint = api.client.get_endpoint(id_)
+        # What the answer lacks keeps its known value: the declared inputs, else the prior outputs.
+        known = {**{k: v for k, v in olds.items() if k in OUTPUT_FIELDS}, **desired.input_props()}
+        state = EndpointState.from_endpoint(endpoint, known, api.client.base_url)
+        return UpdateResult(state.output_props())
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        api = self._api()
+        if not api.client.delete_endpoint(id_, missing_ok=True):
+            return
+        api.changed()
+        timeout = props.get("ready_timeout") or DEFAULT_READY_TIMEOUT_SECONDS
+        api.waiter.until_gone(id_, float(timeout), label=f"delete {props.get('name') or id_!r}")
+
+
+def _http_timeout() -> float:
+    raw = os.environ.get(HTTP_TIMEOUT_ENV)
+    try:
+        timeout = float(raw) if raw else 30.0
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 600:
+        raise errors.ConfigurationError(
+            f"{HTTP_TIMEOUT_ENV} must be a number of seconds above 0 and at most 600, got {raw!r}")
+    return timeout
+
+
+def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.UnexpectedResponseError:
+    """This resource's own list item is malformed: fail it alone, clearly, and leave its state as it is."""
+    which = "its entry" if item.id == endpoint_id else f"an entry that may be it ({item.label()})"
+    return errors.UnexpectedResponseError(
+        f"Endpoint {endpoint_id} cannot be refreshed: the API lists {which} in a form this provider cannot "
+        f"read ({item.reason}). The state was left unchanged; other endpoints are not affected",
+        method="GET", path="/v0/dedicated_endpoints")
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
+
+
+def _parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
+    """Inputs for a mutating call; re-validated here so a skipped `check` can never reach the API."""
+    outcome = check_inputs(dict(props))
+    if outcome.failures:
+        details = "; ".join(f"{prop}: {reason}" for prop, reason in outcome.failures)
+        raise errors.ConfigurationError(f"Invalid DedicatedEndpoint inputs: {details}")
+    return EndpointInputs.from_props(outcome.inputs)

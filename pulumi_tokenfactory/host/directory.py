@@ -1,0 +1,83 @@
+"""A short-lived, shared view of the account's endpoints.
+
+The API has a list route, so one list call can answer every reader and
+waiter in the provider process: a refresh of 100 endpoints, or 20 creates
+waiting for readiness, share a handful of calls instead of making one each.
+Concurrent callers that find the view too old wait for a single fetch
+rather than each starting their own.
+
+A view also remembers which listed items it could not read (`Listing.malformed`):
+one odd item must not fail everybody's refresh, but nobody may mistake it for
+an endpoint that is gone either.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from ..api.client import TokenFactoryClient
+from ..api.models import Endpoint, MalformedItem, malformed_items
+
+
+class Listing(dict[str, Endpoint]):
+    """Endpoints by id from one list answer, plus the items of that answer that could not be read."""
+
+    def __init__(self, endpoints: dict[str, Endpoint], malformed: tuple[MalformedItem, ...] = ()) -> None:
+        super().__init__(endpoints)
+        self.malformed = malformed
+
+    def unreadable(self, endpoint_id: str) -> MalformedItem | None:
+        """The unreadable item that is, or for all we know could be, `endpoint_id`."""
+        own = next((m for m in self.malformed if m.id == endpoint_id), None)
+        return own or next((m for m in self.malformed if m.id is None), None)
+
+
+class EndpointDirectory:
+    def __init__(self, client: TokenFactoryClient, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._endpoints: Listing | None = None
+        self._taken_at = 0.0
+        self._seen: set[str] = set()
+        self._listed = False
+
+    def snapshot(self, max_age: float) -> Listing:
+        """Endpoints by id, listed no more than `max_age` seconds before the call."""
+        requested_at = self._clock()
+        with self._lock:
+            if self._endpoints is not None and self._taken_at >= requested_at - max_age:
+                return self._endpoints
+            started = self._clock()
+            listed = self._client.list_endpoints()
+            self._endpoints = Listing({e.id: e for e in listed}, malformed_items(listed))
+            self._taken_at = started
+            self._seen.update(self._endpoints)
+            self._seen.update(m.id for m in self._endpoints.malformed if m.id is not None)
+            self._listed = True
+            return self._endpoints
+
+    def find(self, endpoint_id: str, max_age: float) -> Endpoint | None:
+        return self.snapshot(max_age).get(endpoint_id)
+
+    def seen_ids(self) -> frozenset[str]:
+        """Every endpoint id any list of this process has shown (listing once if none has run).
+
+        An id seen once existed before any POST made after that list, which is all
+        exactly-once creation needs; it never has to be fresh.
+        """
+        if not self._listed:
+            self.snapshot(max_age=float("inf"))
+        return self.seen_so_far()
+
+    def seen_so_far(self) -> frozenset[str]:
+        """`seen_ids` without listing: ids of lists that have completed (never one still in flight)."""
+        with self._lock:
+            return frozenset(self._seen)
+
+    def invalidate(self) -> None:
+        """Forget the view: called after every change this process makes."""
+        with self._lock:
+            self._endpoints = None

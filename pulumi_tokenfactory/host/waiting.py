@@ -1,0 +1,179 @@
+"""Waiting for an endpoint to reach a state, with adaptive polling and progress.
+
+Provisioning takes 10 to 15 minutes, so polls start quick (a fast emulator
+or a small change settles in a second) and back off to a ceiling, which
+keeps a 900 s wait to a few dozen calls. Polls go through the shared
+`EndpointDirectory`, so concurrent waiters cost one list call per interval.
+
+Messages quote the API's own status word whenever it is not one of our
+states (`describe_status`): "last status: unknown" tells a person nothing.
+A poll in which the endpoint's own list item cannot be read is not taken for
+"disappeared": it counts as a failed poll, and only several in a row fail
+the wait, naming the item and why it could not be read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .. import errors
+from ..api.models import Endpoint, LifecycleState, describe_status
+from .directory import EndpointDirectory, Listing
+from .hostpool import lend_thread_while_waiting
+
+log = logging.getLogger(__name__)
+
+POLL_MAX_ENV = "TOKENFACTORY_POLL_MAX_INTERVAL"
+PROGRESS_EVERY_SECONDS = 30.0
+#: Polls in a row in which the endpoint's own list item cannot be read before a wait gives up.
+UNREADABLE_POLLS_TOLERATED = 3
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    initial: float = 0.5
+    factor: float = 2.0
+    maximum: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> PollSchedule:
+        """The ceiling can be lowered for an accelerated emulator; never raised past 60 s."""
+        raw = os.environ.get(POLL_MAX_ENV)
+        try:
+            maximum = min(60.0, max(0.05, float(raw))) if raw else cls.maximum
+        except ValueError:
+            maximum = cls.maximum
+        return cls(initial=min(cls.initial, maximum), maximum=maximum)
+
+    def intervals(self) -> Iterator[float]:
+        interval = self.initial
+        while True:
+            yield interval
+            interval = min(self.maximum, interval * self.factor)
+
+    def polls_for(self, seconds: float) -> int:
+        """How many polls a wait of `seconds` costs (for docs and benchmarks)."""
+        elapsed = 0.0
+        for polls, interval in enumerate(self.intervals(), start=1):
+            elapsed += interval
+            if elapsed >= seconds:
+                return polls
+        raise AssertionError("unreachable")
+
+
+def _format_elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class Waiter:
+    """Polls the directory until an endpoint reaches a goal, fails, vanishes or times out."""
+
+    def __init__(
+        self,
+        directory: EndpointDirectory,
+        *,
+        schedule: PollSchedule | None = None,
+        progress: Progress | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._directory = directory
+        self._schedule = schedule or PollSchedule.from_env()
+        self._progress = progress or (lambda message: log.info(message))
+        self._sleep = sleep
+        self._clock = clock
+
+    def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
+                    on_poll: Callable[[dict[str, Endpoint]], None] | None = None) -> Endpoint:
+        """Return the endpoint once its lifecycle is `goal`; raise EndpointOperationError otherwise."""
+        with lend_thread_while_waiting():
+            return self._until_state(endpoint_id, goal, timeout, label=label, on_poll=on_poll)
+
+    def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
+                     on_poll: Callable[[dict[str, Endpoint]], None] | None) -> Endpoint:
+        started = self._clock()
+        last_seen: str | None = None  # the last status shown, as describe_status words it
+        last_report = started
+        unreadable_polls = 0
+        for interval in self._schedule.intervals():
+            elapsed = self._clock() - started
+            if elapsed >= timeout:
+                last = f"last status: {last_seen}" if last_seen is not None else "its status was never read"
+                raise errors.EndpointOperationError(
+                    f"{label}: endpoint {endpoint_id} did not become {goal.value} within {timeout:g}s ({last})",
+                    endpoint_id=endpoint_id)
+            self._sleep(min(interval, max(0.0, timeout - elapsed)))
+            snapshot = self._poll(interval)
+            if snapshot is None:
+                continue
+            if on_poll is not None:
+                on_poll(snapshot)
+            endpoint = snapshot.get(endpoint_id)
+            if endpoint is None:
+                unreadable = snapshot.unreadable(endpoint_id)
+                if unreadable is None:
+                    raise errors.EndpointOperationError(
+                        f"{label}: endpoint {endpoint_id} disappeared while waiting for it to become "
+                        f"{goal.value} (deleted outside Pulumi?)", endpoint_id=endpoint_id)
+                unreadable_polls += 1
+                log.warning("%s: the list item %s cannot be read (%s); polling again", label, unreadable.label(),
+                            unreadable.reason)
+                if unreadable_polls >= UNREADABLE_POLLS_TOLERATED:
+                    raise errors.EndpointOperationError(
+                        f"{label}: the API listed endpoint {endpoint_id} in a form this provider cannot read "
+                        f"{unreadable_polls} times in a row ({unreadable.label()}: {unreadable.reason})",
+                        endpoint_id=endpoint_id)
+                continue
+            unreadable_polls = 0
+            status = endpoint.lifecycle
+            shown = describe_status(endpoint.status)
+            now = self._clock()
+            if shown != last_seen or now - last_report >= PROGRESS_EVERY_SECONDS:
+                self._progress(f"{label}: endpoint {endpoint_id} is {shown} "
+                               f"({_format_elapsed(now - started)} elapsed, waiting for {goal.value})")
+                last_seen, last_report = shown, now
+            if status == goal:
+                return endpoint
+            if status == LifecycleState.ERROR:
+                raise errors.EndpointOperationError(
+                    f"{label}: endpoint {endpoint_id} reported status {endpoint.status!r} "
+                    f"instead of becoming {goal.value}", endpoint_id=endpoint_id)
+        raise AssertionError("unreachable")
+
+    def until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:
+        """Return once the endpoint no longer appears in the list."""
+        with lend_thread_while_waiting():
+            self._until_gone(endpoint_id, timeout, label=label)
+
+    def _until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:
+        started = self._clock()
+        for interval in self._schedule.intervals():
+            elapsed = self._clock() - started
+            if elapsed >= timeout:
+                raise errors.EndpointOperationError(
+                    f"{label}: endpoint {endpoint_id} was still listed {timeout:g}s after DELETE",
+                    endpoint_id=endpoint_id)
+            self._sleep(min(interval, max(0.0, timeout - elapsed)))
+            snapshot = self._poll(interval)
+            # Still listed, if only as an unreadable item under its own id. (An unreadable item without
+            # an id does not hold a delete up: the DELETE was accepted, and it could be any endpoint.)
+            if snapshot is not None and endpoint_id not in snapshot \
+                    and all(m.id != endpoint_id for m in snapshot.malformed):
+                return
+        raise AssertionError("unreachable")
+
+    def _poll(self, interval: float) -> Listing | None:
+        """One shared list; a passing API fault skips this poll instead of failing the wait."""
+        try:
+            return self._directory.snapshot(max_age=interval / 2)
+        except (errors.ServerError, errors.TransportError, errors.RateLimitError,
+                errors.UnexpectedResponseError) as exc:
+            log.warning("status poll failed, will try again: %s", exc)
+            return None

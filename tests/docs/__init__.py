@@ -1,0 +1,1 @@
+"""Docs, examples and packaging: what README, sdk-docs and the wheel promise is what happens."""

@@ -1,0 +1,130 @@
+"""diff(): exact previews. In-place fields update, immutable fields replace, equal inputs give nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi.output import Unknown
+
+from pulumi_tokenfactory.host.validation import check_inputs
+from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.schema import INPUT_FIELDS, REPLACE_FIELDS, UPDATABLE_FIELDS
+from tests.harness.endpoints import wire_endpoint
+
+PROVIDER = DedicatedEndpointProvider()
+
+# What the engine hands back as olds: prior outputs, numbers as floats.
+STATE: dict[str, Any] = wire_endpoint(**{
+    "name": "GPT",
+    "description": "",
+    "model_name": "openai/gpt-oss-120b",
+    "wait_for_ready": True,
+    "ready_timeout": 1800.0,
+    "routing_key": "dedicated/openai/gpt-oss-120b-abcdefabcdef",
+    "status": "running",
+    "inference_base_url": "https://api.tokenfactory.nebius.com/v1/",
+    "created_at": "2026-11-25T10:00:00Z",
+    "updated_at": None,
+    "__provider": "old-bytes",
+})
+NEWS: dict[str, Any] = {
+    k: STATE[k] for k in ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling", "region")
+} | {"__provider": "new-bytes"}
+
+
+def diff(**changes: Any) -> tuple[bool | None, list[str]]:
+    result = PROVIDER.diff("ep-1", dict(STATE), {**NEWS, **changes})
+    return result.changes, sorted(result.replaces or [])
+
+
+def test_unchanged_inputs_give_no_diff_even_with_defaults_omitted_and_new_provider_bytes() -> None:
+    assert diff() == (False, [])
+
+
+def test_ints_and_floats_compare_equal() -> None:
+    assert diff(gpu_count=1, scaling={"min_replicas": 1, "max_replicas": 2}) == (False, [])
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("name", "GPT v2"),
+        ("description", "team-a"),
+        ("scaling", {"min_replicas": 2.0, "max_replicas": 4.0}),
+        ("enabled", False),
+    ],
+)
+def test_in_place_fields_update_without_replacement(prop: str, value: Any) -> None:
+    assert diff(**{prop: value}) == (True, [])
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("model_name", "deepseek-ai/DeepSeek-V3.1"),
+        ("flavor_name", "fast"),
+        ("gpu_type", "gpu-h200-sxm"),
+        ("gpu_count", 2.0),
+        ("region", "eu-west1"),
+    ],
+)
+def test_immutable_fields_replace(prop: str, value: Any) -> None:
+    assert diff(**{prop: value}) == (True, [prop])
+
+
+@pytest.mark.parametrize(("prop", "value"), [("wait_for_ready", False), ("ready_timeout", 60.0)])
+def test_provider_options_never_replace(prop: str, value: Any) -> None:
+    assert diff(**{prop: value}) == (True, [])
+
+
+def test_unknown_values_are_reported_as_changes_and_replace_only_when_immutable() -> None:
+    assert diff(name=Unknown()) == (True, [])
+    assert diff(scaling={"min_replicas": Unknown(), "max_replicas": 2.0}) == (True, [])
+    assert diff(model_name=Unknown()) == (True, ["model_name"])
+
+
+def test_drift_found_by_refresh_shows_as_a_diff() -> None:
+    drifted = {**STATE, "scaling": {"min_replicas": 3.0, "max_replicas": 5.0}}
+    result = PROVIDER.diff("ep-1", drifted, NEWS)
+    assert result.changes is True and not result.replaces
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3),
+    max_leaves=6,
+)
+in_place_values = {
+    "name": st.text(min_size=1, max_size=40),
+    "description": st.text(max_size=40),
+    "scaling": st.tuples(st.integers(1, 9), st.integers(1, 9)).map(
+        lambda t: {"min_replicas": float(min(t)), "max_replicas": float(max(t))}
+    ),
+    "enabled": st.booleans(),
+    "wait_for_ready": st.booleans(),
+    "ready_timeout": st.floats(1, 86400),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([*INPUT_FIELDS, "scaling", "junk"]), json_values, max_size=8))
+def test_check_never_raises_on_any_input(news: dict[str, Any]) -> None:
+    outcome = check_inputs(news, templates=lambda: [])
+    assert isinstance(outcome.failures, list)
+    assert all(isinstance(p, str) and isinstance(r, str) and r for p, r in outcome.failures)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional=in_place_values))
+def test_diff_never_replaces_when_only_in_place_fields_change(changes: dict[str, Any]) -> None:
+    result = PROVIDER.diff("ep-1", dict(STATE), {**NEWS, **changes})
+    assert not result.replaces
+    expected_change = any(changes[k] != (STATE[k] if k != "ready_timeout" else 1800.0) for k in changes)
+    assert result.changes is expected_change
+
+
+def test_every_input_is_classified_once() -> None:
+    assert set(UPDATABLE_FIELDS).isdisjoint(REPLACE_FIELDS)

@@ -1,0 +1,140 @@
+"""check(): every bad input becomes a failure naming the property, and good input is normalised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+
+from pulumi_tokenfactory.api.models import Flavor, Template
+from pulumi_tokenfactory.host.validation import UNKNOWN_SENTINEL, check_inputs
+from tests.harness.endpoints import wire_endpoint
+
+CATALOGUE = [
+    Template(
+        model_name="openai/gpt-oss-120b",
+        flavors=[
+            Flavor(flavor_name="base", gpu_types=["gpu-h100-sxm", "gpu-h200-sxm"], gpu_counts=[1, 2, 4, 8]),
+            Flavor(flavor_name="fast", gpu_types=["gpu-h200-sxm"], gpu_counts=[2, 4]),
+        ],
+    ),
+]
+
+
+def valid(**overrides: Any) -> dict[str, Any]:
+    """The required inputs (and a description); optional ones are absent unless given."""
+    props = wire_endpoint(**{"name": "GPT-120B Endpoint", "description": "Dedicated GPT-120B",
+                             "model_name": "openai/gpt-oss-120b", "enabled": DROP, "__provider": "serialized",
+                             **overrides})
+    return {k: v for k, v in props.items() if v is not DROP}
+
+
+DROP = object()
+
+
+def failures(props: dict[str, Any], templates: list[Template] | None = CATALOGUE) -> dict[str, str]:
+    outcome = check_inputs(props, templates=(lambda: templates) if templates is not None else None)
+    return dict(outcome.failures)
+
+
+def test_valid_input_is_normalised() -> None:
+    outcome = check_inputs(valid(), templates=lambda: CATALOGUE)
+    assert outcome.failures == []
+    assert outcome.inputs["gpu_count"] == 1 and isinstance(outcome.inputs["gpu_count"], int)
+    assert outcome.inputs["scaling"] == {"min_replicas": 1, "max_replicas": 2}
+    assert "__provider" not in outcome.inputs
+
+
+def test_defaults_are_filled() -> None:
+    outcome = check_inputs(valid(region=DROP, description=DROP))
+    assert outcome.inputs["region"] == "eu-north1"
+    assert outcome.inputs["description"] == ""
+    assert outcome.inputs["enabled"] is True and outcome.inputs["wait_for_ready"] is True
+
+
+BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("missing name", {"name": DROP}, "name", "required"),
+    ("empty name", {"name": ""}, "name", "empty"),
+    ("blank name", {"name": "   "}, "name", "empty"),
+    ("overlong name", {"name": "x" * 129}, "name", "at most 128"),
+    ("control character in name", {"name": "a\x07b"}, "name", "control"),
+    ("name of wrong type", {"name": 12.0}, "name", "must be a string"),
+    ("missing model", {"model_name": DROP}, "model_name", "required"),
+    ("unknown model", {"model_name": "openai/gpt-5"}, "model_name", "allowed: 'openai/gpt-oss-120b'"),
+    ("unknown flavor", {"flavor_name": "turbo"}, "flavor_name", "allowed: 'base', 'fast'"),
+    ("unknown gpu type", {"gpu_type": "gpu-a100"}, "gpu_type", "allowed: 'gpu-h100-sxm', 'gpu-h200-sxm'"),
+    ("gpu count not offered", {"gpu_count": 3.0}, "gpu_count", "allowed: 1, 2, 4, 8"),
+    ("gpu count zero", {"gpu_count": 0.0}, "gpu_count", "from 1 to 64, got 0"),
+    ("gpu count negative", {"gpu_count": -2.0}, "gpu_count", "from 1 to 64, got -2"),
+    ("gpu count absurd", {"gpu_count": 1e300}, "gpu_count", "from 1 to 64"),
+    ("replicas absurd", {"scaling": {"min_replicas": 1e20, "max_replicas": 1e20}}, "scaling.max_replicas",
+     "from 1 to 1000"),
+    ("line break in name", {"name": "a\nb"}, "name", "no line breaks"),
+    ("gpu count fractional", {"gpu_count": 1.5}, "gpu_count", "whole number"),
+    ("gpu count string", {"gpu_count": "1"}, "gpu_count", "whole number"),
+    ("gpu count bool", {"gpu_count": True}, "gpu_count", "whole number"),
+    ("gpu count NaN", {"gpu_count": float("nan")}, "gpu_count", "whole number"),
+    ("missing scaling", {"scaling": DROP}, "scaling", "required"),
+    ("scaling not an object", {"scaling": [1, 2]}, "scaling", "must be an object"),
+    ("None in scaling", {"scaling": {"min_replicas": None, "max_replicas": 2.0}}, "scaling.min_replicas", "required"),
+    (
+        "min above max",
+        {"scaling": {"min_replicas": 3.0, "max_replicas": 2.0}},
+        "scaling.min_replicas",
+        "must not exceed",
+    ),
+    ("min zero", {"scaling": {"min_replicas": 0.0, "max_replicas": 2.0}}, "scaling.min_replicas", "from 1 to 1000"),
+    (
+        "unknown scaling key",
+        {"scaling": {"min_replicas": 1.0, "max_replicas": 2.0, "max": 3}},
+        "scaling.max",
+        "allowed: min_replicas, max_replicas",
+    ),
+    ("unknown region", {"region": "mars-1"}, "region", "allowed: eu-north1, eu-west1, us-central1"),
+    ("enabled not bool", {"enabled": "yes"}, "enabled", "true or false"),
+    ("wait_for_ready not bool", {"wait_for_ready": 1.0}, "wait_for_ready", "true or false"),
+    ("ready_timeout zero", {"ready_timeout": 0.0}, "ready_timeout", "from 1 to 86400"),
+    ("ready_timeout string", {"ready_timeout": "10m"}, "ready_timeout", "from 1 to 86400"),
+    ("typo in a property", {"gpu_typ": "gpu-h100-sxm"}, "gpu_typ", "unknown property"),
+    ("description of wrong type", {"description": ["team"]}, "description", "must be a string"),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "prop", "reason"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_names_the_property(case: str, overrides: dict[str, Any], prop: str, reason: str) -> None:
+    found = failures(valid(**overrides))
+    assert prop in found, f"{case}: expected a failure on {prop}, got {found}"
+    assert reason in found[prop], f"{case}: {found[prop]!r} does not say {reason!r}"
+
+
+def test_unicode_name_and_multiline_description_are_accepted() -> None:
+    assert failures(valid(name="Модель 🚀 endpoint", description="owner: team-ml\n\tpager: #ml-oncall")) == {}
+
+
+def test_numbers_are_shown_as_the_user_wrote_them() -> None:
+    assert failures(valid(name=42.0))["name"] == "name must be a string, got number 42"
+
+
+@pytest.mark.parametrize("unknown", [Unknown(), UNKNOWN_SENTINEL])
+def test_unknown_values_in_preview_do_not_fail_and_skip_the_catalogue(unknown: object) -> None:
+    calls = []
+
+    def catalogue() -> list[Template]:
+        calls.append(1)
+        return CATALOGUE
+
+    for prop in ("name", "model_name", "gpu_type", "gpu_count", "region", "scaling", "enabled"):
+        outcome = check_inputs(valid(**{prop: unknown}), templates=catalogue)
+        assert outcome.failures == [], prop
+    # model, gpu_type and gpu_count unknown: no catalogue check; name, region, scaling, enabled: checked
+    assert len(calls) == 4
+    outcome = check_inputs(valid(scaling={"min_replicas": unknown, "max_replicas": 2.0}), templates=catalogue)
+    assert outcome.failures == []
+
+
+def test_type_errors_skip_the_catalogue_call() -> None:
+    def catalogue() -> list[Template]:
+        raise AssertionError("the catalogue must not be fetched for input that is already wrong")
+
+    assert "gpu_count" in dict(check_inputs(valid(gpu_count="x"), templates=catalogue).failures)
