@@ -1,0 +1,65 @@
+"""The engine's wire conventions, stated once: the `__provider` key and what an unknown value looks like.
+
+Three sides see the engine's property bags, each in its own shape, and all three must agree on
+these two facts:
+
+* the dynamic provider host (`host/`) gets `pulumi.output.Unknown` instances in Check and Diff
+  (the SDK deserializes with `keep_unknowns`) and the sentinel string elsewhere;
+* the policy pack (`policy/`) gets the raw sentinel strings, one per kind of value;
+* tests and the engine stand-in (`devtools/enginehost.py`) build such bags by hand.
+
+Detection is by identity and type, never by class name: a name test (`type(v).__name__ ==
+"Unknown"`) also matched the policy pack's own `Unknown` marker enum, and any user class that
+happens to share the name.
+
+No heavy imports: the program side and the policy pack import this, and pulumi itself is only
+consulted when it is already loaded (a value cannot be an instance of a class whose module was
+never imported).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any, Final
+
+#: The input in which `pulumi.dynamic.Resource` stores the pickled provider (and the host echoes back).
+PROVIDER_KEY: Final = "__provider"
+
+#: The engine's sentinel for an unknown value; it marks every unknown it sends to a provider.
+UNKNOWN_STRING: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+#: Every sentinel the engine defines (one per kind of value); pulumi-policy documents all seven.
+UNKNOWN_SENTINELS: Final[frozenset[str]] = frozenset({
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+    UNKNOWN_STRING,                          # string (and the engine's default)
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+    "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+    "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+})
+
+
+def _pulumi_unknown_type() -> type | None:
+    """`pulumi.output.Unknown` if pulumi is loaded; else no value can be one, and we import nothing."""
+    module = sys.modules.get("pulumi.output")
+    found = getattr(module, "Unknown", None) if module is not None else None
+    return found if isinstance(found, type) else None
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value the engine does not know yet: a sentinel string or a `pulumi.output.Unknown`."""
+    if isinstance(value, str):
+        return value in UNKNOWN_SENTINELS
+    unknown_type = _pulumi_unknown_type()
+    return unknown_type is not None and isinstance(value, unknown_type)
+
+
+def contains_unknown(value: Any) -> bool:
+    """True if the value, or anything nested in a mapping or list inside it, is unknown."""
+    if isinstance(value, Mapping):
+        return any(contains_unknown(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(item) for item in value)
+    return is_unknown(value)
