@@ -1,0 +1,197 @@
+"""The spend model: price table parsing, reservations from engine-shaped values, the lines and the total."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from pulumi_tokenfactory import spend
+from pulumi_tokenfactory.spend import GPU_PRICES_CONFIG, PriceTable, SpendConfigError, parse_price_table
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+TABLE_VALUE = {"currency": "USD", "prices": {"gpu-h100-sxm": 3.5, "gpu-h200-sxm": 5.0}}
+
+
+def endpoint(min_r: Any = 1, max_r: Any = 2, count: Any = 1, gpu: Any = "gpu-h100-sxm",
+             enabled: Any = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"gpu_type": gpu, "gpu_count": count,
+                             "scaling": {"min_replicas": min_r, "max_replicas": max_r}}
+    if enabled is not None:
+        props["enabled"] = enabled
+    return props
+
+
+@pytest.fixture
+def table() -> PriceTable:
+    parsed = parse_price_table(TABLE_VALUE)
+    assert parsed is not None
+    return parsed
+
+
+def res(**kw: Any) -> spend.Reservation:
+    r = spend.reservation(endpoint(**kw))
+    assert r is not None
+    return r
+
+
+# --- price table -----------------------------------------------------------------------
+
+def test_table_from_json_text_and_object_agree() -> None:
+    assert parse_price_table(json.dumps(TABLE_VALUE)) == parse_price_table(TABLE_VALUE)
+    parsed = parse_price_table(TABLE_VALUE)
+    assert parsed is not None and parsed.price("gpu-h200-sxm") == 5.0 and parsed.currency == "USD"
+
+
+@pytest.mark.parametrize("raw", [None, "", "  "])
+def test_absent_table_is_none(raw: Any) -> None:
+    assert parse_price_table(raw) is None
+
+
+@pytest.mark.parametrize(("raw", "named"), [
+    ("{not json", "not valid JSON"),
+    ([1, 2], "list"),
+    ({"currency": "USD", "prices": {"gpu-h100-sxm": 1}, "extra": 1}, "'extra'"),
+    ({"currency": "usd", "prices": {"gpu-h100-sxm": 1}}, "'usd'"),
+    ({"prices": {"gpu-h100-sxm": 1}}, "'currency' is None"),
+    ({"currency": "USD", "prices": {}}, "'prices' is {}"),
+    ({"currency": "USD", "prices": {"h100": 1}}, "'h100'"),
+    ({"currency": "USD", "prices": {"gpu-h100-sxm": -1}}, "-1"),
+    ({"currency": "USD", "prices": {"gpu-h100-sxm": "3.5"}}, "'3.5'"),
+    ({"currency": "USD", "prices": {"gpu-h100-sxm": True}}, "True"),
+    ({"currency": "USD", "prices": {"gpu-h100-sxm": float("nan")}}, "nan"),
+])
+def test_bad_table_names_setting_value_and_allowed(raw: Any, named: str) -> None:
+    with pytest.raises(SpendConfigError) as err:
+        parse_price_table(raw)
+    text = str(err.value)
+    assert GPU_PRICES_CONFIG in text and named in text and "expected an object like" in text
+
+
+def test_money_formats(table: PriceTable) -> None:
+    assert table.money(7) == "$7.00"
+    assert table.money(-3.5, sign=True) == "-$3.50"
+    assert table.money(0, sign=True) == "+$0.00"
+    chf = PriceTable(currency="CHF", prices={"gpu-h100-sxm": 1.0})
+    assert chf.money(2.5, sign=True) == "+2.50 CHF"
+    assert parse_price_table(table.to_config()) == table
+
+
+# --- reservation -----------------------------------------------------------------------
+
+def test_reservation_from_floats_as_the_engine_sends_them() -> None:
+    r = res(min_r=2.0, max_r=3.0, count=2.0)
+    assert (r.reserved_gpus, r.max_gpus) == (4, 6)
+    assert isinstance(r.reserved_gpus, int) and isinstance(r.max_gpus, int)
+
+
+def test_stopped_endpoint_reserves_nothing_but_keeps_its_max() -> None:
+    r = res(min_r=1, max_r=2, count=2, enabled=False)
+    assert (r.reserved_gpus, r.max_gpus, r.peak_gpus) == (0, 4, 0)
+
+
+@pytest.mark.parametrize("props", [
+    endpoint(min_r=UNKNOWN), endpoint(count=UNKNOWN), endpoint(gpu=UNKNOWN), endpoint(enabled=UNKNOWN),
+    endpoint(count=1.5), endpoint(count=True), {"gpu_type": "gpu-h100-sxm", "gpu_count": 1},
+    {"scaling": UNKNOWN, "gpu_type": "gpu-h100-sxm", "gpu_count": 1},
+])
+def test_unknown_or_malformed_parts_give_no_reservation(props: dict[str, Any]) -> None:
+    assert spend.reservation(props) is None
+
+
+def test_reservation_from_an_object_with_attributes() -> None:
+    class Scaling:
+        min_replicas, max_replicas = 2, 4
+
+    class Model:
+        gpu_type, gpu_count, enabled, scaling = "gpu-h200-sxm", 1, True, Scaling()
+
+    r = spend.reservation(Model())
+    assert r is not None and (r.reserved_gpus, r.max_gpus, r.gpu_type) == (2, 4, "gpu-h200-sxm")
+
+
+# --- cost and outputs ----------------------------------------------------------------------
+
+def test_hourly_cost_range(table: PriceTable) -> None:
+    cost = spend.hourly_cost(res(min_r=1, max_r=3, count=2), table)
+    assert cost == spend.HourlyCost(minimum=7.0, maximum=21.0, currency="USD")
+    assert spend.hourly_cost(res(min_r=1, max_r=3, count=2), None) is None
+    assert spend.hourly_cost(res(gpu="gpu-b200-sxm"), table) is None
+
+
+def test_outputs_with_and_without_table(table: PriceTable) -> None:
+    props = endpoint(min_r=2, max_r=4, count=1, gpu="gpu-h200-sxm")
+    assert spend.spend_outputs(props, table) == {"reserved_gpus": 2, "max_gpus": 4, "hourly_cost_min": 10.0,
+                                                 "hourly_cost_max": 20.0, "cost_currency": "USD"}
+    bare = spend.spend_outputs(props, None)
+    assert bare == {"reserved_gpus": 2, "max_gpus": 4, "hourly_cost_min": None, "hourly_cost_max": None,
+                    "cost_currency": None}
+    missing = spend.spend_outputs(endpoint(gpu="gpu-b200-sxm"), table)
+    assert missing["hourly_cost_min"] is None and missing["reserved_gpus"] == 1
+
+
+# --- lines -------------------------------------------------------------------------------
+
+def test_create_line(table: PriceTable) -> None:
+    assert spend.create_line(res(min_r=1, count=2), table) == "+2 gpu-h100-sxm reserved, +$7.00/h"
+    assert spend.create_line(res(min_r=1, count=2), None) == "+2 gpu-h100-sxm reserved"
+    assert spend.create_line(None, table) == "reserved GPUs unknown until the deployment runs"
+    assert "stopped" in spend.create_line(res(enabled=False), table)
+
+
+def test_update_line_scale_up_and_down(table: PriceTable) -> None:
+    one, two = res(min_r=1, max_r=2, count=2), res(min_r=2, max_r=2, count=2)
+    assert spend.update_line(one, two, table) == "+2 gpu-h100-sxm reserved, +$7.00/h (2 -> 4)"
+    assert spend.update_line(two, one, table) == "-2 gpu-h100-sxm reserved, -$7.00/h (4 -> 2)"
+    assert spend.update_line(one, res(min_r=1, max_r=5, count=2), table) == "no change in reserved GPUs"
+    stopped = res(min_r=1, max_r=2, count=2, enabled=False)
+    assert spend.update_line(one, stopped, table) == "-2 gpu-h100-sxm reserved, -$7.00/h (2 -> 0)"
+
+
+def test_delete_line(table: PriceTable) -> None:
+    assert spend.delete_line(res(min_r=1, count=1), table) == "-1 gpu-h100-sxm reserved, -$3.50/h"
+
+
+def test_replace_line_shows_the_double_reservation(table: PriceTable) -> None:
+    old, new = res(min_r=1, count=1), res(min_r=1, count=2)
+    line = spend.replace_line(old, new, table)
+    assert line == ("replace (create-before-delete): +2 gpu-h100-sxm reserved, +$7.00/h (peak 3 reserved while "
+                    "both exist), then -1 gpu-h100-sxm reserved, -$3.50/h; net +1 gpu-h100-sxm reserved, +$3.50/h")
+    same = spend.replace_line(old, old, table)
+    assert "peak 2 reserved" in same and same.endswith("net no change in reserved GPUs")
+    dbr = spend.replace_line(old, new, table, delete_before_replace=True)
+    assert dbr.startswith("replace (delete-before-create): -1") and "peak" not in dbr
+
+
+def test_replace_across_gpu_types_prices_each_type(table: PriceTable) -> None:
+    old, new = res(gpu="gpu-h100-sxm"), res(gpu="gpu-h200-sxm")
+    assert spend.delta(old, new, table) == "-1 gpu-h100-sxm reserved, +1 gpu-h200-sxm reserved, +$1.50/h"
+
+
+def test_missing_price_is_said_never_invented(table: PriceTable) -> None:
+    line = spend.create_line(res(gpu="gpu-b200-sxm"), table)
+    assert line == f"+1 gpu-b200-sxm reserved, cost unknown: no price for gpu-b200-sxm in {GPU_PRICES_CONFIG}"
+    assert "$" not in line
+
+
+# --- total ---------------------------------------------------------------------------------
+
+def test_stack_total(table: PriceTable) -> None:
+    total = spend.stack_total({"a": res(min_r=2, max_r=3, count=1), "b": res(gpu="gpu-h200-sxm"),
+                               "c": res(enabled=False), "d": None}, table)
+    assert total == {"reserved_gpus": 3, "max_gpus": 5, "by_resource": {"a": 2, "b": 1, "c": 0, "d": None},
+                     "unknown": ["d"], "hourly_cost_min": 12.0, "hourly_cost_max": 20.5, "currency": "USD"}
+    bare = spend.stack_total({"a": res()}, None)
+    assert bare == {"reserved_gpus": 1, "max_gpus": 2, "by_resource": {"a": 1}}
+    priced = spend.stack_total({"x": res(gpu="gpu-b200-sxm")}, table)
+    assert priced["cost_unknown"] == ["gpu-b200-sxm"] and priced["hourly_cost_min"] == 0
+
+
+def test_module_imports_nothing_heavy() -> None:
+    code = ("import sys, pulumi_tokenfactory.spend; "
+            "print(sorted(m for m in ('pulumi', 'pydantic', 'httpx') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
