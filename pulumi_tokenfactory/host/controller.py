@@ -39,11 +39,12 @@ from ..schema import (
     OUTPUT_FIELDS,
     REPLACE_FIELDS,
 )
+from ..wire import contains_unknown as _contains_unknown
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
 from .properties import EndpointInputs, EndpointState, integral
-from .validation import check_inputs, is_unknown
+from .validation import check_inputs
 from .waiting import Waiter
 
 HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
@@ -66,12 +67,6 @@ _INPUT_DEFAULTS: dict[str, Any] = {
 def _normalised(prop: str, value: Any) -> Any:
     """Compare 1 and 1.0, a missing default and its value, as equal."""
     return integral(_INPUT_DEFAULTS.get(prop) if value is None else value)
-
-
-def _contains_unknown(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_contains_unknown(v) for v in value.values())
-    return is_unknown(value)
 
 
 def _progress(message: str) -> None:

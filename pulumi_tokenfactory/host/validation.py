@@ -16,15 +16,10 @@ from typing import Any
 
 from ..api.models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, REGIONS, Template, catalogue_violations
 from ..schema import ADOPT_FIELD, DEFAULT_READY_TIMEOUT_SECONDS, INPUT_FIELDS
+from ..wire import PROVIDER_KEY, is_unknown
+from ..wire import UNKNOWN_STRING as UNKNOWN_SENTINEL  # noqa: F401  (its old name, which tests import)
 
-UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 MAX_READY_TIMEOUT_SECONDS = 24 * 3600
-PROVIDER_KEY = "__provider"
-
-
-def is_unknown(value: Any) -> bool:
-    """True for a preview value that another resource has not computed yet."""
-    return value == UNKNOWN_SENTINEL or type(value).__name__ == "Unknown"
 
 
 @dataclass

@@ -36,6 +36,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel
 
+from pulumi_tokenfactory import wire
 from pulumi_tokenfactory.api.models import NAME_MAX_LENGTH
 
 # Policy names: stable ids, used as keys of --policy-pack-config.
@@ -74,19 +75,6 @@ DEFAULT_DESCRIPTION_MIN_LENGTH: Final = 1
 #: 3 to NAME_MAX_LENGTH (128) characters in all, the API's own limit.
 DEFAULT_NAME_PATTERN: Final = rf"^[A-Za-z0-9][A-Za-z0-9 ._()-]{{2,{NAME_MAX_LENGTH - 1}}}$"
 
-#: The engine's unknown-value sentinels (one per kind of value). The engine
-#: marks any unknown with the string one; the others are kept for completeness.
-UNKNOWN_SENTINELS: Final[frozenset[str]] = frozenset({
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string (and the engine's default)
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
-    "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
-    "e48ece36-62e2-4504-bad9-02848725956a",  # archive
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-})
-
-
 class Unknown(Enum):
     """Marker for a value that is not known until the deployment runs."""
 
@@ -110,8 +98,8 @@ class PolicyConfigError(ValueError):
 
 
 def is_unknown(value: Any) -> bool:
-    """True for the :data:`UNKNOWN` marker and for the engine's sentinel strings."""
-    return value is UNKNOWN or (isinstance(value, str) and value in UNKNOWN_SENTINELS)
+    """True for the :data:`UNKNOWN` marker and for what :func:`pulumi_tokenfactory.wire.is_unknown` calls unknown."""
+    return value is UNKNOWN or wire.is_unknown(value)
 
 
 def as_number(value: Any) -> int | float | None:
