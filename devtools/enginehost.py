@@ -67,6 +67,8 @@ from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime._serialization import _serialize
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from pulumi_tokenfactory.wire import PROVIDER_KEY
+
 __all__ = [
     "PROJECT_ROOT",
     "PROVIDER_KEY",
@@ -97,7 +99,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 """Where this package lives (the repository root in a checkout); put on the host's PYTHONPATH so that
 providers defined beside it (e.g. ``tests.harness.sample_provider``) unpickle by reference."""
 
-PROVIDER_KEY = "__provider"
 UNKNOWN: str = rpc.UNKNOWN
 """The engine's wire sentinel for a value not yet known in preview."""
 

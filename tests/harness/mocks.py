@@ -36,6 +36,8 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from pulumi_tokenfactory.wire import PROVIDER_KEY
+
 __all__ = [
     "PROVIDER_KEY",
     "ProgramResult",
@@ -47,7 +49,6 @@ __all__ = [
     "unwrap_secrets",
 ]
 
-PROVIDER_KEY = "__provider"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 OutputsFn = Callable[[MockResourceArgs], "dict[str, Any] | tuple[str | None, dict[str, Any]]"]
