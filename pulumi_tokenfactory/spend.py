@@ -28,20 +28,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .wire import is_unknown
+
 #: Stack config key of the optional price table.
 GPU_PRICES_CONFIG: Final = "tokenfactory:gpuHourlyPrices"
-
-#: The engine's unknown-value sentinels (one per kind of value); the engine
-#: marks any unknown with the string one during a preview.
-UNKNOWN_SENTINELS: Final[frozenset[str]] = frozenset({
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string (and the engine's default)
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
-    "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
-    "e48ece36-62e2-4504-bad9-02848725956a",  # archive
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
-})
 
 #: A GPU type as the catalogue spells it (``gpu-h100-sxm``); a key of another
 #: shape (``h100``) is a typo that would silently leave every cost unknown.
@@ -54,11 +44,6 @@ _EXAMPLE: Final = '{"currency": "USD", "prices": {"gpu-h100-sxm": 3.5, "gpu-h200
 
 class SpendConfigError(ValueError):
     """The price table is unusable; the message names the setting, the bad key or value and what is allowed."""
-
-
-def is_unknown(value: Any) -> bool:
-    """True for the engine's unknown sentinels: a value only the deployment will decide."""
-    return isinstance(value, str) and value in UNKNOWN_SENTINELS
 
 
 def whole_number(value: Any) -> int | None:
