@@ -36,6 +36,9 @@ ADOPT_FIELD = "adopt_id"
 #: Inputs that only steer the provider; they never reach the API.
 PROVIDER_OPTION_FIELDS: tuple[str, ...] = ("wait_for_ready", "ready_timeout", ADOPT_FIELD)
 INPUT_FIELDS: tuple[str, ...] = UPDATABLE_FIELDS + REPLACE_FIELDS + PROVIDER_OPTION_FIELDS
+#: The resource's own URN, passed by the program so the provider can put spend lines on the resource's row
+#: (the dynamic-provider API does not give it); never diffed, never sent to the API (see host/enginelog.py).
+URN_FIELD = "__urn"
 OUTPUT_FIELDS: tuple[str, ...] = ("routing_key", "status", "inference_base_url", "created_at", "updated_at")
 
 #: Stack configuration keys the provider reads.
