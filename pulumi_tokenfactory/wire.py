@@ -63,3 +63,19 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(contains_unknown(item) for item in value)
     return is_unknown(value)
+
+
+def integral(value: Any) -> Any:
+    """The engine's numbers as a person wrote them: protobuf Structs carry every number as a float.
+
+    A whole float becomes an int (`2.0` -> `2`), inside mappings and lists too; everything else,
+    including bools, `2.5`, NaN and infinities, is returned as it is. The one number normalisation:
+    the provider's properties and diff, the policy rules and the emulator's checks all use it.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value

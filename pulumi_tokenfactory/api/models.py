@@ -17,14 +17,12 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..fields import DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH  # re-exported: declared in fields.py
+from ..fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
 from ..schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
 from ..schema import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
 
 log = logging.getLogger(__name__)
-
-#: Limits the provider and the emulator both enforce on a display name.
-NAME_MAX_LENGTH = 128
-DESCRIPTION_MAX_LENGTH = 1024
 
 
 def inference_base_url(region: str | None, api_base_url: str | None = None) -> str:

@@ -1,0 +1,247 @@
+"""The DedicatedEndpoint's fields, declared once: name, type, required, default, kind, limits, doc.
+
+Everything that used to restate the field set by hand is derived from `FIELDS`:
+
+* the groups (`UPDATABLE_FIELDS`, `REPLACE_FIELDS`, `PROVIDER_OPTION_FIELDS`, `INPUT_FIELDS`,
+  `OUTPUT_FIELDS`, `API_FIELDS`, `DIFFED_FIELDS`) and the defaults (`INPUT_DEFAULTS`);
+* the provider's `check` (host/validation.py: types, lengths, ranges, choices, formats);
+* the property models (host/properties.py: the fields of `EndpointInputs` / `EndpointState`,
+  the create body, the PATCH builder, the keys read back from the API);
+* the diff (host/controller.py), the exactly-once fingerprint (host/creation.py);
+* the emulator's request checks (emulator/validation.py), where the limits are the API's;
+* the docs tests (tests/docs/test_docs.py) and the program-surface tests (tests/unit/test_fields.py),
+  which fail when the hand-written constructor, argument classes or reference table drift from it.
+
+To add a field: add one `Field` to `FIELDS` (and, for a field the API knows, its attribute to the
+request/response models in api/models.py, which tests/unit/test_fields.py checks), then write its
+behaviour. The program-side constructor stays hand-written for IDEs; the tests name what is missing.
+
+No heavy imports (no pydantic, no httpx): a Pulumi program imports this on every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+
+class Kind(str, Enum):
+    """What a change of the field does; the value is how the reference docs say it."""
+
+    IN_PLACE = "in place"
+    """Sent to the API on create, and changed with one PATCH of the same endpoint."""
+    REPLACE = "replace"
+    """Sent to the API on create only: a different value means a new endpoint (and routing key)."""
+    PROVIDER_ONLY = "provider option"
+    """Steers the provider; never sent to the API, kept in the state."""
+    COMPUTED = "computed"
+    """An output the API or the provider computes; a program never sets it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What values a field accepts. Messages quote these, so a person sees what is allowed."""
+
+    min_length: int | None = None
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    #: The only values allowed (in this order in messages).
+    choices: tuple[str, ...] = ()
+    #: A regular expression the whole value must match (then `format` says it in words).
+    pattern: str | None = None
+    #: The allowed values in words, as a message ends: "{prop} must be {format}".
+    format: str = ""
+    #: Text that may span lines (line breaks and tabs allowed).
+    multiline: bool = False
+    #: A number's unit in messages ("a number of seconds from 1 to 86400").
+    unit: str = ""
+    #: The upper bound (max_length / maximum) is this provider's guard against typos, not a limit the
+    #: API documents: the emulator does not apply it.
+    provider_max: bool = False
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property of the resource."""
+
+    name: str
+    #: The Python type of a known value: str, int, float, bool, or dict for a nested object (`children`).
+    type: type
+    kind: Kind
+    doc: str
+    required: bool = False
+    #: The value an optional input takes when the program leaves it out (None: absent, and then left out
+    #: of the state, so a state written before the field existed stays as it was).
+    default: Any = None
+    limits: Limits = Limits()
+    #: The fields of a nested object (`scaling`).
+    children: tuple[Field, ...] = ()
+    #: False for an input that diff never compares (read only when the resource is created).
+    diffed: bool = True
+
+    @property
+    def is_input(self) -> bool:
+        return self.kind is not Kind.COMPUTED
+
+    @property
+    def to_api(self) -> bool:
+        """Whether the API knows this field (create body, and PATCH when in place)."""
+        return self.kind in (Kind.IN_PLACE, Kind.REPLACE)
+
+
+# -- regions and defaults -------------------------------------------------------------------------
+
+#: Regions an endpoint can be placed in, and the OpenAI-compatible base URL of each.
+INFERENCE_BASE_URLS: Final[Mapping[str, str]] = {
+    "eu-north1": "https://api.tokenfactory.nebius.com/v1/",
+    "eu-west1": "https://api.tokenfactory.eu-west1.nebius.com/v1/",
+    "us-central1": "https://api.tokenfactory.us-central1.nebius.com/v1/",
+}
+REGIONS: Final[tuple[str, ...]] = tuple(INFERENCE_BASE_URLS)
+#: The one region default (stack config `tokenfactory:region` overrides it in a program).
+DEFAULT_REGION: Final = "eu-north1"
+#: Generous by default: the API documents 10 to 15 minutes for a cold start.
+DEFAULT_READY_TIMEOUT_SECONDS: Final = 1800
+MAX_READY_TIMEOUT_SECONDS: Final = 24 * 3600
+#: Far above any real endpoint, low enough to catch a typo (or 1e20) before the API does.
+MAX_REPLICAS: Final = 1000
+MAX_GPU_COUNT: Final = 64
+NAME_MAX_LENGTH: Final = 128
+DESCRIPTION_MAX_LENGTH: Final = 1024
+#: Model, flavor and GPU type names: far longer than any the catalogue has.
+IDENTIFIER_MAX_LENGTH: Final = 256
+
+ADOPT_FIELD: Final = "adopt_id"
+SCALING_FIELD: Final = "scaling"
+
+_TEXT_RULES = ("no control characters, line or paragraph separators, bidirectional controls or invisible "
+               "formatting characters")
+
+# -- the declaration --------------------------------------------------------------------------------
+
+SCALING_CHILDREN: Final[tuple[Field, ...]] = (
+    Field("min_replicas", int, Kind.IN_PLACE, required=True,
+          limits=Limits(minimum=1, maximum=MAX_REPLICAS, provider_max=True),
+          doc="Replicas kept running (and billed) at all times while the endpoint is enabled."),
+    Field("max_replicas", int, Kind.IN_PLACE, required=True,
+          limits=Limits(minimum=1, maximum=MAX_REPLICAS, provider_max=True),
+          doc="Upper bound for autoscaling (>= min_replicas)."),
+)
+
+FIELDS: Final[tuple[Field, ...]] = (
+    Field("name", str, Kind.IN_PLACE, required=True,
+          limits=Limits(min_length=1, max_length=NAME_MAX_LENGTH),
+          doc=f"Display name, 1 to {NAME_MAX_LENGTH} characters on one line ({_TEXT_RULES})."),
+    Field("description", str, Kind.IN_PLACE, default="",
+          limits=Limits(max_length=DESCRIPTION_MAX_LENGTH, multiline=True),
+          doc="Free text, e.g. the owning team; line breaks and tabs allowed."),
+    Field("model_name", str, Kind.REPLACE, required=True,
+          limits=Limits(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, provider_max=True),
+          doc="Model template, e.g. openai/gpt-oss-120b (see get_templates())."),
+    Field("flavor_name", str, Kind.REPLACE, required=True,
+          limits=Limits(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, provider_max=True),
+          doc="Template flavor, e.g. base or fast."),
+    Field("gpu_type", str, Kind.REPLACE, required=True,
+          limits=Limits(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, provider_max=True),
+          doc="A GPU type the flavor offers, e.g. gpu-h100-sxm."),
+    Field("gpu_count", int, Kind.REPLACE, required=True,
+          limits=Limits(minimum=1, maximum=MAX_GPU_COUNT, provider_max=True),
+          doc="GPUs per replica, one of the counts the flavor offers."),
+    Field(SCALING_FIELD, dict, Kind.IN_PLACE, required=True, children=SCALING_CHILDREN,
+          doc="Replica bounds: min_replicas (billed while enabled) and max_replicas."),
+    Field("region", str, Kind.REPLACE, default=DEFAULT_REGION,
+          limits=Limits(choices=REGIONS, format="a Token Factory region"),
+          doc="Where the endpoint runs; also decides inference_base_url."),
+    Field("enabled", bool, Kind.IN_PLACE, default=True,
+          doc="False stops the endpoint without deleting it (a stopped endpoint is not billed)."),
+    Field("wait_for_ready", bool, Kind.PROVIDER_ONLY, default=True,
+          doc="Wait until the endpoint is running (or stopped) before the step finishes."),
+    Field("ready_timeout", float, Kind.PROVIDER_ONLY, default=DEFAULT_READY_TIMEOUT_SECONDS,
+          limits=Limits(minimum=1, maximum=MAX_READY_TIMEOUT_SECONDS, unit="seconds"),
+          doc="Seconds to wait for readiness or for a delete."),
+    Field(ADOPT_FIELD, str, Kind.PROVIDER_ONLY, diffed=False,
+          limits=Limits(pattern=r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}",
+                        format="the id of an existing endpoint, e.g. 'ep-0a1b2c3d', as the Token Factory "
+                               "console or `tokenfactory-adopt` shows it"),
+          doc="The id of an existing endpoint that the create takes over instead of creating one (no POST)."),
+    # -- outputs --
+    Field("routing_key", str, Kind.COMPUTED, default="",
+          doc="The model identifier for inference calls."),
+    Field("status", str, Kind.COMPUTED, default="unknown",
+          doc="Lifecycle state when last read."),
+    Field("inference_base_url", str, Kind.COMPUTED, default="",
+          doc="OpenAI-compatible base URL, ending in /v1/."),
+    Field("created_at", str, Kind.COMPUTED,
+          doc="Creation time reported by the API (ISO 8601)."),
+    Field("updated_at", str, Kind.COMPUTED,
+          doc="Last update time reported by the API (ISO 8601)."),
+)
+
+BY_NAME: Final[Mapping[str, Field]] = {f.name: f for f in FIELDS}
+SCALING_BY_NAME: Final[Mapping[str, Field]] = {f.name: f for f in SCALING_CHILDREN}
+
+
+def field_named(name: str) -> Field:
+    """The declaration of `name` (`scaling.min_replicas` reaches into the nested object)."""
+    top, _, sub = name.partition(".")
+    return SCALING_BY_NAME[sub] if sub and top == SCALING_FIELD else BY_NAME[name]
+
+
+def _names(*kinds: Kind) -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS if f.kind in kinds)
+
+
+# -- derived groups ------------------------------------------------------------------------------
+
+#: Inputs whose change the API can apply in place with PATCH.
+UPDATABLE_FIELDS: Final = _names(Kind.IN_PLACE)
+#: Inputs the API cannot change: a different value means a new endpoint.
+REPLACE_FIELDS: Final = _names(Kind.REPLACE)
+#: Inputs that only steer the provider; they never reach the API.
+PROVIDER_OPTION_FIELDS: Final = _names(Kind.PROVIDER_ONLY)
+INPUT_FIELDS: Final = UPDATABLE_FIELDS + REPLACE_FIELDS + PROVIDER_OPTION_FIELDS
+OUTPUT_FIELDS: Final = _names(Kind.COMPUTED)
+#: What the API knows, in declaration order: the create body's fields (PATCH takes the in-place ones).
+API_FIELDS: Final = _names(Kind.IN_PLACE, Kind.REPLACE)
+REQUIRED_INPUTS: Final = tuple(f.name for f in FIELDS if f.is_input and f.required)
+#: What diff compares (every input but those read only at create, such as adopt_id).
+DIFFED_FIELDS: Final = tuple(name for name in INPUT_FIELDS if BY_NAME[name].diffed)
+#: What an optional input is when the program leaves it out (None-default inputs are absent instead).
+INPUT_DEFAULTS: Final[Mapping[str, Any]] = {
+    f.name: f.default for f in FIELDS if f.is_input and not f.required and f.default is not None}
+#: Inputs that are absent, not None, when not given (kept out of the state; old states stay as they were).
+ABSENT_WHEN_UNSET: Final = tuple(f.name for f in FIELDS if f.is_input and not f.required and f.default is None)
+SCALING_FIELDS: Final = tuple(f.name for f in SCALING_CHILDREN)
+
+#: How the reference docs and the program's docstrings say what a change does.
+KIND_WORDS: Final[Mapping[Kind, str]] = {
+    Kind.IN_PLACE: "Changes in place",
+    Kind.REPLACE: "replaces the endpoint",
+    Kind.PROVIDER_ONLY: "Provider option",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: the property it concerns (dotted, None for the whole body) and the message."""
+
+    property: str | None
+    message: str
+
+
+def flatten_errors(errors: Iterable[Mapping[str, Any]], *, skip: int = 0) -> list[Problem]:
+    """pydantic's `ValidationError.errors()` as problems naming the property: `scaling.min_replicas: ...`.
+
+    The one place such errors become messages (the API models, the controller, the emulator's admin,
+    fault and request parsing). `skip` drops leading location parts that are not properties (FastAPI's
+    "body"). Duck-typed, so this module needs no pydantic: pass the list `errors()` returns.
+    """
+    problems = []
+    for err in errors:
+        where = ".".join(str(p) for p in tuple(err.get("loc", ()))[skip:]) or None
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        problems.append(Problem(where, f"{where}: {message}" if where else message))
+    return problems
