@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="enabled=false: stopping -> stopped (default provision/4)")
     parser.add_argument("--delete-seconds", type=_seconds, default=None,
                         help="DELETE: deleting -> gone (default provision/5; 0 = at once)")
+    parser.add_argument("--routable-seconds", type=_seconds, default=0.0,
+                        help="after create, enable or a min_replicas rise: how long a running endpoint's routing "
+                             "key still answers inference 404 while replicas warm up (default 0: at once)")
     parser.add_argument("--state-file", default=None,
                         help="keep endpoints in this JSON file across restarts (default: in memory)")
     parser.add_argument("--max-body-bytes", type=_byte_count, default=DEFAULT_MAX_BODY_BYTES,
@@ -94,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = EmulatorConfig(
             provision_seconds=args.provision_seconds, update_seconds=args.update_seconds,
-            stop_seconds=args.stop_seconds, delete_seconds=args.delete_seconds, api_key=api_key,
+            stop_seconds=args.stop_seconds, delete_seconds=args.delete_seconds,
+            routable_seconds=args.routable_seconds, api_key=api_key,
             state_file=args.state_file, max_body_bytes=args.max_body_bytes,
             # The Host header must name loopback, or the --host given; when exposed on purpose, any name.
             trusted_hosts=("*",) if args.allow_non_loopback else (args.host,))

@@ -150,6 +150,7 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
             "update_seconds": config.update_duration,
             "stop_seconds": config.stop_duration,
             "delete_seconds": config.delete_duration,
+            "routable_seconds": config.routable_seconds,
             "api_key_required": config.api_key is not None,
             "state_file": str(config.state_file) if config.state_file else None,
             "max_body_bytes": config.max_body_bytes,

@@ -25,6 +25,10 @@ class EmulatorConfig:
     update_seconds: float | None = None
     stop_seconds: float | None = None
     delete_seconds: float | None = None
+    #: After an endpoint (re)starts and reports `running`, its routing key answers inference 404 for this
+    #: long more (`--routable-seconds`), as the real API may while replicas warm up. 0 keeps the old
+    #: behaviour: routable the moment it is running.
+    routable_seconds: float = 0.0
     api_key: str | None = field(default=None, repr=False)
     state_file: str | os.PathLike[str] | None = None
     #: The request log keeps only this many recent entries, so a long-running demo cannot grow without bound.
@@ -38,7 +42,7 @@ class EmulatorConfig:
     trusted_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("provision_seconds", "update_seconds", "stop_seconds", "delete_seconds"):
+        for name in ("provision_seconds", "update_seconds", "stop_seconds", "delete_seconds", "routable_seconds"):
             value = getattr(self, name)
             if value is not None and (value != value or value < 0):  # NaN or negative
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")

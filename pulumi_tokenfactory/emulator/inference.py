@@ -72,9 +72,9 @@ def build_inference_router(store: Store) -> APIRouter:
     router = APIRouter()
 
     def serving_endpoint(model: str) -> dict[str, Any]:
-        endpoint, status = store.serving(model)
+        endpoint, why_not = store.serving(model)
         if endpoint is None:
-            detail = f" (the endpoint is {status}; it answers once running)" if status else ""
+            detail = f" ({why_not})" if why_not else ""
             raise ApiError(404, "model_not_found",
                            f"The model `{model}` does not exist or you do not have access to it{detail}.",
                            field="model")

@@ -5,6 +5,13 @@ transition it is in (say `starting`, settling to `running` at time T) and the
 status is read off the clock whenever someone looks, so behaviour is exact
 and testable with a manual clock, and a restarted emulator resumes every
 transition where the wall clock says it should be.
+
+Serving inference is one step later than `running` when the emulator has a
+routable gap (`EmulatorConfig.routable_seconds`): after a start (create,
+enable) or a rise of `min_replicas`, the routing key answers 404 until
+`routable_at`, the way the real API may while new replicas warm up. That is
+what lets a readiness gate be tested; with no gap the record never has a
+`routable_at` and behaves as before.
 """
 
 from __future__ import annotations
@@ -82,6 +89,8 @@ class EndpointRecord:
     #: Transitions never complete (a broken deployment), until an operator recovers it.
     stuck: bool = False
     deleting_until: float | None = None
+    #: Before this time the routing key answers 404 even when the status serves (replicas warming up).
+    routable_at: float | None = None
 
     @property
     def scaling(self) -> Scaling:
@@ -94,6 +103,10 @@ class EndpointRecord:
         if t is None:
             return self.settled
         return t.status if self.stuck or now < t.until else t.settles_to
+
+    def routable(self, now: float) -> bool:
+        """Whether inference on the routing key is answered now: a serving status, and warm."""
+        return self.status(now) in SERVING and (self.routable_at is None or now >= self.routable_at)
 
     def settle(self, now: float) -> None:
         """Fold a finished transition into `settled`, dating the change when it happened."""
@@ -165,6 +178,7 @@ _RECORD_FIELDS: dict[str, tuple[str, bool]] = {
     "max_replicas": ("integer", True), "region": ("string", True), "enabled": ("boolean", True),
     "created_at": ("time", True), "updated_at": ("time", True), "settled": ("string", False),
     "transition": ("object or null", False), "stuck": ("boolean", False), "deleting_until": ("time or null", False),
+    "routable_at": ("time or null", False),
 }
 
 
@@ -258,20 +272,29 @@ class Store:
             return self._record(endpoint_id).to_json(now)
 
     def serving(self, routing_key: str) -> tuple[dict[str, Any] | None, str | None]:
-        """The endpoint with this routing key if it answers inference, else None and its status (if any)."""
+        """The endpoint with this routing key if it answers inference, else None and why not (None: no such key)."""
         with self._lock:
             now = self._now()
             record = next((r for r in self._records.values() if r.routing_key == routing_key), None)
             if record is None:
                 return None, None
+            if record.routable(now):
+                return record.to_json(now), None
             status = record.status(now)
-            return (record.to_json(now) if status in SERVING else None), status
+            if status in SERVING:
+                return None, f"the endpoint is {status}, but its replicas are still warming up; it answers shortly"
+            return None, f"the endpoint is {status}; it answers once running"
 
     def _record(self, endpoint_id: str) -> EndpointRecord:
         record = self._records.get(endpoint_id)
         if record is None:
             raise ApiError.not_found(f"endpoint {endpoint_id} not found")
         return record
+
+    def _routable_after(self, until: float) -> float | None:
+        """When a start that reaches `running` at `until` becomes routable (None: at once, no gap configured)."""
+        gap = self.config.routable_seconds
+        return until + gap if gap > 0 else None
 
     def _live_record(self, endpoint_id: str) -> EndpointRecord:
         """An endpoint that can still be changed: one being deleted is as good as gone."""
@@ -303,6 +326,7 @@ class Store:
                 outcome = self._next_creates.popleft() if self._next_creates else None
                 record.begin(STARTING, ERROR if outcome == "error" else RUNNING, now, self.config.provision_seconds)
                 record.stuck = outcome == "stuck"
+                record.routable_at = self._routable_after(now + self.config.provision_seconds)
             self._records[record.id] = record
             self._save()
             return record.to_json(now)
@@ -320,6 +344,7 @@ class Store:
             if "description" in given and patch.description != record.description:
                 record.description, changed = patch.description, True
             rescaled = patch.scaling is not None and patch.scaling != record.scaling
+            more_replicas = patch.scaling is not None and patch.scaling.min_replicas > record.min_replicas
             if patch.scaling is not None and rescaled:
                 record.min_replicas, record.max_replicas = patch.scaling.min_replicas, patch.scaling.max_replicas
                 changed = True
@@ -327,11 +352,18 @@ class Store:
                 record.enabled, changed = patch.enabled, True
                 if patch.enabled:
                     record.begin(STARTING, RUNNING, now, self.config.provision_seconds)
+                    record.routable_at = self._routable_after(now + self.config.provision_seconds)
                 else:
                     record.begin(STOPPING, STOPPED, now, self.config.stop_duration)
+                    record.routable_at = None
             elif rescaled and status in (RUNNING, UPDATING):
                 # New replicas start beside the serving ones; while starting or stopped there is nothing to scale.
                 record.begin(UPDATING, RUNNING, now, self.config.update_duration)
+                warm = self._routable_after(now + self.config.update_duration) if more_replicas else None
+                if warm is not None:
+                    # With a gap configured, a min_replicas rise restarts the serving set (the pessimistic
+                    # reading of "new replicas need a warm-up period"): 404 until warm.
+                    record.routable_at = max(warm, record.routable_at or warm)
             if changed:
                 record.updated_at = now
                 self._save()
@@ -380,6 +412,7 @@ class Store:
             record = self._live_record(endpoint_id)
             record.transition, record.stuck, record.updated_at = None, False, now
             record.settled = RUNNING if record.enabled else STOPPED
+            record.routable_at = None
             self._save()
             return record.to_json(now)
 
@@ -412,6 +445,7 @@ class Store:
             if status == STARTING:
                 record.settled = STOPPED
                 record.begin(STARTING, RUNNING, now, self.config.provision_seconds)
+                record.routable_at = self._routable_after(now + self.config.provision_seconds)
             elif status == UPDATING:
                 record.settled = RUNNING
                 record.begin(UPDATING, RUNNING, now, self.config.update_duration)

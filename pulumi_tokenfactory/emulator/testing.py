@@ -69,6 +69,7 @@ class EmulatorProcess:
         update_seconds: float | None = None,
         stop_seconds: float | None = None,
         delete_seconds: float | None = None,
+        routable_seconds: float | None = None,
         api_key: str | None = None,
         state_file: str | os.PathLike[str] | None = None,
         extra_args: Sequence[str] = (),
@@ -78,6 +79,7 @@ class EmulatorProcess:
         self.update_seconds = update_seconds
         self.stop_seconds = stop_seconds
         self.delete_seconds = delete_seconds
+        self.routable_seconds = routable_seconds
         self.api_key = api_key
         self.state_file = state_file
         self.extra_args = tuple(extra_args)
@@ -99,7 +101,8 @@ class EmulatorProcess:
         command = [sys.executable, "-m", "pulumi_tokenfactory.emulator", "--host", "127.0.0.1",
                    "--port", str(port), "--provision-seconds", str(self.provision_seconds), "--exit-with-parent"]
         for flag, value in (("--update-seconds", self.update_seconds), ("--stop-seconds", self.stop_seconds),
-                            ("--delete-seconds", self.delete_seconds)):
+                            ("--delete-seconds", self.delete_seconds),
+                            ("--routable-seconds", self.routable_seconds)):
             if value is not None:
                 command += [flag, str(value)]
         if self.state_file is not None:
