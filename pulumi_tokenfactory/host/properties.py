@@ -9,12 +9,11 @@ an inputs type, and an outputs type that extends it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from ..api.models import (
-    DEFAULT_REGION,
     Endpoint,
     EndpointPatch,
     EndpointSpec,
@@ -22,32 +21,65 @@ from ..api.models import (
     Scaling,
     inference_base_url,
 )
-from ..schema import (
-    ADOPT_FIELD,
-    DEFAULT_READY_TIMEOUT_SECONDS,
+from ..fields import (
+    ABSENT_WHEN_UNSET,
+    API_FIELDS,
+    BY_NAME,
+    DEFAULT_REGION,
+    FIELDS,
     INPUT_FIELDS,
     OUTPUT_FIELDS,
+    SCALING_FIELD,
     UPDATABLE_FIELDS,
+    Field,
+    Kind,
 )
+from ..wire import integral
+
+#: The keys read back from an API answer: every field the API knows (`scaling` is read as a whole).
+LIVE_FIELDS: tuple[str, ...] = tuple(name for name in API_FIELDS if name != SCALING_FIELD)
+
+
+def model_namespace(fields: tuple[Field, ...]) -> dict[str, Any]:
+    """A pydantic class body for `fields`: annotations and defaults, as the declaration gives them.
+
+    A required field has no default; an optional one with a None default is `T | None`. The nested
+    object (`scaling`) is the API's `Scaling` model.
+    """
+    annotations: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    for f in fields:
+        kind: Any = Scaling if f.name == SCALING_FIELD else f.type
+        annotations[f.name] = kind | None if not f.required and f.default is None else kind
+        if not f.required:
+            defaults[f.name] = f.default
+    return {"__annotations__": annotations, **defaults}
 
 
 class EndpointInputs(BaseModel):
-    """What a program declares for one DedicatedEndpoint (already validated by `check`)."""
+    """What a program declares for one DedicatedEndpoint (already validated by `check`).
+
+    Its fields are the declared inputs (`fields.FIELDS`); the annotations below are only what mypy
+    needs for the attributes the lifecycle logic reads (tests/unit/test_fields.py checks they agree).
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    name: str
-    description: str = ""
-    model_name: str
-    flavor_name: str
-    gpu_type: str
-    gpu_count: int
-    scaling: Scaling
-    region: str = DEFAULT_REGION
-    enabled: bool = True
-    wait_for_ready: bool = True
-    ready_timeout: float = DEFAULT_READY_TIMEOUT_SECONDS
-    adopt_id: str | None = None
+    if TYPE_CHECKING:
+        name: str
+        description: str
+        model_name: str
+        flavor_name: str
+        gpu_type: str
+        gpu_count: int
+        scaling: Scaling
+        region: str
+        enabled: bool
+        wait_for_ready: bool
+        ready_timeout: float
+        adopt_id: str | None
+    else:
+        locals().update(model_namespace(tuple(f for f in FIELDS if f.is_input)))
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> EndpointInputs:
@@ -55,18 +87,10 @@ class EndpointInputs(BaseModel):
         return cls.model_validate({k: integral(v) for k, v in props.items() if v is not None})
 
     def spec(self) -> EndpointSpec:
-        """The create payload; region and enabled are always sent explicitly."""
-        return EndpointSpec(
-            name=self.name,
-            description=self.description or None,
-            model_name=self.model_name,
-            flavor_name=self.flavor_name,
-            gpu_type=self.gpu_type,
-            gpu_count=self.gpu_count,
-            scaling=self.scaling,
-            region=self.region,
-            enabled=self.enabled,
-        )
+        """The create payload: every field the API knows; an empty optional text is left out."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in API_FIELDS}
+        return EndpointSpec.model_validate(
+            {name: value for name, value in values.items() if value != "" or BY_NAME[name].required})
 
     def patch_from(self, current: EndpointInputs) -> EndpointPatch:
         """A PATCH holding exactly the in-place fields that differ from `current`."""
@@ -78,21 +102,25 @@ class EndpointInputs(BaseModel):
         return LifecycleState.RUNNING if self.enabled else LifecycleState.STOPPED
 
     def input_props(self) -> dict[str, Any]:
-        """The declared inputs; `adopt_id` only when given (a state without it then stays as it was)."""
+        """The declared inputs; one whose default is None only when given (an older state then stays as it was)."""
         props = self.model_dump(include=set(INPUT_FIELDS))
-        if props.get(ADOPT_FIELD) is None:
-            props.pop(ADOPT_FIELD, None)
+        for name in ABSENT_WHEN_UNSET:
+            if props.get(name) is None:
+                props.pop(name, None)
         return props
 
 
 class EndpointState(EndpointInputs):
     """What the Pulumi state holds: the inputs as they are live, plus what the API computed."""
 
-    routing_key: str = ""
-    status: str = LifecycleState.UNKNOWN.value
-    inference_base_url: str = ""
-    created_at: str | None = None
-    updated_at: str | None = None
+    if TYPE_CHECKING:
+        routing_key: str
+        status: str
+        inference_base_url: str
+        created_at: str | None
+        updated_at: str | None
+    else:
+        locals().update(model_namespace(tuple(f for f in FIELDS if f.kind is Kind.COMPUTED)))
 
     @classmethod
     def from_endpoint(cls, endpoint: Endpoint, fallback: Mapping[str, Any],
@@ -106,10 +134,7 @@ class EndpointState(EndpointInputs):
         from the API, so they always come from `fallback`.
         """
         live: dict[str, Any] = {
-            key: getattr(endpoint, key)
-            for key in ("name", "description", "model_name", "flavor_name", "gpu_type", "gpu_count",
-                        "region", "enabled")
-            if getattr(endpoint, key) is not None
+            key: getattr(endpoint, key) for key in LIVE_FIELDS if getattr(endpoint, key, None) is not None
         }
         if endpoint.scaling and endpoint.scaling.min_replicas is not None \
                 and endpoint.scaling.max_replicas is not None:
@@ -142,10 +167,12 @@ def _known(live: str | None, prior: Any) -> str | None:
     return prior if isinstance(prior, str) and prior else None
 
 
-def integral(value: Any) -> Any:
-    """Protobuf Structs carry every number as a float: give whole numbers back their int type."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: integral(v) for k, v in value.items()}
-    return value
+__all__ = [
+    "INPUT_FIELDS",
+    "LIVE_FIELDS",
+    "OUTPUT_FIELDS",
+    "EndpointInputs",
+    "EndpointState",
+    "integral",
+    "model_namespace",
+]

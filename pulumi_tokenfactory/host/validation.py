@@ -14,12 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, REGIONS, Template, catalogue_violations
-from ..schema import ADOPT_FIELD, DEFAULT_READY_TIMEOUT_SECONDS, INPUT_FIELDS
+from ..api.models import Template, catalogue_violations
+from ..fields import (
+    FIELDS,
+    INPUT_FIELDS,
+    MAX_GPU_COUNT,
+    MAX_READY_TIMEOUT_SECONDS,
+    MAX_REPLICAS,
+    SCALING_CHILDREN,
+    SCALING_FIELD,
+    Field,
+)
 from ..wire import PROVIDER_KEY, is_unknown
 from ..wire import UNKNOWN_STRING as UNKNOWN_SENTINEL  # noqa: F401  (its old name, which tests import)
 
-MAX_READY_TIMEOUT_SECONDS = 24 * 3600
+__all__ = ["MAX_GPU_COUNT", "MAX_READY_TIMEOUT_SECONDS", "MAX_REPLICAS", "CheckOutcome", "check_inputs",
+           "is_unknown"]
 
 
 @dataclass
@@ -31,11 +41,6 @@ class CheckOutcome:
 
     def fail(self, prop: str, reason: str) -> None:
         self.failures.append((prop, reason))
-
-
-#: Far above any real endpoint, low enough to catch a typo (or 1e20) before the API does.
-MAX_REPLICAS = 1000
-MAX_GPU_COUNT = 64
 
 
 def _type_name(value: Any) -> str:
@@ -114,9 +119,16 @@ def _check_text(out: CheckOutcome, prop: str, value: Any, *, required: bool, max
                        f"characters such as zero-width spaces")
 
 
-def _integer(out: CheckOutcome, prop: str, value: Any, *, minimum: int, maximum: int) -> int | None:
+def _bound(number: float | None) -> str:
+    return "" if number is None else _shown(float(number))
+
+
+def _integer(out: CheckOutcome, prop: str, value: Any, *, minimum: float | None,
+             maximum: float | None) -> int | None:
     """Accept 2 and 2.0 (the engine sends floats); refuse bools, 2.5, NaN, strings, absurd sizes."""
-    allowed = f"a whole number from {minimum} to {maximum}"
+    low = 1 if minimum is None else minimum
+    allowed = (f"a whole number from {_bound(low)} to {_bound(maximum)}" if maximum is not None
+               else f"a whole number >= {_bound(low)}")
     if value is None:
         out.fail(prop, f"{prop} is required: {allowed}")
         return None
@@ -124,10 +136,23 @@ def _integer(out: CheckOutcome, prop: str, value: Any, *, minimum: int, maximum:
             or value != int(value):
         out.fail(prop, f"{prop} must be {allowed}, got {_type_name(value)} {_shown(value)}")
         return None
-    if not minimum <= value <= maximum:
+    if value < low or (maximum is not None and value > maximum):
         out.fail(prop, f"{prop} must be {allowed}, got {_shown(value)}")
         return None
     return int(value)
+
+
+def _number(out: CheckOutcome, f: Field, value: Any) -> float | None:
+    """A finite number within the field's bounds (ints and floats alike; bools are not numbers)."""
+    limits = f.limits
+    unit = f" of {limits.unit}" if limits.unit else ""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or (limits.minimum is not None and value < limits.minimum) \
+            or (limits.maximum is not None and value > limits.maximum):
+        out.fail(f.name, f"{f.name} must be a number{unit} from {_bound(limits.minimum)} to "
+                         f"{_bound(limits.maximum)}, got {value!r}")
+        return None
+    return value
 
 
 def _boolean(out: CheckOutcome, prop: str, value: Any, default: bool) -> bool | None:
@@ -139,48 +164,80 @@ def _boolean(out: CheckOutcome, prop: str, value: Any, default: bool) -> bool | 
     return value
 
 
+def _scaling_shape() -> str:
+    return "{" + ", ".join(f"{c.name}: >= {'min_replicas' if c.name == 'max_replicas' else _bound(c.limits.minimum)}"
+                           for c in SCALING_CHILDREN) + "}"
+
+
 def _check_scaling(out: CheckOutcome, value: Any) -> None:
+    names = [c.name for c in SCALING_CHILDREN]
     if value is None:
-        out.fail("scaling", "scaling is required: {min_replicas: >= 1, max_replicas: >= min_replicas}")
+        out.fail(SCALING_FIELD, f"scaling is required: {_scaling_shape()}")
         return
     if is_unknown(value):
         return
     if not isinstance(value, dict):
-        out.fail("scaling", f"scaling must be an object with min_replicas and max_replicas, "
-                            f"got {_type_name(value)}")
+        out.fail(SCALING_FIELD, f"scaling must be an object with {' and '.join(names)}, got {_type_name(value)}")
         return
-    for extra in sorted(set(value) - {"min_replicas", "max_replicas"}):
-        out.fail(f"scaling.{extra}", f"unknown property scaling.{extra}; allowed: min_replicas, max_replicas")
+    for extra in sorted(set(value) - set(names)):
+        out.fail(f"scaling.{extra}", f"unknown property scaling.{extra}; allowed: {', '.join(names)}")
     bounds: dict[str, int | None] = {}
-    for key in ("min_replicas", "max_replicas"):
-        raw = value.get(key)
-        bounds[key] = None if is_unknown(raw) else _integer(out, f"scaling.{key}", raw, minimum=1,
-                                                                 maximum=MAX_REPLICAS)
+    for child in SCALING_CHILDREN:
+        raw = value.get(child.name)
+        bounds[child.name] = None if is_unknown(raw) else _integer(
+            out, f"scaling.{child.name}", raw, minimum=child.limits.minimum, maximum=child.limits.maximum)
+    # The one rule between two fields: a behaviour, not a limit of either.
     low, high = bounds["min_replicas"], bounds["max_replicas"]
     if low is not None and high is not None and low > high:
         out.fail("scaling.min_replicas",
                  f"scaling.min_replicas ({low}) must not exceed scaling.max_replicas ({high})")
-    out.inputs["scaling"] = {k: (v if v is not None else value.get(k)) for k, v in bounds.items()}
+    out.inputs[SCALING_FIELD] = {k: (v if v is not None else value.get(k)) for k, v in bounds.items()}
 
 
-_ENDPOINT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+def _check_string(out: CheckOutcome, f: Field, value: Any) -> None:
+    limits = f.limits
+    if limits.choices:
+        if value not in limits.choices:
+            out.fail(f.name, f"{f.name} {value!r} is not {limits.format}; allowed: {', '.join(limits.choices)}")
+    elif limits.pattern is not None:
+        if not isinstance(value, str) or not re.fullmatch(limits.pattern, value):
+            out.fail(f.name, f"{f.name} must be {limits.format}; got {value!r}")
+    else:
+        _check_text(out, f.name, value, required=f.required or bool(limits.min_length),
+                    max_length=limits.max_length or 2**31, multiline=limits.multiline)
 
 
-def _check_adopt_id(out: CheckOutcome, value: Any) -> None:
-    """An endpoint id as the API prints them (`ep-...`), or nothing; normalised to None when empty."""
-    if value is None or value == "":
-        out.inputs.pop(ADOPT_FIELD, None)
+def _check_field(out: CheckOutcome, f: Field, value: Any) -> None:
+    """One declared input: left-out optional ones take their default (or stay absent), the rest are checked."""
+    unset = value is None or (value == "" and f.default is None and not f.required)
+    if unset and not f.required:
+        if f.default is None:
+            out.inputs.pop(f.name, None)
+        else:
+            out.inputs[f.name] = f.default
         return
-    if not isinstance(value, str) or not _ENDPOINT_ID.fullmatch(value):
-        out.fail(ADOPT_FIELD, f"adopt_id must be the id of an existing endpoint, e.g. 'ep-0a1b2c3d', as the "
-                              f"Token Factory console or `tokenfactory-adopt` shows it; got {value!r}")
+    if f.name == SCALING_FIELD:
+        _check_scaling(out, value)
+    elif f.type is str:
+        _check_string(out, f, value)
+    elif f.type is int:
+        number = _integer(out, f.name, value, minimum=f.limits.minimum, maximum=f.limits.maximum)
+        if number is not None:
+            out.inputs[f.name] = number
+    elif f.type is float:
+        if _number(out, f, value) is not None:
+            out.inputs[f.name] = value
+    elif f.type is bool:
+        flag = _boolean(out, f.name, value, bool(f.default))
+        if flag is not None:
+            out.inputs[f.name] = flag
 
 
 def check_inputs(
     news: dict[str, Any],
     templates: Callable[[], list[Template]] | None = None,
 ) -> CheckOutcome:
-    """Validate and normalise one resource's inputs.
+    """Validate and normalise one resource's inputs, each by its declaration (`fields.FIELDS`).
 
     `templates` is called only when model, flavor, GPU type and count are all
     known and well-typed, so a preview with computed inputs or a typo in a
@@ -194,43 +251,9 @@ def check_inputs(
     def known(prop: str) -> bool:
         return not is_unknown(news.get(prop))
 
-    for prop in ("name", "model_name", "flavor_name", "gpu_type"):
-        if known(prop):
-            _check_text(out, prop, news.get(prop), required=True,
-                        max_length=NAME_MAX_LENGTH if prop == "name" else 256)
-    if known("description"):
-        _check_text(out, "description", news.get("description"), required=False,
-                    max_length=DESCRIPTION_MAX_LENGTH, multiline=True)
-        out.inputs["description"] = news.get("description") or ""
-    if known("gpu_count"):
-        count = _integer(out, "gpu_count", news.get("gpu_count"), minimum=1, maximum=MAX_GPU_COUNT)
-        if count is not None:
-            out.inputs["gpu_count"] = count
-    _check_scaling(out, news.get("scaling"))
-    if known("region"):
-        region = news.get("region")
-        if region is None:
-            out.inputs["region"] = REGIONS[0]
-        elif region not in REGIONS:
-            out.fail("region", f"region {region!r} is not a Token Factory region; "
-                               f"allowed: {', '.join(REGIONS)}")
-    for prop, default in (("enabled", True), ("wait_for_ready", True)):
-        if known(prop):
-            flag = _boolean(out, prop, news.get(prop), default)
-            if flag is not None:
-                out.inputs[prop] = flag
-    if known("ready_timeout"):
-        timeout = news.get("ready_timeout", DEFAULT_READY_TIMEOUT_SECONDS)
-        timeout = DEFAULT_READY_TIMEOUT_SECONDS if timeout is None else timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout) \
-                or not 1 <= timeout <= MAX_READY_TIMEOUT_SECONDS:
-            out.fail("ready_timeout", f"ready_timeout must be a number of seconds from 1 to "
-                                      f"{MAX_READY_TIMEOUT_SECONDS}, got {timeout!r}")
-        else:
-            out.inputs["ready_timeout"] = timeout
-
-    if known(ADOPT_FIELD):
-        _check_adopt_id(out, news.get(ADOPT_FIELD))
+    for f in FIELDS:
+        if f.is_input and known(f.name):
+            _check_field(out, f, news.get(f.name))
 
     catalogue_keys = ("model_name", "flavor_name", "gpu_type", "gpu_count")
     failed = {prop.split(".")[0] for prop, _ in out.failures}
