@@ -72,6 +72,7 @@ from dataclasses import dataclass, field
 from .. import errors
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, EndpointSpec, LifecycleState, MalformedItem, malformed_items
+from ..fields import REPLACE_FIELDS
 from .hostpool import lend_thread_while_waiting
 
 log = logging.getLogger(__name__)
@@ -89,15 +90,14 @@ _LOST_ANSWER = (errors.ServerError, errors.TransportError, errors.UnexpectedResp
 
 
 def matches(endpoint: Endpoint, spec: EndpointSpec) -> bool:
-    """Same name and the same immutable spec: the fingerprint of an endpoint we asked for."""
-    return (
-        endpoint.name == spec.name
-        and endpoint.model_name == spec.model_name
-        and endpoint.flavor_name == spec.flavor_name
-        and endpoint.gpu_type == spec.gpu_type
-        and endpoint.gpu_count == spec.gpu_count
-        and (endpoint.region or spec.region) == spec.region
-    )
+    """Same name and the same immutable spec (`fields.REPLACE_FIELDS`): the fingerprint of an endpoint we asked for.
+
+    An answer without a region is in the default one, which a spec always names.
+    """
+    return endpoint.name == spec.name and all(
+        (getattr(endpoint, prop) or getattr(spec, prop) if prop == "region" else getattr(endpoint, prop))
+        == getattr(spec, prop)
+        for prop in REPLACE_FIELDS)
 
 
 def twin_failure(spec: EndpointSpec, listed: Iterable[Endpoint]) -> str | None:
