@@ -9,29 +9,25 @@ integer, as JSON parsers of protobuf APIs allow.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
 
-from ..api.models import (
-    DESCRIPTION_MAX_LENGTH,
-    NAME_MAX_LENGTH,
-    REGIONS,
-    EndpointPatch,
-    EndpointSpec,
-    Scaling,
-    catalogue_violations,
-)
+from ..api.models import EndpointPatch, EndpointSpec, Scaling, catalogue_violations
+from ..fields import API_FIELDS, BY_NAME, SCALING_FIELD, SCALING_FIELDS, Field, Kind
+from ..wire import integral
 from .catalogue import TEMPLATES
 from .errors import ApiError, FieldProblem
 from .jsonbody import BodyError, loads_strict
 
-REQUIRED_FIELDS = ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling")
-OPTIONAL_FIELDS = ("description", "region", "enabled")
-SCALING_FIELDS = ("min_replicas", "max_replicas")
-MUTABLE_FIELDS = ("name", "description", "scaling", "enabled")
+# The API's fields and their limits come from the resource's declaration (fields.py): the emulator
+# accepts what the provider declares the API to accept, so the two cannot drift apart.
+REQUIRED_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].required)
+OPTIONAL_FIELDS = tuple(name for name in API_FIELDS if not BY_NAME[name].required)
+MUTABLE_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].kind is Kind.IN_PLACE)
 #: Fixed at creation: changing one means a new endpoint.
-IMMUTABLE_FIELDS = ("region", "model_name", "flavor_name", "gpu_type", "gpu_count")
+IMMUTABLE_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].kind is Kind.REPLACE)
 #: Set by the API, never by a caller.
 READ_ONLY_FIELDS = ("id", "endpoint_id", "routing_key", "status", "created_at", "updated_at")
 
@@ -39,13 +35,9 @@ _MISSING = object()
 
 
 def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
+    """An integer, or an integral float such as `1.0` (see `wire.integral`); None for anything else."""
+    number = integral(value)
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
 def _type_name(value: Any) -> str:
@@ -147,37 +139,50 @@ def _require_object(body: Any) -> dict[str, Any]:
     return body
 
 
+def _check_field(check: _Checker, body: dict[str, Any], f: Field, *, current: Scaling | None = None,
+                 patch: bool = False) -> Any:
+    """One field of a body, checked by its declaration: type, the API's lengths and minimums, choices, format.
+
+    A maximum the declaration marks as the provider's own typo guard (`provider_max`) is not the API's,
+    so it is not applied here.
+    """
+    limits = f.limits
+    if f.name == SCALING_FIELD:
+        if f.name not in body:
+            check.add(f.name, "scaling is required (an object with min_replicas and max_replicas)", "missing_field")
+            return None
+        return check.scaling(body[f.name], current=current)
+    if f.type is str:
+        free = not f.required and not limits.choices
+        value = check.string(body, f.name, required=f.required or (patch and not free), nullable=free,
+                             max_length=None if limits.provider_max else limits.max_length, blank_ok=free)
+        if value is not None and limits.choices and value not in limits.choices:
+            check.add(f.name, f"{f.name} {value!r} is not {limits.format}; allowed: {', '.join(limits.choices)}")
+            return None
+        if value is not None and limits.pattern is not None and not re.fullmatch(limits.pattern, value):
+            check.add(f.name, f"{f.name} must be {limits.format}, got {value!r}")
+            return None
+        return value
+    if f.type is int:
+        return check.integer(body, f.name, field=f.name, minimum=int(limits.minimum or 1))
+    if f.type is bool:
+        return check.boolean(body, f.name)
+    raise AssertionError(f"no emulator check for {f.name} of type {f.type.__name__}")
+
+
 def validate_create(body: Any) -> EndpointSpec:
     """The body of `POST /v0/dedicated_endpoints`, checked against the catalogue too."""
     body = _require_object(body)
     check = _Checker()
     check.unknown(body, REQUIRED_FIELDS + OPTIONAL_FIELDS)
-    name = check.string(body, "name", required=True, max_length=NAME_MAX_LENGTH)
-    description = check.string(body, "description", required=False, nullable=True,
-                               max_length=DESCRIPTION_MAX_LENGTH, blank_ok=True)
-    model_name = check.string(body, "model_name", required=True)
-    flavor_name = check.string(body, "flavor_name", required=True)
-    gpu_type = check.string(body, "gpu_type", required=True)
-    gpu_count = check.integer(body, "gpu_count", field="gpu_count")
-    scaling = None
-    if "scaling" not in body:
-        check.add("scaling", "scaling is required (an object with min_replicas and max_replicas)", "missing_field")
-    else:
-        scaling = check.scaling(body["scaling"])
-    region = check.string(body, "region", required=False)
-    if region is not None and region not in REGIONS:
-        check.add("region", f"region {region!r} is not a Token Factory region; allowed: {', '.join(REGIONS)}")
-    enabled = check.boolean(body, "enabled")
-    if model_name is not None:
-        for violation in catalogue_violations(list(TEMPLATES), model_name=model_name, flavor_name=flavor_name,
-                                              gpu_type=gpu_type, gpu_count=gpu_count):
+    values = {name: _check_field(check, body, BY_NAME[name]) for name in API_FIELDS}
+    if values["model_name"] is not None:
+        for violation in catalogue_violations(list(TEMPLATES), model_name=values["model_name"],
+                                              flavor_name=values["flavor_name"], gpu_type=values["gpu_type"],
+                                              gpu_count=values["gpu_count"]):
             check.add(violation.property, violation.reason)
     check.raise_if_any()
-    assert name is not None and model_name and flavor_name and gpu_type and gpu_count and scaling
-    optional: dict[str, Any] = {"region": region, "enabled": enabled}
-    return EndpointSpec(name=name, description=description, model_name=model_name, flavor_name=flavor_name,
-                        gpu_type=gpu_type, gpu_count=gpu_count, scaling=scaling,
-                        **{k: v for k, v in optional.items() if v is not None})
+    return EndpointSpec(**{k: v for k, v in values.items() if v is not None})
 
 
 def validate_patch(body: Any, current_scaling: Scaling) -> EndpointPatch:
@@ -192,16 +197,8 @@ def validate_patch(body: Any, current_scaling: Scaling) -> EndpointPatch:
             check.add(key, f"{key} is read-only: it is set by the API", "read_only_field")
         elif key not in MUTABLE_FIELDS:
             check.add(key, f"unknown field {key}; mutable fields: {', '.join(MUTABLE_FIELDS)}", "unknown_field")
-    changes: dict[str, Any] = {}
-    if "name" in body:
-        changes["name"] = check.string(body, "name", required=True, max_length=NAME_MAX_LENGTH)
-    if "description" in body:
-        changes["description"] = check.string(body, "description", required=False, nullable=True,
-                                              max_length=DESCRIPTION_MAX_LENGTH, blank_ok=True)
-    if "scaling" in body:
-        changes["scaling"] = check.scaling(body["scaling"], current=current_scaling)
-    if "enabled" in body:
-        changes["enabled"] = check.boolean(body, "enabled")
+    changes = {name: _check_field(check, body, BY_NAME[name], current=current_scaling, patch=True)
+               for name in MUTABLE_FIELDS if name in body}
     check.raise_if_any()
     return EndpointPatch(**changes)
 
