@@ -428,6 +428,25 @@ class TokenFactoryClient:
             return False
         return True
 
+    def probe_inference(self, routing_key: str, region: str | None) -> str:
+        """POST one tiny chat completion to the endpoint's inference URL: is its routing key served yet?
+
+        The request is the smallest a real caller could make (a one-word prompt, `max_tokens: 1`),
+        so a probe costs one output token and a handful of input tokens. It goes to the OpenAI-
+        compatible URL that `inference_base_url` reports for `region` (the API's own host when the
+        client points elsewhere, such as the emulator), never to a URL taken from the state, so
+        the token only reaches hosts this client already trusts. Returns the URL probed; raises
+        `NotFoundError` while the routing key is not routable (the API's 404 during startup) and
+        the client's usual typed, redacted errors otherwise. Like any POST, it is repeated only when
+        the API certainly did not see it (429, a refused connection).
+        """
+        from .models import inference_base_url  # beside the endpoint models; kept local to this one caller
+
+        url = f"{inference_base_url(region, self.base_url).rstrip('/')}/chat/completions"
+        self._request("POST", url, json={"model": routing_key, "max_tokens": 1,
+                                         "messages": [{"role": "user", "content": "ping"}]})
+        return url
+
     # -- transport ----------------------------------------------------------
 
     def _parse(self, method: str, path: str, body: Any, parser: Callable[[Any], Any]) -> Any:

@@ -51,7 +51,7 @@ class Api:
     def status(self, endpoint_id: str) -> str:
         return str(self.http.get(f"{ENDPOINTS}/{endpoint_id}").json()["status"])
 
-    def chat(self, endpoint_id: str) -> httpx.Response:
+    def chat(self, endpoint_id: str) -> Any:  # the test client's response type
         return self.http.post("/v1/chat/completions", json={
             "model": self.routing_keys[endpoint_id], "messages": [{"role": "user", "content": "ping"}],
             "max_tokens": 1})

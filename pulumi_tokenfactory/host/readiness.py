@@ -1,0 +1,142 @@
+"""The readiness gate: after `running`, wait until the routing key really answers inference.
+
+The API reports `running` before the routing key is routable ("during startup,
+inference calls may return 404 Not Found"; "a scaling change may start new
+replicas, which need a warm-up period"). A dependent that calls the endpoint
+the moment `pulumi up` returns would then see 404. With `wait_for_inference`,
+the step ends only after one real chat completion on the routing key has been
+answered: a one-word prompt with `max_tokens: 1`, repeated at the waiter's
+backoff (0.5 s doubling to 30 s) while it answers 404, bounded by what is left
+of `ready_timeout`.
+
+What it costs: each probe is one billed completion of 1 output token plus the
+prompt's few input tokens (the emulator counts 4: "ping" and the message
+overhead). Probing starts only once the endpoint is `running`, so what counts
+is the warm-up after it: one probe when it is routable at once, and for a
+warm-up of T seconds `1 + PollSchedule.polls_for(T)` probes: 6 for 10 s, 8 for
+a minute, 26 for ten minutes (the pauses reach their 30 s ceiling after 31 s).
+
+Answers other than 2xx and 404: 429, 5xx and network failures are passing and
+retried at the next interval (a wait never fails on one); any other status
+(401, 403, 400, ...) ends the wait at once with an error naming the endpoint
+and the status, because waiting longer cannot change it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import errors
+from ..api.client import TokenFactoryClient
+from .hostpool import lend_thread_while_waiting
+from .waiting import PollSchedule
+
+log = logging.getLogger(__name__)
+
+WAIT_FIELD = "wait_for_inference"
+READY_FIELD = "wait_for_ready"
+#: How often the 404 progress line repeats while nothing changes.
+PROGRESS_EVERY_SECONDS = 30.0
+
+Progress = Callable[[str], None]
+#: Failures that pass by themselves: the probe is repeated at the next interval.
+_TRANSIENT = (errors.RateLimitError, errors.ServerError, errors.TransportError, errors.UnexpectedResponseError)
+
+
+def option_conflict(props: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(property, reason) when `wait_for_inference` is asked for without `wait_for_ready`, else None.
+
+    The gate starts where the wait for `running` ends; without that wait there is no running
+    endpoint to probe, so the combination is refused in `check`, before any API call.
+    """
+    if props.get(WAIT_FIELD) is True and props.get(READY_FIELD) is False:
+        return WAIT_FIELD, (f"{WAIT_FIELD}=True requires {READY_FIELD}=True (the inference probe starts once the "
+                            f"endpoint is running); set {READY_FIELD}=True, or {WAIT_FIELD}=False")
+    return None
+
+
+def _elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+@dataclass(frozen=True)
+class Routable:
+    """The outcome of a successful wait: how many probes it took and how long."""
+
+    probes: int
+    seconds: float
+
+
+class ReadinessGate:
+    """Probes an endpoint's routing key until it answers, fails for good, or the time is up."""
+
+    def __init__(
+        self,
+        client: TokenFactoryClient,
+        *,
+        schedule: PollSchedule,
+        progress: Progress | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._schedule = schedule  # the waiter's: probes back off exactly as status polls do
+        self._progress = progress or (lambda message: log.info(message))
+        self._sleep = sleep
+        self._clock = clock
+
+    def until_routable(self, endpoint_id: str, routing_key: str, region: str | None, timeout: float, *,
+                       label: str) -> Routable:
+        """Return once a probe is answered 2xx; raise EndpointOperationError otherwise.
+
+        At least one probe is made even when `timeout` is already spent: the endpoint is
+        running, and one tiny request is the cheapest way to know whether it serves.
+        """
+        with lend_thread_while_waiting():
+            return self._until_routable(endpoint_id, routing_key, region, timeout, label=label)
+
+    def _until_routable(self, endpoint_id: str, routing_key: str, region: str | None, timeout: float, *,
+                        label: str) -> Routable:
+        started = self._clock()
+        last_report: float | None = None
+        last_answer = "no answer yet"
+        for probes, interval in enumerate(self._schedule.intervals(), start=1):
+            try:
+                self._client.probe_inference(routing_key, region)
+            except errors.NotFoundError:
+                last_answer = "404"
+            except _TRANSIENT as exc:
+                last_answer = f"HTTP {exc.status_code}" if exc.status_code else type(exc).__name__
+                log.warning("%s: the inference probe of endpoint %s failed, will try again: %s", label, endpoint_id,
+                            exc)
+            except errors.TokenFactoryError as exc:
+                status = f"HTTP {exc.status_code}" if exc.status_code else type(exc).__name__
+                raise errors.EndpointOperationError(
+                    f"{label}: endpoint {endpoint_id} is running, but its inference probe (one chat completion "
+                    f"on routing key {routing_key!r}) was refused with {status}: {exc.message}. Waiting cannot "
+                    f"change that answer; check the API key's access to inference, or set wait_for_inference=False",
+                    endpoint_id=endpoint_id) from None
+            else:
+                seconds = self._clock() - started
+                if last_report is not None:
+                    self._progress(f"{label}: endpoint {endpoint_id} is routable ({_elapsed(seconds)} elapsed, "
+                                   f"{probes} inference probes)")
+                return Routable(probes, seconds)
+            now = self._clock()
+            elapsed = now - started
+            if last_report is None or now - last_report >= PROGRESS_EVERY_SECONDS:
+                self._progress(f"{label}: endpoint {endpoint_id} is running but not yet routable ({last_answer}), "
+                               f"{_elapsed(elapsed)} elapsed")
+                last_report = now
+            if elapsed >= timeout:
+                raise errors.EndpointOperationError(
+                    f"{label}: endpoint {endpoint_id} is running, but its routing key {routing_key!r} did not "
+                    f"answer inference within {timeout:g}s (last answer: {last_answer}, {probes} probes)",
+                    endpoint_id=endpoint_id)
+            self._sleep(min(interval, max(0.0, timeout - elapsed)))
+        raise AssertionError("unreachable")
