@@ -19,6 +19,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from ..fields import DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH  # re-exported: declared in fields.py
 from ..fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
+from ..fields import flatten_errors
 from ..schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
 from ..schema import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
 
@@ -275,12 +276,15 @@ def malformed_items(listed: Iterable[Endpoint]) -> tuple[MalformedItem, ...]:
     return listed.malformed if isinstance(listed, EndpointList) else ()
 
 
+def first_problem(exc: ValidationError) -> str:
+    """The first of pydantic's errors as one message naming the property (`scaling.min_replicas: ...`)."""
+    return flatten_errors(exc.errors())[0].message
+
+
 def _malformed(index: int, item: Any, exc: ValidationError) -> MalformedItem:
     raw_id = item.get("id", item.get("endpoint_id")) if isinstance(item, dict) else None
     raw_name = item.get("name") if isinstance(item, dict) else None
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    reason = f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
+    reason = first_problem(exc)
     return MalformedItem(index=index, id=raw_id if isinstance(raw_id, str) and raw_id else None,
                          name=raw_name if isinstance(raw_name, str) else None, reason=reason)
 

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..api.models import EndpointSpec
+from ..fields import flatten_errors
 from .clock import Clock
 from .config import EmulatorConfig
 from .errors import ApiError, FieldProblem
@@ -48,9 +49,7 @@ def _parse(model: type[BaseModel], body: Any) -> Any:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise ApiError.invalid([
-            FieldProblem(".".join(str(p) for p in e.get("loc", ())) or None, str(e.get("msg", "invalid value")))
-            for e in exc.errors()]) from None
+        raise ApiError.invalid([FieldProblem(p.property, p.message) for p in flatten_errors(exc.errors())]) from None
 
 
 #: The fields of a seed body beyond a create body: what only the API itself sets.

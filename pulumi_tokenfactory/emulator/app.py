@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..fields import flatten_errors
 from .admin import build_admin_router
 from .api import build_api_router
 from .clock import Clock, SystemClock
@@ -68,8 +69,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [FieldProblem(".".join(str(p) for p in e.get("loc", ())[1:]) or None, str(e.get("msg")))
-                    for e in exc.errors()]
+        # The first location part says where in the request ("body", "query"): not a property.
+        problems = [FieldProblem(p.property, p.message) for p in flatten_errors(exc.errors(), skip=1)]
         return _render(request, ApiError.invalid(problems or [FieldProblem(None, "invalid request")]))
 
     @app.exception_handler(Exception)

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..fields import flatten_errors
 from .errors import ApiError, FieldProblem
 from .pathmatch import PatternError, check_pattern, path_matches
 
@@ -91,11 +92,7 @@ class FaultSpec(BaseModel):
         try:
             return cls.model_validate(body)
         except ValidationError as exc:
-            problems = []
-            for err in exc.errors():
-                where = ".".join(str(p) for p in err.get("loc", ())) or None
-                message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-                problems.append(FieldProblem(where, f"{where}: {message}" if where else message))
+            problems = [FieldProblem(p.property, p.message) for p in flatten_errors(exc.errors())]
             raise ApiError.invalid(problems) from None
 
     @property
