@@ -28,22 +28,22 @@ from pydantic import ValidationError
 
 from .. import errors
 from ..api.client import TokenFactoryClient
-from ..api.models import MalformedItem, Template
+from ..api.models import MalformedItem, Template, first_problem
+from ..fields import DIFFED_FIELDS, INPUT_DEFAULTS
 from ..schema import (
     ADOPT_FIELD,
     API_KEY_CONFIG,
     BASE_URL_CONFIG,
     DEFAULT_READY_TIMEOUT_SECONDS,
-    DEFAULT_REGION,
-    INPUT_FIELDS,
     OUTPUT_FIELDS,
     REPLACE_FIELDS,
 )
 from ..wire import contains_unknown as _contains_unknown
+from ..wire import integral
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
-from .properties import EndpointInputs, EndpointState, integral
+from .properties import EndpointInputs, EndpointState
 from .validation import check_inputs
 from .waiting import Waiter
 
@@ -52,21 +52,11 @@ HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
 READ_MAX_AGE_SECONDS = 2.0
 #: Checks of new resources in one preview share a list this recent to look for duplicates.
 CHECK_LIST_MAX_AGE_SECONDS = 10.0
-#: What diff compares: every input but `adopt_id`, which only matters to the create that adopts.
-DIFFED_FIELDS: tuple[str, ...] = tuple(f for f in INPUT_FIELDS if f != ADOPT_FIELD)
-
-_INPUT_DEFAULTS: dict[str, Any] = {
-    "description": "",
-    "region": DEFAULT_REGION,
-    "enabled": True,
-    "wait_for_ready": True,
-    "ready_timeout": DEFAULT_READY_TIMEOUT_SECONDS,
-}
 
 
 def _normalised(prop: str, value: Any) -> Any:
     """Compare 1 and 1.0, a missing default and its value, as equal."""
-    return integral(_INPUT_DEFAULTS.get(prop) if value is None else value)
+    return integral(INPUT_DEFAULTS.get(prop) if value is None else value)
 
 
 def _progress(message: str) -> None:
@@ -305,7 +295,7 @@ class EndpointController:
             state = EndpointState.from_endpoint(endpoint, props, api.client.base_url)
         except ValidationError as exc:
             raise errors.UnexpectedResponseError(
-                f"Endpoint {id_} cannot be read into the state: {_first_error(exc)}") from None
+                f"Endpoint {id_} cannot be read into the state: {first_problem(exc)}") from None
         return ReadResult(id_, state.output_props(), inputs=state.input_props())
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -360,12 +350,6 @@ def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.Unexpecte
         f"Endpoint {endpoint_id} cannot be refreshed: the API lists {which} in a form this provider cannot "
         f"read ({item.reason}). The state was left unchanged; other endpoints are not affected",
         method="GET", path="/v0/dedicated_endpoints")
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
 
 
 def _parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
