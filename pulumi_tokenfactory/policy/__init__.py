@@ -25,6 +25,7 @@ if find_spec("pulumi_policy") is None:
 
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 
+from .budget import check_stack_gpu_budget
 from .rules import (
     ALLOWED_GPU_TYPES,
     ALLOWED_MODELS,
@@ -35,6 +36,7 @@ from .rules import (
     POLICY_NAMES,
     REPLICA_BOUNDS,
     RESOURCE_RULES,
+    STACK_GPU_BUDGET,
     STACK_RESERVED_GPUS,
     STACK_RULES,
     UNKNOWN,
@@ -64,6 +66,7 @@ __all__ = [
     "REPLICA_BOUNDS",
     "RESOURCE_RULES",
     "RESOURCE_TYPE",
+    "STACK_GPU_BUDGET",
     "STACK_RESERVED_GPUS",
     "STACK_RULES",
     "UNKNOWN",
@@ -75,6 +78,7 @@ __all__ = [
     "check_max_replicas_ceiling",
     "check_naming_convention",
     "check_replica_bounds",
+    "check_stack_gpu_budget",
     "check_stack_reserved_gpus",
     "gpu_spend_policies",
     "serve",

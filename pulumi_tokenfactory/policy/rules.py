@@ -10,7 +10,7 @@ or gRPC, for two reasons:
 * the thin adapters in :mod:`pulumi_tokenfactory.policy.pack` are the only
   place that knows how the engine hands values over (proxies, unknowns).
 
-What the engine hands over shapes the helpers below:
+What the engine hands over shapes the helpers in :mod:`.values`:
 
 * numbers always arrive as floats (protobuf ``Struct``), so ``gpu_count`` is
   ``1.0``: comparisons go through :func:`as_number` and messages through
@@ -26,18 +26,29 @@ What the engine hands over shapes the helpers below:
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from fnmatch import fnmatchcase
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from pydantic import BaseModel
-
-from pulumi_tokenfactory import wire
 from pulumi_tokenfactory.api.models import NAME_MAX_LENGTH
+
+from . import budget
+from .values import UNKNOWN as UNKNOWN  # re-exported (`as`): callers know UNKNOWN, Unknown and
+from .values import (
+    Config,
+    Enforcement,
+    Props,
+    as_number,
+    config_int,
+    config_pattern,
+    config_str_list,
+    fmt_number,
+    is_unknown,
+)
+from .values import PolicyConfigError as PolicyConfigError  # PolicyConfigError from this module
+from .values import Unknown as Unknown
+from .values import as_props as _as_props
 
 # Policy names: stable ids, used as keys of --policy-pack-config.
 ALLOWED_GPU_TYPES: Final = "tokenfactory-allowed-gpu-types"
@@ -45,6 +56,7 @@ ALLOWED_MODELS: Final = "tokenfactory-allowed-models"
 MAX_REPLICAS_CEILING: Final = "tokenfactory-max-replicas-ceiling"
 GPU_COUNT_CEILING: Final = "tokenfactory-gpu-count-ceiling"
 STACK_RESERVED_GPUS: Final = "tokenfactory-stack-reserved-gpus"
+STACK_GPU_BUDGET: Final = budget.STACK_GPU_BUDGET
 REPLICA_BOUNDS: Final = "tokenfactory-replica-bounds"
 DESCRIPTION_PRESENT: Final = "tokenfactory-description-present"
 NAMING_CONVENTION: Final = "tokenfactory-naming-convention"
@@ -75,67 +87,6 @@ DEFAULT_DESCRIPTION_MIN_LENGTH: Final = 1
 #: 3 to NAME_MAX_LENGTH (128) characters in all, the API's own limit.
 DEFAULT_NAME_PATTERN: Final = rf"^[A-Za-z0-9][A-Za-z0-9 ._()-]{{2,{NAME_MAX_LENGTH - 1}}}$"
 
-class Unknown(Enum):
-    """Marker for a value that is not known until the deployment runs."""
-
-    UNKNOWN = "unknown"
-
-    def __repr__(self) -> str:
-        return "<unknown>"
-
-
-#: What the adapters put in place of an unknown value.
-UNKNOWN: Final = Unknown.UNKNOWN
-
-#: Endpoint properties: a plain mapping (as the engine sends them) or a model.
-Props = Mapping[str, Any] | BaseModel
-Config = Mapping[str, Any] | None
-Enforcement = Literal["mandatory", "advisory"]
-
-
-class PolicyConfigError(ValueError):
-    """A config value a rule cannot use; the message names the key and the value."""
-
-
-def is_unknown(value: Any) -> bool:
-    """True for the :data:`UNKNOWN` marker and for what :func:`pulumi_tokenfactory.wire.is_unknown` calls unknown."""
-    return value is UNKNOWN or wire.is_unknown(value)
-
-
-def as_number(value: Any) -> int | float | None:
-    """A number as the rules compare it: ``2.0`` becomes ``2``; None if unknown or not a number.
-
-    Booleans are not numbers here (``True`` is no GPU count), and neither are
-    NaN or infinities, which no endpoint can have.
-    """
-    if value is None or isinstance(value, bool) or is_unknown(value):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return int(value) if value.is_integer() else value
-    return None
-
-
-def fmt_number(value: Any) -> str:
-    """Render a number the way a person wrote it: ``1.0`` as ``1``, ``1.5`` as ``1.5``."""
-    number = as_number(value)
-    return str(number) if number is not None else repr(value)
-
-
-def _as_props(props: Props) -> Mapping[str, Any]:
-    if isinstance(props, BaseModel):
-        return props.model_dump()
-    return props
-
-
 def _label(resource: str) -> str:
     return f"DedicatedEndpoint {resource!r}"
 
@@ -147,47 +98,6 @@ def _choices(values: Sequence[str]) -> str:
 def _scaling(props: Mapping[str, Any]) -> Mapping[str, Any]:
     scaling = props.get("scaling")
     return scaling if isinstance(scaling, Mapping) else {}
-
-
-# --- config readers ----------------------------------------------------------
-
-def config_int(config: Config, key: str, default: int, *, minimum: int = 0) -> int:
-    """A whole-number config value (``4.0`` accepted, as config arrives as floats)."""
-    raw = (config or {}).get(key)
-    if raw is None:
-        return default
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not float(raw).is_integer():
-        raise PolicyConfigError(f"config {key!r} must be a whole number, got {raw!r}")
-    value = int(raw)
-    if value < minimum:
-        raise PolicyConfigError(f"config {key!r} must be at least {minimum}, got {value}")
-    return value
-
-
-def config_str_list(config: Config, key: str, default: Sequence[str]) -> tuple[str, ...]:
-    """A list-of-strings config value."""
-    raw = (config or {}).get(key)
-    if raw is None:
-        return tuple(default)
-    if isinstance(raw, str | bytes) or not isinstance(raw, Iterable):
-        raise PolicyConfigError(f"config {key!r} must be a list of strings, got {raw!r}")
-    items = list(raw)
-    if not all(isinstance(item, str) for item in items):
-        raise PolicyConfigError(f"config {key!r} must be a list of strings, got {items!r}")
-    return tuple(items)
-
-
-def config_pattern(config: Config, key: str, default: str) -> re.Pattern[str]:
-    """A regular-expression config value, compiled (an invalid one is a config error)."""
-    raw = (config or {}).get(key)
-    if raw is None:
-        raw = default
-    if not isinstance(raw, str):
-        raise PolicyConfigError(f"config {key!r} must be a regular expression string, got {raw!r}")
-    try:
-        return re.compile(raw)
-    except re.error as exc:
-        raise PolicyConfigError(f"config {key!r} is not a valid regular expression ({exc}): {raw!r}") from exc
 
 
 def matches_any(value: str, patterns: Sequence[str]) -> bool:
@@ -484,6 +394,17 @@ STACK_RULES: Final[tuple[StackRule, ...]] = (
         check=check_stack_reserved_gpus,
         remediation="Lower min_replicas or gpu_count, disable (enabled: false) unused endpoints, or raise "
                     "the ceiling in the policy config.",
+    ),
+    StackRule(
+        name=STACK_GPU_BUDGET,
+        display_name="Stack GPU budget",
+        description="The stack's reserved GPUs (min_replicas x gpu_count of enabled dedicated endpoints) and "
+                    "their hourly cost must stay within the configured maxReservedGpus and maxHourlyCost.",
+        enforcement="mandatory",
+        config_schema=budget.CONFIG_SCHEMA,
+        check=budget.check_stack_gpu_budget,
+        remediation="Lower min_replicas or gpu_count, stop (enabled: false) unused endpoints, pick a cheaper "
+                    "gpu_type, or raise maxReservedGpus / maxHourlyCost in the policy config.",
     ),
 )
 

@@ -96,6 +96,7 @@ def test_analyzer_info_lists_every_policy_with_level_and_config_schema(
         "tokenfactory-description-present": analyzer_pb2.ADVISORY,
         "tokenfactory-naming-convention": analyzer_pb2.ADVISORY,
         "tokenfactory-stack-reserved-gpus": analyzer_pb2.MANDATORY,
+        "tokenfactory-stack-gpu-budget": analyzer_pb2.MANDATORY,
     }
     by_name = {p.name: p for p in info.policies}
     assert by_name["tokenfactory-gpu-count-ceiling"].configSchema.properties["ceiling"]["default"] == 8

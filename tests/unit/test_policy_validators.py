@@ -32,9 +32,11 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from pulumi_tokenfactory.policy import rules
+from pulumi_tokenfactory.policy.budget import check_stack_gpu_budget
 from pulumi_tokenfactory.policy.pack import gpu_spend_policies, plain
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.endpoints import wire_endpoint
+from tests.unit.test_policy_budget import DOCS_BUDGET_STACK
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -123,8 +125,10 @@ def test_pack_has_every_rule_at_its_documented_level() -> None:
         "tokenfactory-description-present": EnforcementLevel.ADVISORY,
         "tokenfactory-naming-convention": EnforcementLevel.ADVISORY,
         "tokenfactory-stack-reserved-gpus": EnforcementLevel.MANDATORY,
+        "tokenfactory-stack-gpu-budget": EnforcementLevel.MANDATORY,
     }
     assert isinstance(policies()["tokenfactory-stack-reserved-gpus"], StackValidationPolicy)
+    assert isinstance(policies()["tokenfactory-stack-gpu-budget"], StackValidationPolicy)
 
 
 def test_enforcement_override_applies_to_every_policy() -> None:
@@ -374,6 +378,7 @@ def test_sample_messages_in_the_docs_are_what_the_rules_say() -> None:
                 ("new", reserving(UNKNOWN_STRING_VALUE, 1.0)),
             ]
         ),
+        *check_stack_gpu_budget(DOCS_BUDGET_STACK, {"maxReservedGpus": 10}),  # its other samples: test_policy_budget
     ]
     doc = (REPO / "sdk-docs" / "policy-pack.md").read_text()
     samples = re.findall(r"`((?:DedicatedEndpoint '|The stack reserves )[^`]*)`", doc)
