@@ -195,3 +195,115 @@ def test_module_imports_nothing_heavy() -> None:
             "print(sorted(m for m in ('pulumi', 'pydantic', 'httpx') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+# --- the provider host's lines (host/enginelog.py, host/spendreport.py) ------------------------------
+
+def test_engine_address_only_in_the_dynamic_host() -> None:
+    from pulumi_tokenfactory.host.enginelog import engine_address
+
+    host = "/venv/lib/python3.11/site-packages/pulumi/dynamic/__main__.py"
+    assert engine_address([host, "127.0.0.1:45367"]) == "127.0.0.1:45367"
+    assert engine_address([host, "127.0.0.1:0"]) is None  # the repo's engine stand-in
+    assert engine_address(["/usr/bin/pytest", "127.0.0.1:45367"]) is None
+    assert engine_address([host]) is None
+
+
+class _Engine:
+    """Stands in for the engine's Log stub: records what it is sent, or fails like an engine gone."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fail = fail
+
+    def Log(self, request: Any, timeout: float) -> None:
+        if self.fail:
+            raise RuntimeError("engine gone")
+        self.sent.append((request.urn, request.message))
+
+
+def _log(engine: _Engine | None) -> tuple[Any, Any]:
+    import io
+
+    from pulumi_tokenfactory.host.enginelog import EngineLog
+
+    stream = io.StringIO()
+    return EngineLog(None, stream=stream, engine=engine), stream
+
+
+URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/tokenfactory:DedicatedEndpoint::gpt"
+
+
+def test_line_goes_to_the_resource_row_else_the_stack_row_else_stderr() -> None:
+    engine = _Engine()
+    log, stream = _log(engine)
+    log.info("create: +1", URN, "DedicatedEndpoint 'gpt'")
+    log.info("create: +1", None, "DedicatedEndpoint 'GPT'")
+    assert engine.sent == [(URN, "create: +1"), ("", "DedicatedEndpoint 'GPT': create: +1")]
+    assert stream.getvalue() == ""
+    failing, stream = _log(_Engine(fail=True))
+    failing.info("create: +1", URN, "DedicatedEndpoint 'gpt'")
+    assert stream.getvalue() == "DedicatedEndpoint 'gpt': create: +1\n"
+    none, stream = _log(None)
+    none.info("x", URN, "DedicatedEndpoint 'gpt'")
+    assert stream.getvalue() == "DedicatedEndpoint 'gpt': x\n"
+
+
+def test_progress_follows_the_resource_of_its_thread() -> None:
+    engine = _Engine()
+    log, _ = _log(engine)
+    with log.resource(URN, "DedicatedEndpoint 'gpt'"):
+        log.progress("create 'gpt': endpoint ep-1 is starting")
+    log.progress("outside")
+    assert engine.sent == [(URN, "create 'gpt': endpoint ep-1 is starting"), ("", "tokenfactory: outside")]
+
+
+def _report(table: PriceTable | None) -> tuple[Any, _Engine]:
+    from pulumi_tokenfactory.host.spendreport import SpendReport
+
+    engine = _Engine()
+    log, _ = _log(engine)
+    return SpendReport(table, log), engine
+
+
+def test_report_create_update_replace_and_the_replacements_second_check(table: PriceTable) -> None:
+    report, engine = _report(table)
+    old = {**endpoint(min_r=1, count=2), "__urn": URN}
+    report.checked({}, old)
+    report.diffed(old, {**old, "scaling": {"min_replicas": 2, "max_replicas": 2}}, changed=True, replaces=False)
+    report.diffed(old, old, changed=False, replaces=False)
+    new = {**endpoint(min_r=1, count=4), "__urn": URN}
+    report.diffed(old, new, changed=True, replaces=True)
+    report.checked({}, new)  # the engine's Check of the replacement: no second "create"
+    report.checked({}, new)  # a later create of the same URN is announced again
+    assert [m for _, m in engine.sent] == [
+        "create: +2 gpu-h100-sxm reserved, +$7.00/h",
+        "update: +2 gpu-h100-sxm reserved, +$7.00/h (2 -> 4)",
+        spend.replace_line(spend.reservation(old), spend.reservation(new), table),
+        "create: +4 gpu-h100-sxm reserved, +$14.00/h",
+    ]
+    assert {urn for urn, _ in engine.sent} == {URN}
+
+
+def test_report_up_lines_and_an_old_state_without_urn(table: PriceTable) -> None:
+    report, engine = _report(table)
+    state = {**endpoint(min_r=1, count=1), "name": "GPT"}
+    report.deleted(state)
+    report.created({**state, "__urn": URN})
+    assert engine.sent == [("", "DedicatedEndpoint 'GPT': deleted: -1 gpu-h100-sxm reserved, -$3.50/h"),
+                           (URN, "created: +1 gpu-h100-sxm reserved, +$3.50/h")]
+
+
+def test_report_outputs_keep_the_urn_and_add_spend(table: PriceTable) -> None:
+    report, _ = _report(table)
+    state = endpoint(min_r=2, max_r=3, count=1)
+    outs = report.outputs(state, {"__urn": URN})
+    assert outs == {**state, **spend.spend_outputs(state, table), "__urn": URN}
+    assert "__urn" not in report.outputs(state, {})
+
+
+def test_pulumi_unknown_gives_no_reservation() -> None:
+    from pulumi.output import Unknown
+
+    assert spend.reservation(endpoint(count=Unknown())) is None
+    assert spend.reservation(endpoint(gpu=Unknown())) is None
