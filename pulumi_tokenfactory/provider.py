@@ -24,7 +24,9 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .schema import API_KEY_CONFIG, BASE_URL_CONFIG
+from .schema import API_KEY_CONFIG as API_KEY_CONFIG  # re-exported: recorded fixtures and tests import them here
+from .schema import BASE_URL_CONFIG as BASE_URL_CONFIG
+from .settings import CONFIG_KEYS
 
 if TYPE_CHECKING:
     from .host.controller import EndpointController
@@ -56,7 +58,7 @@ class DedicatedEndpointProvider(ResourceProvider):
         from .host.enginewatch import exit_when_the_engine_is_gone
 
         exit_when_the_engine_is_gone()
-        self._config = {key: req.config.get(key) for key in (API_KEY_CONFIG, BASE_URL_CONFIG)}
+        self._config = {key: req.config.get(key) for key in CONFIG_KEYS}  # every setting's key: settings.SETTINGS
 
     def _control(self) -> EndpointController:
         with self._lock:

@@ -23,12 +23,10 @@ import email.utils
 import html
 import json as jsonlib
 import logging
-import os
 import random
 import re
 import threading
 import time
-import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -37,13 +35,14 @@ from typing import Any, TypeVar
 import httpx
 
 from .. import errors
-from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG
-from .models import DEFAULT_BASE_URL, Endpoint, EndpointPatch, EndpointSpec, Template, parse_endpoints, parse_templates
+from ..settings import API_KEY, BASE_URL, Settings
+from ..settings import API_KEY_ENV as API_KEY_ENV  # re-exported: callers knew them from here
+from ..settings import BASE_URL_ENV as BASE_URL_ENV
+from ..settings import ApiKey as ApiKey
+from .models import Endpoint, EndpointPatch, EndpointSpec, Template, parse_endpoints, parse_templates
 
 log = logging.getLogger(__name__)
 
-API_KEY_ENV = "TOKENFACTORY_API_KEY"
-BASE_URL_ENV = "TOKENFACTORY_BASE_URL"
 ENDPOINTS_PATH = "/v0/dedicated_endpoints"
 TEMPLATES_PATH = "/v0/dedicated_endpoints/templates"
 
@@ -69,26 +68,6 @@ class RetryPolicy:
 
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-
-class ApiKey:
-    """Holds the token so that no repr, str or log line can show it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "ApiKey('**********')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> Any:
-        raise TypeError("an API key must never be pickled (it would end up in the Pulumi state)")
 
 
 # -- redaction: the one place where text from a response is made safe to show ---------------------
@@ -188,98 +167,22 @@ class Redactor:
         raise TypeError("a Redactor holds the secrets it removes; it must never be pickled")
 
 
-# -- settings --------------------------------------------------------------------------------------
+# -- settings: resolved and validated by pulumi_tokenfactory.settings --------------------------------
 
-def _shown_url(raw: str) -> str:
-    """The URL as a message may show it: any `user:password@` and any query or fragment masked."""
-    scheme, sep, rest = raw.partition("://")
-    prefix, rest = (scheme + sep, rest) if sep else ("", raw)
-    if "@" in rest:
-        rest = "***@" + rest.rsplit("@", 1)[1]
-    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=-1)
-    if cut >= 0:
-        rest = rest[: cut + 1] + "***"
-    return repr(prefix + rest)
+def resolve_base_url(base_url: str | None, *, redact: Callable[[str], str] | None = None,
+                     settings: Settings | None = None) -> str:
+    """Argument, else stack config, else env TOKENFACTORY_BASE_URL, else the public API (see `settings.BASE_URL`).
 
-
-def _character(ch: str) -> str:
-    """`U+200B ZERO WIDTH SPACE`: one offending character, named so it can be found (never the value)."""
-    name = unicodedata.name(ch, "")
-    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
-
-
-def resolve_base_url(base_url: str | None, *, redact: Callable[[str], str] | None = None) -> str:
-    """Argument, else env TOKENFACTORY_BASE_URL, else the public API; validated so typos fail early.
-
-    Refused before any request, each with a configuration error naming the setting: whitespace or
-    control characters, anything httpx cannot parse (an unclosed IPv6 bracket, a bad port), a
-    scheme other than http(s), a host with stray characters, a query or fragment, and credentials
-    (`user:password@host`). Credentials are refused rather than stripped because httpx would send
-    them as Basic auth instead of the Bearer token, and `inference_base_url`, derived from this URL,
-    would carry them into the state. No message shows a password or query.
+    Every message goes through `redact` (the client's `Redactor`, which knows the token).
     """
-    # The argument carries the stack config (or get_templates' argument); else the environment.
-    setting = BASE_URL_CONFIG if base_url else BASE_URL_ENV
-    redact = redact or Redactor()
-    raw = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).strip()  # e.g. a newline from $(cat ...)
-    url = raw.rstrip("/")
-    how = (f"expected http(s)://host[:port][/path], e.g. {DEFAULT_BASE_URL} "
-           f"(set {BASE_URL_CONFIG} or {BASE_URL_ENV})")
-
-    def refuse(problem: str) -> errors.InvalidSettingError:
-        return errors.InvalidSettingError(
-            redact(f"Invalid Token Factory base URL {_shown_url(raw)} (from {setting}): {problem}; {how}."),
-            setting=setting)
-
-    odd = next((ch for ch in url if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs")),
-               None)
-    if odd is not None:
-        raise refuse(f"it contains whitespace or a control character ({_character(odd)})")
-    if "@" in url:
-        raise refuse("user names and passwords (user:password@host) are not allowed in the base URL, because "
-                     f"they would replace the Bearer token and reach the state; give the token as {API_KEY_CONFIG}")
-    if not url:
-        raise refuse("it is empty")
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        bracket = " (an IPv6 address needs both brackets, e.g. http://[::1]:8080)" if "[" in url and "]" not in url \
-            else ""
-        raise refuse(f"it is not a valid URL: {exc}{bracket}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise refuse("the scheme must be http or https, followed by a host")
-    ipv6 = ":" in parsed.host
-    if not ipv6 and not re.fullmatch(r"[\w.-]+", parsed.host):
-        raise refuse("the host may only hold letters, digits, '-', '.' and '_'")
-    if parsed.port is not None and not 1 <= parsed.port <= 65535:
-        raise refuse("the port must be a number from 1 to 65535")
-    if parsed.query or parsed.fragment or "?" in url or "#" in url:
-        raise refuse("a query (?...) or fragment (#...) is not allowed")
-    return url
+    where = settings or Settings()
+    return BASE_URL.resolve(where.config, where.environ, given=base_url, redact=redact or Redactor())
 
 
-def resolve_api_key(api_key: str | None) -> ApiKey:
-    """Argument, else env TOKENFACTORY_API_KEY; a missing or blank token is one clear error.
-
-    The token is sent in an HTTP header, so it may only hold visible ASCII; anything else (a
-    smart quote, a zero-width space, a line break pasted inside it) would otherwise surface as a
-    `UnicodeEncodeError` or a protocol error from httpx. The error names the setting and the
-    offending character, never the token.
-    """
-    setting = API_KEY_CONFIG if api_key is not None else API_KEY_ENV
-    value = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-    if value is None or not str(value).strip():
-        raise errors.MissingApiKeyError(empty=value is not None)
-    token = str(value).strip()
-    odd = next((ch for ch in token if not "!" <= ch <= "~"), None)
-    if odd is not None:
-        kind = ("whitespace" if odd.isspace() else "a control character" if unicodedata.category(odd) == "Cc"
-                else "a non-ASCII character")
-        raise errors.InvalidSettingError(
-            f"The Token Factory API key (from {setting}) contains {kind} ({_character(odd)}); a token may only "
-            f"hold visible ASCII characters. Copy it again from the Token Factory dashboard and set it with "
-            f"`pulumi config set --secret {API_KEY_CONFIG} <token>` or export {API_KEY_ENV}.", setting=setting)
-    return ApiKey(token)
+def resolve_api_key(api_key: str | None, *, settings: Settings | None = None) -> ApiKey:
+    """Argument, else stack config, else env TOKENFACTORY_API_KEY (see `settings.API_KEY`)."""
+    where = settings or Settings()
+    return API_KEY.resolve(where.config, where.environ, given=api_key)
 
 
 # -- answers ---------------------------------------------------------------------------------------
@@ -349,10 +252,12 @@ class TokenFactoryClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        settings: Settings | None = None,
     ) -> None:
-        self._api_key = resolve_api_key(api_key)
+        """`api_key` and `base_url`, when given, take the place of the stack config in `settings`."""
+        self._api_key = resolve_api_key(api_key, settings=settings)
         self._redact = Redactor([self._api_key.reveal()])
-        self.base_url = resolve_base_url(base_url, redact=self._redact)
+        self.base_url = resolve_base_url(base_url, redact=self._redact, settings=settings)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._http = httpx.Client(

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pulumi
-
 from .. import errors
-from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG, DEFAULT_REGION
+from ..schema import DEFAULT_REGION
+from ..settings import Settings
 from .client import TokenFactoryClient
 from .models import Endpoint, inference_base_url
 
@@ -43,9 +42,7 @@ def lookup_endpoint(*, id: str | None = None, name: str | None = None, api_key: 
     """
     if (id is None) == (name is None):
         raise TypeError("lookup_endpoint() takes exactly one of id= or name=")
-    key = api_key or pulumi.runtime.get_config(API_KEY_CONFIG)
-    url = base_url or pulumi.runtime.get_config(BASE_URL_CONFIG)
-    with TokenFactoryClient(api_key=key, base_url=url) as client:
+    with TokenFactoryClient(api_key=api_key, base_url=base_url, settings=Settings.of_program()) as client:
         if id is not None:
             try:
                 found = client.get_endpoint(id)

@@ -22,6 +22,7 @@ from typing import Any
 import pulumi.runtime
 
 from .. import errors
+from ..settings import Settings
 from .client import TokenFactoryClient
 from .models import Flavor, Template, catalogue_violations, parse_templates
 
@@ -120,10 +121,8 @@ def get_templates(*, api_key: str | None = None, base_url: str | None = None) ->
         served = _templates_from_mocks()
         if served is not None:
             return TemplateCatalogue(tuple(served))
-    key = api_key or pulumi.runtime.get_config("tokenfactory:apiKey")
-    url = base_url or pulumi.runtime.get_config("tokenfactory:baseUrl")
     try:
-        client = TokenFactoryClient(api_key=key, base_url=url)
+        client = TokenFactoryClient(api_key=api_key, base_url=base_url, settings=Settings.of_program())
     except errors.MissingApiKeyError:
         if mocked:
             raise TemplatesNotMockedError() from None

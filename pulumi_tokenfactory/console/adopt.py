@@ -30,6 +30,7 @@ from pathlib import Path
 from .. import errors
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
+from ..settings import Settings
 
 #: Fields without which a declaration could not reproduce the endpoint.
 REQUIRED_FIELDS = ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling", "region")
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tokenfactory-adopt: {args.output} exists; pass --force to overwrite it", file=sys.stderr)
         return 2
     try:
-        with TokenFactoryClient(base_url=args.base_url) as client:
+        with TokenFactoryClient(base_url=args.base_url, settings=Settings()) as client:  # no stack config here
             listed = client.list_endpoints()
             source = client.base_url
     except errors.TokenFactoryError as failure:

@@ -9,7 +9,6 @@ HTTP client, caches) is built once per host process.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,12 +31,11 @@ from ..api.models import MalformedItem, Template, first_problem
 from ..fields import DIFFED_FIELDS, INPUT_DEFAULTS
 from ..schema import (
     ADOPT_FIELD,
-    API_KEY_CONFIG,
-    BASE_URL_CONFIG,
     DEFAULT_READY_TIMEOUT_SECONDS,
     OUTPUT_FIELDS,
     REPLACE_FIELDS,
 )
+from ..settings import HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
 from ..wire import integral
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
@@ -47,7 +45,6 @@ from .properties import EndpointInputs, EndpointState
 from .validation import check_inputs
 from .waiting import Waiter
 
-HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
 #: A refresh may answer from a list fetched this recently (one list call serves many reads).
 READ_MAX_AGE_SECONDS = 2.0
 #: Checks of new resources in one preview share a list this recent to look for duplicates.
@@ -75,7 +72,9 @@ class _Session:
     existing: EndpointDirectory
     """Serves the duplicate check of new resources; this process's own creates are excluded by id,
     so it is not invalidated by them and one list serves a whole preview."""
-    answer_timeout: float = field(default_factory=lambda: _http_timeout())
+    settings: Settings
+    """Where the waiter's poll ceiling and thread lending come from."""
+    answer_timeout: float
     """The client's timeout: after a lost POST answer, the creator settles for twice as long."""
     creator: ExactlyOnceCreator = field(init=False)
     waiter: Waiter = field(init=False)
@@ -85,7 +84,7 @@ class _Session:
     def __post_init__(self) -> None:
         self.creator = ExactlyOnceCreator(self.client, known_ids=self._known_ids, on_change=self.changed,
                                           answer_timeout=self.answer_timeout)
-        self.waiter = Waiter(self.directory, progress=_progress)
+        self.waiter = Waiter(self.directory, progress=_progress, settings=self.settings)
 
     def _known_ids(self) -> frozenset[str]:
         """Ids any completed list of this process has shown: all existed before a POST made now."""
@@ -102,30 +101,19 @@ class EndpointController:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._config = dict(config)
+        self._settings = Settings(self._config)
         self._lock = threading.Lock()
         self._session: _Session | None = None
         self._templates: list[Template] | None = None
 
-    def _setting(self, key: str) -> str | None:
-        value = self._config.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise errors.ConfigurationError(
-                f"Configuration {key} must be a string, got {type(value).__name__}")
-        return value
-
     def _api(self) -> _Session:
         with self._lock:
             if self._session is None:
-                timeout = _http_timeout()
-                client = TokenFactoryClient(
-                    api_key=self._setting(API_KEY_CONFIG),
-                    base_url=self._setting(BASE_URL_CONFIG),
-                    timeout=timeout,
-                )
+                timeout = self._settings.get(HTTP_TIMEOUT)
+                client = TokenFactoryClient(settings=self._settings, timeout=timeout)
                 self._session = _Session(client, directory=EndpointDirectory(client),
-                                         reads=EndpointDirectory(client), existing=EndpointDirectory(client))
+                                         reads=EndpointDirectory(client), existing=EndpointDirectory(client),
+                                         settings=self._settings, answer_timeout=timeout)
             return self._session
 
     def _template_catalogue(self) -> list[Template]:
@@ -329,18 +317,6 @@ class EndpointController:
         api.changed()
         timeout = props.get("ready_timeout") or DEFAULT_READY_TIMEOUT_SECONDS
         api.waiter.until_gone(id_, float(timeout), label=f"delete {props.get('name') or id_!r}")
-
-
-def _http_timeout() -> float:
-    raw = os.environ.get(HTTP_TIMEOUT_ENV)
-    try:
-        timeout = float(raw) if raw else 30.0
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout <= 600:
-        raise errors.ConfigurationError(
-            f"{HTTP_TIMEOUT_ENV} must be a number of seconds above 0 and at most 600, got {raw!r}")
-    return timeout
 
 
 def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.UnexpectedResponseError:

@@ -1,74 +1,176 @@
 """Give the provider host one more worker thread for every call that is waiting on the API.
 
-The dynamic-provider host serves gRPC calls on a 4-thread pool. A create
-that waits 10-15 minutes for readiness holds one thread the whole time, so a
-program with 20 endpoints would become ready in five sequential waves. The
-waits are idle polling, not work: while a call waits, we raise the pool's
-limit by one and start a thread for the calls queued behind it, and lower
-the limit when the wait ends. The host then behaves as if it had 4 threads
-for short calls plus one per waiter, and a fleet becomes ready in about one
-provisioning time. If the host's pool cannot be found (another SDK layout,
-or no host at all, as under tests), this does nothing.
+The dynamic-provider host (`python -m pulumi.dynamic`) serves gRPC calls on a
+`ThreadPoolExecutor(max_workers=4)`, while the engine keeps up to 4 x cores calls in flight
+(`--parallel`). A create that waits 10-15 minutes for readiness holds one thread the whole time,
+so without help 20 endpoints become ready in five sequential waves. The waits are idle polling,
+not work: while a call waits, we raise the pool's limit by one and start a thread for the calls
+queued behind it, and lower the limit when the wait ends.
+
+No public API can do this, so it edits the executor's private fields (`_max_workers`,
+`_adjust_thread_count`), and it does so safely or not at all:
+
+* only on the SDK and CPython versions it was tested on (`TESTED_SDK`, `TESTED_PYTHON`), checked
+  once per process;
+* under the executor's own `_shutdown_lock`, the lock `ThreadPoolExecutor.submit` holds while it
+  reads `_max_workers` and starts threads, so the two never race; never after `shutdown`;
+* when it cannot act (untested version, no executor runs this thread, a field missing), it logs
+  ONE warning to stderr, which the engine shows, and the host runs as the SDK made it: slower for
+  a large fleet, never wrong. `TOKENFACTORY_HOST_WIDENING=0` turns it off without a warning.
+
+A call queued behind busy workers is not cancelled by the SDK's
+`grpc.server_max_unrequested_time_in_server` (30 minutes): the gRPC server has already
+requested it and only waits for a thread (tests/unit/test_hostpool.py shows it), so what this
+buys is time, not correctness. See sdk-docs/architecture.md, "Lending threads while waiting".
 """
 
 from __future__ import annotations
 
 import gc
-import logging
-import os
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from importlib import metadata
 
-log = logging.getLogger(__name__)
+from ..settings import HOST_WIDENING, Settings
 
 #: Never let waits grow the host beyond this many extra threads.
 MAX_EXTRA_THREADS = 256
-#: Set to 0 to turn the widening off (to measure what it buys, or should it ever misbehave).
-WIDENING_ENV = "TOKENFACTORY_HOST_WIDENING"
+#: pulumi SDK (major, minor) versions whose dynamic host this was tested with, inclusive.
+TESTED_SDK: tuple[tuple[int, int], tuple[int, int]] = ((3, 272), (3, 272))
+#: CPython (major, minor) versions whose ThreadPoolExecutor this was tested with.
+TESTED_PYTHON: frozenset[tuple[int, int]] = frozenset({(3, 11)})
+#: The executor's private members this relies on.
+REQUIRED_FIELDS = ("_max_workers", "_adjust_thread_count", "_shutdown_lock", "_threads", "_shutdown")
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards this module's own bookkeeping only; the pool is edited under its lock
 _extra = 0
-_known_pools: list[ThreadPoolExecutor] = []
+_pool: ThreadPoolExecutor | None = None
+_verdict: str | None = None  # None: not decided yet; "": can act; else why not
+_warned = False
 
 
-def _pool_of_current_thread() -> ThreadPoolExecutor | None:
-    """The executor that runs this thread; the heap is scanned only until the host's pool is known."""
-    current = threading.current_thread()
-    if current is threading.main_thread():
-        return None
-    for pool in _known_pools:
-        if current in getattr(pool, "_threads", ()):
-            return pool
+def _warn(reason: str) -> None:
+    print(f"pulumi-tokenfactory: provider-host thread lending is off ({reason}); calls beyond the host's "
+          f"4 threads wait their turn, so a large fleet becomes ready in waves (set "
+          f"TOKENFACTORY_HOST_WIDENING=0 to silence this)", file=sys.stderr, flush=True)
+
+
+def _version_problem(sdk_version: str, python: tuple[int, int]) -> str | None:
+    """Why these versions are not ones this was tested on, or None."""
+    try:
+        sdk = tuple(int(part) for part in sdk_version.split(".")[:2])
+    except ValueError:
+        return f"pulumi SDK {sdk_version} is not a version it can read"
+    low, high = TESTED_SDK
+    if not low <= sdk <= high:
+        return (f"pulumi SDK {sdk_version} is untested; tested: {low[0]}.{low[1]} to {high[0]}.{high[1]}")
+    if python not in TESTED_PYTHON:
+        tested = ", ".join(f"{major}.{minor}" for major, minor in sorted(TESTED_PYTHON))
+        return f"Python {python[0]}.{python[1]} is untested; tested: {tested}"
+    return None
+
+
+def _sdk_version() -> str:
+    try:
+        return metadata.version("pulumi")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _find_pool(thread: threading.Thread) -> ThreadPoolExecutor | None:
+    """The executor that runs `thread`: no public API names it, so the heap is searched, once."""
     for obj in gc.get_objects():
-        if isinstance(obj, ThreadPoolExecutor) and current in getattr(obj, "_threads", ()):
-            _known_pools.append(obj)
+        if isinstance(obj, ThreadPoolExecutor) and thread in getattr(obj, "_threads", ()):
             return obj
     return None
 
 
-@contextmanager
-def lend_thread_while_waiting() -> Iterator[None]:
-    """Around a long wait: the host may start one more thread while this one only polls."""
-    global _extra
-    if os.environ.get(WIDENING_ENV, "1").strip() == "0":
-        yield
-        return
-    pool = _pool_of_current_thread()
-    if pool is None or not hasattr(pool, "_max_workers") or not hasattr(pool, "_adjust_thread_count"):
-        yield
-        return
+def _decide(thread: threading.Thread, *, sdk_version: Callable[[], str] = _sdk_version,
+            python: tuple[int, int] | None = None) -> str:
+    """Once per process: "" when lending can work in this host, else the reason it cannot."""
+    global _pool
+    problem = _version_problem(sdk_version(), python or (sys.version_info[0], sys.version_info[1]))
+    if problem:
+        return problem
+    if thread is threading.main_thread():
+        return "not running in a provider host's worker thread"
+    pool = _find_pool(thread)
+    if pool is None:
+        return "no thread pool runs this call"
+    missing = [name for name in REQUIRED_FIELDS if not hasattr(pool, name)]
+    if missing:
+        return f"the thread pool lacks {', '.join(missing)}"
+    _pool = pool
+    return ""
+
+
+def _usable_pool() -> ThreadPoolExecutor | None:
+    """The host's pool if lending can act here; decided (and warned about) once per process."""
+    global _verdict, _warned
     with _lock:
-        lent = _extra < MAX_EXTRA_THREADS
+        if _verdict is None:
+            _verdict = _decide(threading.current_thread())
+        if _verdict and not _warned:
+            _warned = True
+            _warn(_verdict)
+        if _verdict or _pool is None or threading.current_thread() not in _pool._threads:
+            return None
+        return _pool
+
+
+def _widen(pool: ThreadPoolExecutor, by: int) -> None:
+    """Change the pool's limit under its own lock, as submit() reads it; start a thread when raising."""
+    with pool._shutdown_lock:
+        if by > 0 and pool._shutdown:
+            raise _ShutDown
+        pool._max_workers += by
+        if by > 0:
+            pool._adjust_thread_count()  # picks up a call queued behind this one
+
+
+class _ShutDown(Exception):
+    """The pool is shutting down: no thread may be started."""
+
+
+@contextmanager
+def lend_thread_while_waiting(enabled: bool | None = None) -> Iterator[None]:
+    """Around a long wait: the host may start one more thread while this one only polls.
+
+    `enabled` is the `TOKENFACTORY_HOST_WIDENING` setting; None reads it (settings.HOST_WIDENING).
+    The waiter resolves it when the provider's session is built, so a bad value fails before any
+    POST rather than in the middle of a wait.
+    """
+    global _extra
+    if enabled is None:
+        enabled = Settings().get(HOST_WIDENING)
+    pool = _usable_pool() if enabled else None
+    lent = False
+    if pool is not None:
+        with _lock:
+            lent = _extra < MAX_EXTRA_THREADS
+            if lent:
+                _extra += 1
         if lent:
-            _extra += 1
-            pool._max_workers += 1
-            pool._adjust_thread_count()  # picks up a call already queued behind this one
+            try:
+                _widen(pool, +1)
+            except _ShutDown:
+                with _lock:
+                    _extra -= 1
+                lent = False
     try:
         yield
     finally:
-        if lent:
+        if lent and pool is not None:
+            _widen(pool, -1)
             with _lock:
                 _extra -= 1
-                pool._max_workers -= 1
+
+
+def _reset_for_tests() -> None:
+    """Forget the per-process decision (tests decide again under other conditions)."""
+    global _extra, _pool, _verdict, _warned
+    with _lock:
+        _extra, _pool, _verdict, _warned = 0, None, None, False

@@ -15,19 +15,18 @@ the wait, naming the item and why it could not be read.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .. import errors
 from ..api.models import Endpoint, LifecycleState, describe_status
+from ..settings import HOST_WIDENING, POLL_MAX_INTERVAL, Settings
 from .directory import EndpointDirectory, Listing
 from .hostpool import lend_thread_while_waiting
 
 log = logging.getLogger(__name__)
 
-POLL_MAX_ENV = "TOKENFACTORY_POLL_MAX_INTERVAL"
 PROGRESS_EVERY_SECONDS = 30.0
 #: Polls in a row in which the endpoint's own list item cannot be read before a wait gives up.
 UNREADABLE_POLLS_TOLERATED = 3
@@ -42,13 +41,9 @@ class PollSchedule:
     maximum: float = 30.0
 
     @classmethod
-    def from_env(cls) -> PollSchedule:
-        """The ceiling can be lowered for an accelerated emulator; never raised past 60 s."""
-        raw = os.environ.get(POLL_MAX_ENV)
-        try:
-            maximum = min(60.0, max(0.05, float(raw))) if raw else cls.maximum
-        except ValueError:
-            maximum = cls.maximum
+    def from_settings(cls, settings: Settings | None = None) -> PollSchedule:
+        """The ceiling is `TOKENFACTORY_POLL_MAX_INTERVAL` (0.05 to 60 s; another value is refused)."""
+        maximum = (settings or Settings()).get(POLL_MAX_INTERVAL)
         return cls(initial=min(cls.initial, maximum), maximum=maximum)
 
     def intervals(self) -> Iterator[float]:
@@ -83,9 +78,12 @@ class Waiter:
         progress: Progress | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        settings: Settings | None = None,
     ) -> None:
+        where = settings or Settings()
         self._directory = directory
-        self._schedule = schedule or PollSchedule.from_env()
+        self._schedule = schedule or PollSchedule.from_settings(where)
+        self._lend_threads = where.get(HOST_WIDENING)  # resolved now: a bad value fails before any POST
         self._progress = progress or (lambda message: log.info(message))
         self._sleep = sleep
         self._clock = clock
@@ -93,7 +91,7 @@ class Waiter:
     def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
                     on_poll: Callable[[dict[str, Endpoint]], None] | None = None) -> Endpoint:
         """Return the endpoint once its lifecycle is `goal`; raise EndpointOperationError otherwise."""
-        with lend_thread_while_waiting():
+        with lend_thread_while_waiting(self._lend_threads):
             return self._until_state(endpoint_id, goal, timeout, label=label, on_poll=on_poll)
 
     def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
@@ -149,7 +147,7 @@ class Waiter:
 
     def until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:
         """Return once the endpoint no longer appears in the list."""
-        with lend_thread_while_waiting():
+        with lend_thread_while_waiting(self._lend_threads):
             self._until_gone(endpoint_id, timeout, label=label)
 
     def _until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:

@@ -153,9 +153,10 @@ class DedicatedEndpointArgsDict(_DedicatedEndpointRequiredArgsDict, total=False)
     description: pulumi.Input[str]
     """Free text, e.g. the owning team. Changes in place."""
     region: pulumi.Input[str]
-    """`eu-north1`, `eu-west1` or `us-central1`; default: config `tokenfactory:region`, else `eu-north1`."""
+    """`eu-north1`, `eu-west1` or `us-central1`; default: config `tokenfactory:region`, else `eu-north1`.
+    Changing it replaces the endpoint."""
     enabled: pulumi.Input[bool]
-    """False stops the endpoint without deleting it (a stopped endpoint is not billed). Default true."""
+    """False stops the endpoint without deleting it (not billed while stopped). Default true. Changes in place."""
     wait_for_ready: pulumi.Input[bool]
     """Provider option: wait until the endpoint is running (or stopped) before finishing. Default true."""
     ready_timeout: pulumi.Input[float]
@@ -288,7 +289,7 @@ class DedicatedEndpointArgs:
     @property
     @pulumi.getter
     def enabled(self) -> pulumi.Input[bool] | None:
-        """False stops the endpoint without deleting it (a stopped endpoint is not billed). Default true."""
+        """False stops the endpoint without deleting it (not billed while stopped). Default true. Changes in place."""
         return pulumi.get(self, "enabled")
 
     @enabled.setter

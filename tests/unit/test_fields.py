@@ -1,0 +1,284 @@
+"""The hand-written program surface, the models and the checks agree with the one field declaration.
+
+`pulumi_tokenfactory/fields.py` declares every field once. The constructor, `DedicatedEndpointArgs`
+and the TypedDicts stay hand-written (IDEs read source, not runtime values), so these tests are
+what keeps them from drifting: a field added to the declaration and not to the surface, a wrong
+default or requiredness, or a docstring that says "in place" for a field that replaces, fails here
+and names the field.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_tokenfactory import fields
+from pulumi_tokenfactory.api.models import Endpoint, EndpointPatch, EndpointSpec
+from pulumi_tokenfactory.fields import (
+    API_FIELDS,
+    FIELDS,
+    INPUT_FIELDS,
+    KIND_WORDS,
+    OUTPUT_FIELDS,
+    REQUIRED_INPUTS,
+    SCALING_FIELDS,
+    UPDATABLE_FIELDS,
+    Field,
+    Kind,
+    flatten_errors,
+)
+from pulumi_tokenfactory.host import properties
+from pulumi_tokenfactory.host.properties import EndpointInputs, EndpointState
+from pulumi_tokenfactory.host.validation import check_inputs
+from pulumi_tokenfactory.program import resources
+from pulumi_tokenfactory.program.resources import (
+    DedicatedEndpoint,
+    DedicatedEndpointArgs,
+    DedicatedEndpointArgsDict,
+    ScalingArgs,
+    ScalingArgsDict,
+)
+from pulumi_tokenfactory.wire import integral
+
+INPUTS = [f for f in FIELDS if f.is_input]
+RESOURCES_SOURCE = Path(resources.__file__).read_text(encoding="utf-8")
+VALID: dict[str, Any] = {
+    "name": "fields", "model_name": "openai/gpt-oss-120b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
+    "gpu_count": 1.0, "scaling": {"min_replicas": 1.0, "max_replicas": 2.0},
+}
+
+
+def _keyword_parameters(function: Any) -> dict[str, inspect.Parameter]:
+    return {p.name: p for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY}
+
+
+def _type_word(f: Field) -> str:
+    return "ScalingArgs" if f.name == fields.SCALING_FIELD else f.type.__name__
+
+
+def _kind_problems(f: Field, text: str | None, where: str) -> list[str]:
+    """What is wrong with how `text` says what a change of `f` does (the declaration's kind words)."""
+    if not text:
+        return [f"{where}: no docstring for {f.name}"]
+    found = []
+    wanted = KIND_WORDS[f.kind]
+    if wanted.lower() not in text.lower():
+        found.append(f"{where}: {f.name} is {f.kind.value}, but its docstring lacks {wanted!r}: {text!r}")
+    for kind, words in KIND_WORDS.items():
+        if kind is not f.kind and kind is not Kind.PROVIDER_ONLY and words.lower() in text.lower():
+            found.append(f"{where}: {f.name} is {f.kind.value}, but its docstring says {words!r}: {text!r}")
+    return found
+
+
+def _class_attribute_docs(class_name: str) -> dict[str, str]:
+    """`name: T` followed by a string literal, in a class of resources.py: the attribute docstrings IDEs show."""
+    tree = ast.parse(RESOURCES_SOURCE)
+    cls = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name)
+    docs: dict[str, str] = {}
+    for node, following in zip(cls.body, [*cls.body[1:], None], strict=True):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            docs[node.target.id] = str(following.value.value)
+    return docs
+
+
+def _param_docs(function: Any) -> dict[str, str]:
+    """`:param name: text` (continuation lines included) from a docstring."""
+    doc = inspect.getdoc(function) or ""
+    return {m.group(1): " ".join(m.group(2).split())
+            for m in re.finditer(r":param (\w+):(.*?)(?=\n\s*:param |\Z)", doc, re.S)}
+
+
+# -- the declaration itself ---------------------------------------------------------------------
+
+
+def test_the_declaration_is_consistent() -> None:
+    names = [f.name for f in FIELDS]
+    assert len(names) == len(set(names)), "a field is declared twice"
+    for f in FIELDS:
+        assert f.doc, f"{f.name} has no doc"
+        assert not (f.required and f.default is not None), f"{f.name} is required but has a default"
+        if f.kind is Kind.COMPUTED:
+            assert not f.required, f"output {f.name} cannot be required"
+        if f.limits.choices:
+            assert f.default is None or f.default in f.limits.choices, f"{f.name}: default not among its choices"
+    assert fields.DEFAULT_REGION in fields.REGIONS
+    assert fields.BY_NAME["region"].default == fields.DEFAULT_REGION
+    assert set(UPDATABLE_FIELDS).isdisjoint(fields.REPLACE_FIELDS)
+    assert set(INPUT_FIELDS) == {f.name for f in INPUTS} and set(OUTPUT_FIELDS).isdisjoint(INPUT_FIELDS)
+    assert fields.field_named("scaling.min_replicas").name == "min_replicas"
+
+
+def test_the_declaration_needs_no_heavy_imports() -> None:
+    tree = ast.parse(Path(fields.__file__).read_text(encoding="utf-8"))
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert imported <= {"__future__", "collections", "dataclasses", "enum", "typing", ""}, imported
+
+
+# -- the program surface (hand-written for IDEs) ------------------------------------------------
+
+
+def test_args_constructor_parameters_match_the_declaration() -> None:
+    params = _keyword_parameters(DedicatedEndpointArgs.__init__)
+    assert list(params) == [f.name for f in sorted(INPUTS, key=lambda f: not f.required)], \
+        "DedicatedEndpointArgs.__init__: the required inputs first, then the optional ones, in declaration order"
+    for f in INPUTS:
+        param = params[f.name]
+        assert (param.default is param.empty) == f.required, f"{f.name}: required={f.required}"
+        if not f.required:
+            assert param.default is None, f"{f.name}: an optional input defaults to None (the provider fills it)"
+        assert re.search(rf"\b{_type_word(f)}\b", str(param.annotation)), f"{f.name}: {param.annotation}"
+
+
+def test_the_keyword_overload_and_the_shown_signature_match_the_declaration() -> None:
+    overloads = typing.get_overloads(DedicatedEndpoint.__init__)
+    keyword_forms = [o for o in overloads if _keyword_parameters(o)]
+    assert len(keyword_forms) == 1
+    params = _keyword_parameters(keyword_forms[0])
+    assert set(params) == set(INPUT_FIELDS)
+    for f in INPUTS:
+        assert (params[f.name].default is inspect.Parameter.empty) == f.required, f.name
+        assert re.search(rf"\b{_type_word(f)}\b", str(params[f.name].annotation)), f.name
+    shown = inspect.signature(DedicatedEndpoint.__init__).parameters
+    assert list(shown)[4:] == list(_keyword_parameters(DedicatedEndpointArgs.__init__))
+    docstring = inspect.getdoc(DedicatedEndpoint) or ""
+    for f in INPUTS:
+        assert re.search(rf"\b{f.name}\b", docstring), f"the class docstring does not list {f.name}"
+
+
+def test_typed_dict_keys_and_requiredness_match_the_declaration() -> None:
+    assert set(DedicatedEndpointArgsDict.__annotations__) == set(INPUT_FIELDS)
+    assert set(DedicatedEndpointArgsDict.__required_keys__) == set(REQUIRED_INPUTS)
+    assert set(ScalingArgsDict.__annotations__) == set(SCALING_FIELDS)
+    assert set(ScalingArgsDict.__required_keys__) == {f.name for f in fields.SCALING_CHILDREN if f.required}
+    assert list(_keyword_parameters(ScalingArgs.__init__)) == list(SCALING_FIELDS)
+
+
+def test_every_input_docstring_says_what_a_change_does() -> None:
+    problems: list[str] = []
+    typed_dict_docs = {**_class_attribute_docs("_DedicatedEndpointRequiredArgsDict"),
+                       **_class_attribute_docs("DedicatedEndpointArgsDict")}
+    params = _param_docs(DedicatedEndpointArgs.__init__)
+    for f in INPUTS:
+        getter = getattr(DedicatedEndpointArgs, f.name)
+        problems += _kind_problems(f, inspect.getdoc(getter), "DedicatedEndpointArgs property")
+        problems += _kind_problems(f, typed_dict_docs.get(f.name), "DedicatedEndpointArgsDict key")
+        problems += _kind_problems(f, params.get(f.name), "DedicatedEndpointArgs :param")
+    scaling_docs = _class_attribute_docs("ScalingArgsDict")
+    for child in fields.SCALING_CHILDREN:
+        problems += _kind_problems(child, inspect.getdoc(getattr(ScalingArgs, child.name)), "ScalingArgs property")
+        problems += _kind_problems(child, scaling_docs.get(child.name), "ScalingArgsDict key")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_field_is_an_output_attribute() -> None:
+    for f in FIELDS:
+        attribute = vars(DedicatedEndpoint).get(f.name)
+        assert isinstance(attribute, property), f"DedicatedEndpoint has no output property {f.name}"
+        returns = str(inspect.get_annotations(attribute.fget).get("return"))  # type: ignore[arg-type]
+        word = "ScalingOutput" if f.name == fields.SCALING_FIELD else f.type.__name__
+        assert returns.startswith("pulumi.Output[") and re.search(rf"\b{word}\b", returns), f"{f.name}: {returns}"
+
+
+# -- the provider host's models and checks ----------------------------------------------------------
+
+
+def test_property_models_have_the_declared_fields_and_defaults() -> None:
+    for model, declared in ((EndpointInputs, INPUTS), (EndpointState, FIELDS)):
+        assert list(model.model_fields) == [f.name for f in declared]
+        for f in declared:
+            info = model.model_fields[f.name]
+            assert info.is_required() == f.required, f"{model.__name__}.{f.name}"
+            if not f.required:
+                assert info.default == f.default, f"{model.__name__}.{f.name}: {info.default!r} != {f.default!r}"
+
+
+def test_the_typed_view_of_the_property_models_agrees_with_the_declaration() -> None:
+    """The `if TYPE_CHECKING:` annotations in properties.py (what mypy sees) name declared fields and types."""
+    tree = ast.parse(Path(properties.__file__).read_text(encoding="utf-8"))
+    words = {"str": str, "int": int, "float": float, "bool": bool, "Scaling": dict}
+    checked = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    f = fields.BY_NAME[item.target.id]
+                    text = ast.unparse(item.annotation)
+                    optional = text.endswith(" | None")
+                    assert words[text.removesuffix(" | None")] is f.type, f"{f.name}: {text}"
+                    assert optional == (not f.required and f.default is None), f"{f.name}: {text}"
+                    checked += 1
+    assert checked >= len(INPUTS)
+
+
+def test_api_models_carry_the_declared_api_fields() -> None:
+    assert set(EndpointSpec.model_fields) == set(API_FIELDS)
+    assert set(EndpointPatch.model_fields) == set(UPDATABLE_FIELDS)
+    assert set(API_FIELDS) <= set(Endpoint.model_fields)
+    for name in API_FIELDS:
+        limits = fields.BY_NAME[name].limits
+        metadata = {type(m).__name__: m for m in EndpointSpec.model_fields[name].metadata}
+        if limits.max_length is not None and not limits.provider_max:
+            assert getattr(metadata.get("MaxLen"), "max_length", None) == limits.max_length, name
+
+
+def test_create_body_and_patch_are_built_from_the_declaration() -> None:
+    inputs = EndpointInputs.from_props(check_inputs(dict(VALID)).inputs)
+    assert set(inputs.spec().payload()) == set(API_FIELDS) - {"description"}  # an empty description is left out
+    changed = inputs.model_copy(update={"name": "other", "gpu_type": "gpu-h200-sxm", "enabled": False})
+    assert set(changed.patch_from(inputs).payload()) == {"name", "enabled"}  # gpu_type replaces: never PATCHed
+
+
+@pytest.mark.parametrize("f", [f for f in INPUTS if f.type in (int, float) and f.limits.maximum is not None],
+                         ids=lambda f: f.name)
+def test_numbers_beyond_the_declared_range_are_refused_naming_the_range(f: Field) -> None:
+    too_big = float(f.limits.maximum or 0) + 1
+    failures = dict(check_inputs({**VALID, f.name: too_big}).failures)
+    assert f.name in failures and f"{integral(f.limits.maximum)}" in failures[f.name], failures
+
+
+@pytest.mark.parametrize("f", [f for f in INPUTS if f.type is str and f.limits.max_length], ids=lambda f: f.name)
+def test_texts_beyond_the_declared_length_are_refused_naming_the_limit(f: Field) -> None:
+    failures = dict(check_inputs({**VALID, f.name: "x" * ((f.limits.max_length or 0) + 1)}).failures)
+    assert f.name in failures and str(f.limits.max_length) in failures[f.name], failures
+
+
+@pytest.mark.parametrize("f", [f for f in INPUTS if f.limits.choices], ids=lambda f: f.name)
+def test_a_value_outside_the_declared_choices_is_refused_listing_them(f: Field) -> None:
+    failures = dict(check_inputs({**VALID, f.name: "nowhere"}).failures)
+    assert all(choice in failures[f.name] for choice in f.limits.choices), failures
+
+
+def test_left_out_inputs_take_the_declared_defaults() -> None:
+    outcome = check_inputs({**VALID, **dict.fromkeys(f.name for f in INPUTS if not f.required)})
+    assert outcome.failures == []
+    for f in INPUTS:
+        if not f.required:
+            assert outcome.inputs.get(f.name) == f.default, f.name
+            assert (f.name in outcome.inputs) == (f.default is not None), f.name
+
+
+# -- one number normalisation, one error flattening --------------------------------------------------
+
+
+def test_integral_turns_whole_floats_into_ints_everywhere_and_nothing_else() -> None:
+    assert integral({"a": 2.0, "b": [1.0, 1.5], "c": True, "d": "2.0"}) == {"a": 2, "b": [1, 1.5], "c": True,
+                                                                            "d": "2.0"}
+    assert type(integral(2.0)) is int and integral(True) is True
+    assert math.isnan(integral(math.nan)) and integral(math.inf) == math.inf
+
+
+def test_flatten_errors_names_the_property() -> None:
+    errors = [{"loc": ("body", "scaling", "min_replicas"), "msg": "Value error, must be >= 1"},
+              {"loc": (), "msg": "bad body"}]
+    problems = flatten_errors(errors, skip=1)
+    assert [(p.property, p.message) for p in problems] == [
+        ("scaling.min_replicas", "scaling.min_replicas: must be >= 1"), (None, "bad body")]
