@@ -162,6 +162,10 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("ready_timeout", float, Kind.PROVIDER_ONLY, default=DEFAULT_READY_TIMEOUT_SECONDS,
           limits=Limits(minimum=1, maximum=MAX_READY_TIMEOUT_SECONDS, unit="seconds"),
           doc="Seconds to wait for readiness or for a delete."),
+    # Not diffed: it only steers how a create or update waits, so changing it alone is no update.
+    Field("wait_for_inference", bool, Kind.PROVIDER_ONLY, default=False, diffed=False,
+          doc="Also wait, after running, until a real inference call on the routing key stops answering 404 "
+              "(create, enable, min_replicas rise); each try is one 1-token completion. Needs wait_for_ready."),
     Field(ADOPT_FIELD, str, Kind.PROVIDER_ONLY, diffed=False,
           limits=Limits(pattern=r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}",
                         format="the id of an existing endpoint, e.g. 'ep-0a1b2c3d', as the Token Factory "

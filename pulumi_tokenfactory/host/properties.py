@@ -77,6 +77,7 @@ class EndpointInputs(BaseModel):
         enabled: bool
         wait_for_ready: bool
         ready_timeout: float
+        wait_for_inference: bool
         adopt_id: str | None
     else:
         locals().update(model_namespace(tuple(f for f in FIELDS if f.is_input)))

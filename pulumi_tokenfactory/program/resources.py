@@ -161,6 +161,8 @@ class DedicatedEndpointArgsDict(_DedicatedEndpointRequiredArgsDict, total=False)
     """Provider option: wait until the endpoint is running (or stopped) before finishing. Default true."""
     ready_timeout: pulumi.Input[float]
     """Provider option: seconds to wait for readiness (default 1800). A create that times out is rolled back."""
+    wait_for_inference: pulumi.Input[bool]
+    """Provider option: also wait until the routing key answers inference (not 404). Default false."""
     adopt_id: pulumi.Input[str]
     """Provider option: the id of an existing endpoint to take over instead of creating one (no POST)."""
 
@@ -174,7 +176,8 @@ class DedicatedEndpointArgs:
                  scaling: pulumi.Input[ScalingArgs | ScalingArgsDict],
                  description: pulumi.Input[str] | None = None, region: pulumi.Input[str] | None = None,
                  enabled: pulumi.Input[bool] | None = None, wait_for_ready: pulumi.Input[bool] | None = None,
-                 ready_timeout: pulumi.Input[float] | None = None, adopt_id: pulumi.Input[str] | None = None) -> None:
+                 ready_timeout: pulumi.Input[float] | None = None, wait_for_inference: pulumi.Input[bool] | None = None,
+                 adopt_id: pulumi.Input[str] | None = None) -> None:
         """
         :param name: Display name (1-128 characters). Changes in place.
         :param model_name: Model template, e.g. `openai/gpt-oss-120b`. Changing it replaces the endpoint.
@@ -188,6 +191,9 @@ class DedicatedEndpointArgs:
         :param enabled: False stops the endpoint without deleting it. Default true. Changes in place.
         :param wait_for_ready: Provider option: wait until running (or stopped) before finishing. Default true.
         :param ready_timeout: Provider option: seconds to wait for readiness, default 1800.
+        :param wait_for_inference: Provider option: after running, also wait until one tiny chat completion on
+               the routing key stops answering 404 (create, enable, min_replicas rise). Default false; needs
+               wait_for_ready. Each try is one billed 1-token completion.
         :param adopt_id: Provider option: the id of an existing endpoint (made in the console, or left by an
                interrupted `pulumi up`) that the create takes over instead of buying a new one; see
                sdk-docs/dedicated-endpoint.md#adopt-an-existing-endpoint.
@@ -203,6 +209,7 @@ class DedicatedEndpointArgs:
         pulumi.set(__self__, "enabled", enabled)
         pulumi.set(__self__, "wait_for_ready", wait_for_ready)
         pulumi.set(__self__, "ready_timeout", ready_timeout)
+        pulumi.set(__self__, "wait_for_inference", wait_for_inference)
         pulumi.set(__self__, "adopt_id", adopt_id)
 
     @property
@@ -318,6 +325,16 @@ class DedicatedEndpointArgs:
 
     @property
     @pulumi.getter
+    def wait_for_inference(self) -> pulumi.Input[bool] | None:
+        """Provider option: also wait until the routing key answers inference (not 404). Default false."""
+        return pulumi.get(self, "wait_for_inference")
+
+    @wait_for_inference.setter
+    def wait_for_inference(self, value: pulumi.Input[bool] | None) -> None:
+        pulumi.set(self, "wait_for_inference", value)
+
+    @property
+    @pulumi.getter
     def adopt_id(self) -> pulumi.Input[str] | None:
         """Provider option: the id of an existing endpoint to take over instead of creating one (no POST)."""
         return pulumi.get(self, "adopt_id")
@@ -408,7 +425,7 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
 
         DedicatedEndpoint(resource_name, opts=None, *, name, model_name, flavor_name, gpu_type,
                           gpu_count, scaling, description=None, region=None, enabled=None,
-                          wait_for_ready=None, ready_timeout=None, adopt_id=None)
+                          wait_for_ready=None, ready_timeout=None, wait_for_inference=None, adopt_id=None)
         DedicatedEndpoint(resource_name, args: DedicatedEndpointArgs, opts=None)
         DedicatedEndpoint.get(resource_name, id, opts=None)   # a read-only reference to an existing one
 
@@ -427,6 +444,8 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
         enabled         bool, default True            in place   False stops the endpoint (not billed)
         wait_for_ready  bool, default True            in place   provider option: wait until running
         ready_timeout   float, default 1800           in place   provider option: seconds to wait
+        wait_for_inference                            no diff    provider option: also wait until the
+                        bool, default False                      routing key answers inference (not 404)
         adopt_id        str, default None             no diff    provider option: take over this existing
                                                                  endpoint instead of creating one
 
@@ -449,8 +468,8 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
                  scaling: pulumi.Input[ScalingArgs | ScalingArgsDict],
                  description: pulumi.Input[str] | None = None, region: pulumi.Input[str] | None = None,
                  enabled: pulumi.Input[bool] | None = None, wait_for_ready: pulumi.Input[bool] | None = None,
-                 ready_timeout: pulumi.Input[float] | None = None, adopt_id: pulumi.Input[str] | None = None
-                 ) -> None: ...
+                 ready_timeout: pulumi.Input[float] | None = None, wait_for_inference: pulumi.Input[bool] | None = None,
+                 adopt_id: pulumi.Input[str] | None = None) -> None: ...
 
     def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
         """Declare one dedicated endpoint: the inputs as keywords, or one `DedicatedEndpointArgs` as `args`.
@@ -574,6 +593,12 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
     def ready_timeout(self) -> pulumi.Output[float]:
         """Provider option, echoed."""
         return pulumi.get(self, "ready_timeout")
+
+    @property
+    @pulumi.getter
+    def wait_for_inference(self) -> pulumi.Output[bool]:
+        """Provider option, echoed."""
+        return pulumi.get(self, "wait_for_inference")
 
     @property
     @pulumi.getter
