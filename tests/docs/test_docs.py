@@ -24,24 +24,19 @@ import httpx
 import pytest
 
 import pulumi_tokenfactory as tokenfactory
-from pulumi_tokenfactory import schema
+from pulumi_tokenfactory import fields, schema
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient, resolve_api_key, resolve_base_url
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE, TEMPLATES
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.fields import Kind
 from pulumi_tokenfactory.host.properties import EndpointInputs
 from pulumi_tokenfactory.host.waiting import PollSchedule
 from pulumi_tokenfactory.policy.rules import DEFAULT_GPU_TYPES as ALLOWED_GPU_TYPES_DEFAULT
 from pulumi_tokenfactory.program import resources
 from pulumi_tokenfactory.program.resources import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgsDict
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from pulumi_tokenfactory.schema import (
-    INPUT_FIELDS,
-    OUTPUT_FIELDS,
-    PROVIDER_OPTION_FIELDS,
-    REPLACE_FIELDS,
-    UPDATABLE_FIELDS,
-)
+from pulumi_tokenfactory.schema import INPUT_FIELDS, OUTPUT_FIELDS
 from tests.harness.mocks import RecordingMocks, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +46,8 @@ PACKAGE = ROOT / "pulumi_tokenfactory"
 REFERENCE = DOCS / "dedicated-endpoint.md"
 INSTALL = DOCS / "installation-configuration.md"
 TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
+#: The declared inputs (pulumi_tokenfactory/fields.py): what the reference's inputs table is checked against.
+DECLARED_INPUTS = tuple(f for f in fields.FIELDS if f.is_input)
 #: Package modules that are not the user-facing provider (their settings are documented elsewhere).
 NON_PROVIDER_MODULES = {"demo", "enginehost"}
 
@@ -125,14 +122,35 @@ def output_rows(reference: str) -> dict[str, dict[str, str]]:
 
 
 def test_every_input_is_documented_with_what_a_change_does(input_rows: dict[str, dict[str, str]]) -> None:
+    """The table says for every declared input (fields.FIELDS) what a change does: its kind."""
     assert set(INPUT_FIELDS) <= set(input_rows), f"undocumented inputs: {set(INPUT_FIELDS) - set(input_rows)}"
-    for field in UPDATABLE_FIELDS + PROVIDER_OPTION_FIELDS:
-        cell = input_rows[field]["On change"]
-        assert cell.startswith("in place") and "replace" not in cell, f"{field}: {cell!r} should be in place"
-    for field in REPLACE_FIELDS:
-        assert input_rows[field]["On change"] == "replace", f"{field} replaces the endpoint"
-    for field in PROVIDER_OPTION_FIELDS:
-        assert "provider option" in input_rows[field]["On change"]
+    for f in DECLARED_INPUTS:
+        cell = input_rows[f.name]["On change"]
+        if f.kind is Kind.REPLACE:
+            assert cell == "replace", f"{f.name} replaces the endpoint: {cell!r}"
+        else:
+            assert cell.startswith("in place") and "replace" not in cell, f"{f.name}: {cell!r} should be in place"
+        assert ("provider option" in cell) == (f.kind is Kind.PROVIDER_ONLY), f"{f.name}: {cell!r}"
+        if not f.diffed:
+            assert "no diff" in cell, f"{f.name} is never compared: {cell!r} should say 'no diff'"
+
+
+def test_every_declared_limit_and_choice_is_documented(input_rows: dict[str, dict[str, str]]) -> None:
+    """What the declaration allows (lengths, ranges, choices) is what the reader is told."""
+    for f in DECLARED_INPUTS:
+        row = input_rows[f.name]
+        text = f"{row['Required / default']} {row['Description']}"
+        limits = f.limits
+        if limits.max_length is not None and not limits.provider_max:
+            assert str(limits.max_length) in text, f"{f.name}: at most {limits.max_length} characters, not documented"
+        if limits.maximum is not None:
+            assert f"{_literal(limits.minimum)} to {_literal(limits.maximum)}" in text, \
+                f"{f.name}: {_literal(limits.minimum)} to {_literal(limits.maximum)} is not documented: {text!r}"
+        for choice in limits.choices:
+            assert f"`{choice}`" in text, f"{f.name}: the choice {choice} is not documented"
+    for child in fields.SCALING_CHILDREN:
+        row = input_rows[f"scaling.{child.name}"]
+        assert _literal(child.limits.maximum) in row["Required / default"], f"scaling.{child.name}: {row}"
 
 
 def _arg_parameters() -> list[inspect.Parameter]:
@@ -167,21 +185,21 @@ def _literal(value: object) -> str:
 
 
 def test_input_types_requiredness_and_defaults_match_the_code(input_rows: dict[str, dict[str, str]]) -> None:
-    defaults = EndpointInputs.model_fields
-    for field in _arg_parameters():
-        row = input_rows[field.name]
-        annotation = str(field.annotation)
+    arguments = {p.name: p for p in _arg_parameters()}
+    for f in DECLARED_INPUTS:
+        row = input_rows[f.name]
+        annotation = str(arguments[f.name].annotation)
         for part in _code(row["Type"]).split(" | "):
             assert re.search(rf"\b{re.escape(part)}\b", annotation), \
-                f"{field.name}: documented type {part!r} is not in the annotation {annotation!r}"
-        required = field.default is inspect.Parameter.empty
+                f"{f.name}: documented type {part!r} is not in the annotation {annotation!r}"
         cell = row["Required / default"]
-        assert cell.startswith("required") == required, f"{field.name}: {cell!r}"
-        if not required:
-            literal = _literal(defaults[field.name].default)
-            assert f"`{literal}`" in cell, f"{field.name}: default {literal} not in {cell!r}"
+        assert cell.startswith("required") == f.required, f"{f.name}: {cell!r}"
+        if not f.required:
+            literal = _literal(f.default)
+            assert f"`{literal}`" in cell, f"{f.name}: default {literal} not in {cell!r}"
+            assert EndpointInputs.model_fields[f.name].default == f.default, f"{f.name}: the model's default differs"
     assert resources.REGION_CONFIG in input_rows["region"]["Required / default"]
-    assert EndpointInputs.model_fields["region"].default == models.DEFAULT_REGION
+    assert fields.BY_NAME["region"].default == models.DEFAULT_REGION == fields.DEFAULT_REGION
 
 
 # -- dedicated-endpoint.md: outputs ----------------------------------------------------------------

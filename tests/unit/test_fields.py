@@ -128,8 +128,9 @@ def test_the_declaration_needs_no_heavy_imports() -> None:
 
 def test_args_constructor_parameters_match_the_declaration() -> None:
     params = _keyword_parameters(DedicatedEndpointArgs.__init__)
-    assert list(params) == [f.name for f in sorted(INPUTS, key=lambda f: not f.required)], \
-        "DedicatedEndpointArgs.__init__: the required inputs first, then the optional ones, in declaration order"
+    assert set(params) == set(INPUT_FIELDS), "DedicatedEndpointArgs.__init__ and the declared inputs differ"
+    order = [fields.BY_NAME[name].required for name in params]
+    assert order == sorted(order, reverse=True), "DedicatedEndpointArgs.__init__: required inputs come first"
     for f in INPUTS:
         param = params[f.name]
         assert (param.default is param.empty) == f.required, f"{f.name}: required={f.required}"
