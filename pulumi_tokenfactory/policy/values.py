@@ -71,7 +71,7 @@ def as_number(value: Any) -> int | float | None:
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        return int(value) if value.is_integer() else value
+        return wire.integral(value)  # the one normalisation: 2.0 -> 2, as the provider's check does
     return None
 
 
