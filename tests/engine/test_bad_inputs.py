@@ -32,6 +32,7 @@ from devtools.enginehost import (
 )
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.fields import DIFFED_FIELDS, REPLACE_FIELDS, SCALING_CHILDREN
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.hosts import configured_host
@@ -46,7 +47,7 @@ PROGRAM: dict[str, Any] = {
 }
 MUTATING = frozenset({"POST", "PATCH", "DELETE"})
 #: What the API cannot change in place (PATCH answers 400 immutable_field): a change means replacement.
-IMMUTABLE = frozenset({"model_name", "flavor_name", "gpu_type", "gpu_count", "region"})
+IMMUTABLE = frozenset(REPLACE_FIELDS)
 ENV_KEYS = ("TOKENFACTORY_API_KEY", "TOKENFACTORY_BASE_URL", "TOKENFACTORY_HTTP_TIMEOUT")
 
 
@@ -322,8 +323,8 @@ def anchor(emulator: EmulatorProcess, host: ProviderHost, provider_str: str) -> 
     assert emulator.endpoints() == []
 
 
-UNKNOWN_PROPS = ["name", "description", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling",
-                 "scaling.min_replicas", "region", "enabled", "wait_for_ready", "ready_timeout"]
+#: Every input diff compares (from the declaration), and a nested scaling bound.
+UNKNOWN_PROPS = [*DIFFED_FIELDS, f"scaling.{SCALING_CHILDREN[0].name}"]
 
 
 def _with_unknown(program: dict[str, Any], prop: str) -> dict[str, Any]:

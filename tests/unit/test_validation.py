@@ -8,6 +8,7 @@ import pytest
 from pulumi.output import Unknown
 
 from pulumi_tokenfactory.api.models import Flavor, Template
+from pulumi_tokenfactory.fields import INPUT_FIELDS
 from pulumi_tokenfactory.host.validation import UNKNOWN_SENTINEL, check_inputs
 from tests.harness.endpoints import wire_endpoint
 
@@ -124,11 +125,12 @@ def test_unknown_values_in_preview_do_not_fail_and_skip_the_catalogue(unknown: o
         calls.append(1)
         return CATALOGUE
 
-    for prop in ("name", "model_name", "gpu_type", "gpu_count", "region", "scaling", "enabled"):
+    catalogue_keys = {"model_name", "flavor_name", "gpu_type", "gpu_count"}
+    for prop in INPUT_FIELDS:
         outcome = check_inputs(valid(**{prop: unknown}), templates=catalogue)
         assert outcome.failures == [], prop
-    # model, gpu_type and gpu_count unknown: no catalogue check; name, region, scaling, enabled: checked
-    assert len(calls) == 4
+    # model, flavor, gpu_type or gpu_count unknown: no catalogue check; any other input unknown: checked
+    assert len(calls) == len(set(INPUT_FIELDS) - catalogue_keys)
     outcome = check_inputs(valid(scaling={"min_replicas": unknown, "max_replicas": 2.0}), templates=catalogue)
     assert outcome.failures == []
 
