@@ -19,33 +19,33 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.trivial_provider import PostOnlyProvider
+from benchmarks.trivial_provider import IMPORT_ROOT, PostOnlyProvider
 from devtools.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
-from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from devtools.harness import (
+    DELETE,
+    LIST,
+    MUTATING,
+    PATCH,
+    POST,
+    TEMPLATES,
+    endpoint_inputs,
+    lifecycle_calls,
+    open_account,
+    provider_string,
+)
 from pulumi_tokenfactory.host.waiting import PollSchedule
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 
-TEMPLATES = "GET /v0/dedicated_endpoints/templates"
-LIST = "GET /v0/dedicated_endpoints"
-POST = "POST /v0/dedicated_endpoints"
-PATCH = "PATCH /v0/dedicated_endpoints/{id}"
-DELETE = "DELETE /v0/dedicated_endpoints/{id}"
 TOKEN = "bench-token"
 ROOT = Path(__file__).resolve().parents[1]
-PROGRAM: dict[str, Any] = {
-    "name": "bench", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
-}
-MUTATING = ("POST", "PATCH", "DELETE")
+PROGRAM: dict[str, Any] = endpoint_inputs("bench")
 API_LATENCY_SECONDS = 0.02
 
 
@@ -57,44 +57,16 @@ class Row:
     met: bool | None = None
 
 
-@contextmanager
-def provider_host(emulator: EmulatorProcess, poll_max: float) -> Iterator[ProviderHost]:
-    config = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url}
-    with ProviderHost(config=config, secret_keys=["tokenfactory:apiKey"], pythonpath=(ROOT,),
-                      env={"TOKENFACTORY_POLL_MAX_INTERVAL": str(poll_max)}) as host:
-        yield host
-
-
-def steps_for(host: ProviderHost, name: str) -> ResourceSteps:
-    return ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(RESOURCE_TYPE, name))
-
-
-def lifecycle_calls(host: ProviderHost, emulator: EmulatorProcess) -> dict[str, collections.Counter[str]]:
-    """API calls of one create-with-wait, one in-place scale and one destroy, each after its preview."""
-    steps = steps_for(host, "one")
-    scaled = {**PROGRAM, "scaling": {"min_replicas": 2, "max_replicas": 3}}
-    calls = {}
-    for label, program in (("create", PROGRAM), ("update", scaled), ("delete", None)):
-        if program is not None:
-            steps.preview(program)
-        emulator.clear_requests()
-        if program is None:
-            steps.destroy()
-        else:
-            steps.up(program)
-        calls[label] = emulator.call_counts()
-    return calls
-
-
 def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
-    with EmulatorProcess(provision_seconds=2.0, api_key=TOKEN, delete_seconds=0.3) as emulator:
+    with open_account(TOKEN, poll_max=30, provision_seconds=2.0, delete_seconds=0.3) as account:
+        emulator = account.emulator
         # Preview of N unchanged endpoints: Check + Diff each.
-        with provider_host(emulator, poll_max=30) as host:
-            fleet = [steps_for(host, f"e{i}") for i in range(10)]
+        with account.host() as host:
+            fleet = [account.resource(host, f"e{i}") for i in range(10)]
             for i, steps in enumerate(fleet):
                 steps.up({**PROGRAM, "name": f"bench-{i}", "wait_for_ready": False})
         emulator.clear_requests()
-        with provider_host(emulator, poll_max=30) as host:  # a new `pulumi preview` = a new host process
+        with account.host() as host:  # a new `pulumi preview` = a new host process
             for i, steps in enumerate(fleet):
                 steps.host = host
                 assert steps.preview({**PROGRAM, "name": f"bench-{i}", "wait_for_ready": False}).action == "same"
@@ -106,8 +78,8 @@ def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
                         "<= 1 per provider process", calls[TEMPLATES] <= 1))
         emulator.reset()
 
-        with provider_host(emulator, poll_max=30) as host:
-            lifecycle = lifecycle_calls(host, emulator)
+        with account.host() as host:
+            lifecycle = lifecycle_calls(account, host, PROGRAM)
         create_calls, update_calls, delete_calls = lifecycle["create"], lifecycle["update"], lifecycle["delete"]
         results["create_with_wait_2s"] = dict(create_calls)
         results["update"] = dict(update_calls)
@@ -126,11 +98,9 @@ def api_calls(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
         # Refresh of N endpoints, N = 1, 10, 100.
         for n in (1, 10) if quick else (1, 10, 100):
             emulator.reset()
-            auth = {"Authorization": f"Bearer {TOKEN}"}
-            ids = [httpx.post(f"{emulator.base_url}/v0/dedicated_endpoints", headers=auth,
-                              json={**PROGRAM, "name": f"r{i}"}).json()["id"] for i in range(n)]
-            with provider_host(emulator, poll_max=30) as host:
-                provider = serialized_provider(DedicatedEndpointProvider())
+            ids = account.seed({**PROGRAM, "name": f"r{i}"} for i in range(n))
+            with account.host() as host:
+                provider = provider_string()
                 emulator.clear_requests()
                 reads = [_read_call(host, f"r{i}", endpoint_id, {**PROGRAM, "__provider": provider})
                          for i, endpoint_id in enumerate(ids)]
@@ -146,16 +116,17 @@ def _read_call(host: ProviderHost, name: str, endpoint_id: str, outputs: dict[st
     return lambda: host.read(make_urn(RESOURCE_TYPE, name), endpoint_id, outputs)
 
 
-def _up_call(steps: ResourceSteps, program: dict[str, Any]) -> Callable[[], object]:
-    return lambda: steps.up(program)
+def _up_call(steps: ResourceSteps, inputs: dict[str, Any]) -> Callable[[], object]:
+    return lambda: steps.up(inputs)
 
 
 def fleet_readiness(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
     duration = 3.0
     for n in (4, 20) if quick else (4, 20, 50):
-        with EmulatorProcess(provision_seconds=duration, api_key=TOKEN, delete_seconds=0) as emulator, \
-                provider_host(emulator, poll_max=1.0) as host:
-            fleet = [steps_for(host, f"f{i}") for i in range(n)]
+        with open_account(TOKEN, poll_max=1.0, provision_seconds=duration, delete_seconds=0) as account, \
+                account.host() as host:
+            emulator = account.emulator
+            fleet = [account.resource(host, f"f{i}") for i in range(n)]
             programs = [{**PROGRAM, "name": f"fleet-{i}"} for i in range(n)]
             for steps, program in zip(fleet, programs, strict=True):  # previews first, as the engine does
                 steps.preview(program)
@@ -196,10 +167,11 @@ def _interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int) -> d
 
 def overhead(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
     repeat = 15 if quick else 50
-    with EmulatorProcess(provision_seconds=60, api_key=TOKEN, delete_seconds=0) as emulator, \
-            provider_host(emulator, poll_max=30) as host, \
-            httpx.Client(base_url=emulator.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as direct:
-        provider = serialized_provider(DedicatedEndpointProvider())
+    with open_account(TOKEN, poll_max=30, provision_seconds=60, delete_seconds=0) as account, \
+            account.host() as host, \
+            httpx.Client(base_url=account.emulator.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as direct:
+        emulator = account.emulator
+        provider = provider_string()
         counter = iter(range(10**6))
 
         def grpc_create() -> None:
@@ -257,7 +229,7 @@ def overhead(rows: list[Row], results: dict[str, Any], quick: bool) -> None:
     rows.append(Row("import pulumi_tokenfactory (+ DedicatedEndpoint) vs import pulumi", f"{ratio_import:.2f}x "
                     f"(bare package: {imports['pulumi_tokenfactory'] / imports['pulumi']:.2f}x)", "<= 1.15x",
                     ratio_import <= 1.15))
-    size = len(serialized_provider(DedicatedEndpointProvider()))
+    size = len(provider_string())
     results["serialized_provider_bytes"] = size
     rows.append(Row("serialized __provider size", f"{size} bytes", "< 1024, no secret", size < 1024))
 
@@ -270,7 +242,7 @@ def _first_call_seconds(module: str, cls: str, repeat: int) -> float:
     props = {"__provider": provider, "name": "x"}
 
     def once() -> None:
-        with ProviderHost(config={"tokenfactory:apiKey": TOKEN}, pythonpath=(ROOT,)) as host:
+        with ProviderHost(config={"tokenfactory:apiKey": TOKEN}, pythonpath=(IMPORT_ROOT,)) as host:
             host.diff(make_urn(RESOURCE_TYPE, "x"), "id", props, props)
 
     return _median_seconds(once, repeat)

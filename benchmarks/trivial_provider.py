@@ -8,10 +8,15 @@ Struct encoding, one HTTP request).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 from pulumi.dynamic import ConfigureRequest, CreateResult, ResourceProvider
+
+IMPORT_ROOT = Path(__file__).resolve().parents[1]
+"""What a provider host needs on its PYTHONPATH to unpickle these classes, which pickle by reference to
+`benchmarks.trivial_provider` (a module of this checkout, not of an installed package)."""
 
 
 class TrivialProvider(ResourceProvider):

@@ -70,7 +70,6 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi_tokenfactory.wire import PROVIDER_KEY
 
 __all__ = [
-    "PROJECT_ROOT",
     "PROVIDER_KEY",
     "UNKNOWN",
     "CheckFailed",
@@ -94,10 +93,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-"""Where this package lives (the repository root in a checkout); put on the host's PYTHONPATH so that
-providers defined beside it (e.g. ``tests.harness.sample_provider``) unpickle by reference."""
 
 UNKNOWN: str = rpc.UNKNOWN
 """The engine's wire sentinel for a value not yet known in preview."""
@@ -320,8 +315,10 @@ class ProviderHost:
     ``inherit_env=False``); ``PULUMI_PROJECT`` is set from ``project`` because the
     host's ``Config.get("key")`` prefixes un-namespaced keys with it (``None`` leaves
     the environment alone, in which case the host falls back to ``"project"``).
-    ``pythonpath`` entries are prepended to PYTHONPATH so classes pickled by reference
-    can be imported by the host.
+    ``pythonpath`` entries are prepended to PYTHONPATH so that classes pickled by reference
+    import in the host: the caller names where its provider class lives (an installed package,
+    such as ``pulumi_tokenfactory``, needs nothing). The host runs in ``cwd`` (default: ours), which
+    ``python -m`` also puts first on its ``sys.path``.
     """
 
     def __init__(
@@ -330,7 +327,7 @@ class ProviderHost:
         env: Mapping[str, str] | None = None,
         inherit_env: bool = True,
         project: str | None = "proj",
-        pythonpath: Sequence[str | os.PathLike[str]] = (PROJECT_ROOT,),
+        pythonpath: Sequence[str | os.PathLike[str]] = (),
         cwd: str | os.PathLike[str] | None = None,
         config: Mapping[str, Any] | None = None,
         secret_keys: Iterable[str] = (),

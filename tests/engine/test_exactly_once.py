@@ -28,64 +28,38 @@ from typing import Any
 import httpx
 import pytest
 
-from devtools.enginehost import ProviderCallError, ProviderHost, ResourceSteps, make_urn, serialized_provider
+from devtools.enginehost import ProviderCallError
+from devtools.harness import ENDPOINTS, EmulatorAccount, endpoint_inputs
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
-from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.host import controller as controller_module
 from pulumi_tokenfactory.host.controller import EndpointController
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.accounts import AccountSettings
 
 pytestmark = pytest.mark.timeout(120)
 
 TOKEN = "tf-exactly-once-token-51c2"
-ENDPOINTS = "/v0/dedicated_endpoints"
-PROGRAM: dict[str, Any] = {
-    "name": "exactly-once", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
-}
+PROGRAM: dict[str, Any] = endpoint_inputs("exactly-once")
 
 
-def new_host(emulator: EmulatorProcess, http_timeout: float) -> ProviderHost:
-    return ProviderHost(config={"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url},
-                        secret_keys=["tokenfactory:apiKey"],
-                        env={"TOKENFACTORY_HTTP_TIMEOUT": str(http_timeout), "TOKENFACTORY_POLL_MAX_INTERVAL": "0.1"})
-
-
-def posts(emulator: EmulatorProcess) -> list[dict[str, Any]]:
-    return [r for r in emulator.requests() if r["method"] == "POST" and r["path"] == ENDPOINTS]
-
-
-def live(emulator: EmulatorProcess) -> list[dict[str, Any]]:
-    return [e for e in emulator.endpoints() if e["status"] != "deleting"]
-
-
-def wait_until_served(emulator: EmulatorProcess, which: Callable[[dict[str, Any]], bool], timeout: float) -> None:
+def wait_until_served(account: EmulatorAccount, which: Callable[[dict[str, Any]], bool], timeout: float) -> None:
     """Until the request log shows a matching request: a delayed request is logged once the server finished it."""
     deadline = time.monotonic() + timeout
-    while not any(which(r) for r in emulator.requests()):
+    while not any(which(r) for r in account.emulator.requests()):
         assert time.monotonic() < deadline, "the request never finished at the server"
         time.sleep(0.1)
 
 
-def delete_all(emulator: EmulatorProcess) -> None:
-    emulator.clear_faults()
-    for endpoint in live(emulator):
-        httpx.delete(f"{emulator.base_url}{ENDPOINTS}/{endpoint['id']}", headers={"Authorization": f"Bearer {TOKEN}"},
-                     timeout=10).raise_for_status()
-
-
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.3, delete_seconds=0.05, api_key=TOKEN) as emu:
-        yield emu
+def account_settings() -> AccountSettings:
+    return AccountSettings(token=TOKEN)
 
 
 @pytest.fixture
-def account(emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
-    emulator.reset()
-    yield emulator
-    delete_all(emulator)
+def account(tf_account: EmulatorAccount) -> Iterator[EmulatorAccount]:
+    """The module's account, blank; whatever a test leaves in it is deleted afterwards."""
+    tf_account.emulator.reset()
+    yield tf_account
+    tf_account.delete_all()
 
 
 # --------------------------------------------------------------------------- (a) look-ups fail too
@@ -93,22 +67,21 @@ def account(emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
 
 @pytest.mark.parametrize("wait_for_ready", [False, True], ids=["no-wait", "wait"])
 def test_applied_post_whose_answer_and_lookups_fail_is_not_posted_again(
-        wait_for_ready: bool, account: EmulatorProcess) -> None:
+        wait_for_ready: bool, account: EmulatorAccount) -> None:
     program = {**PROGRAM, "name": f"lookups-fail-{wait_for_ready}", "wait_for_ready": wait_for_ready,
                "ready_timeout": 4}
-    with new_host(account, http_timeout=1.0) as host:
-        steps = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()),
-                              make_urn(RESOURCE_TYPE, "lookups-fail"))
+    with account.host(TOKENFACTORY_HTTP_TIMEOUT="1") as host:
+        steps = account.resource(host, "lookups-fail")
         steps.preview(program)  # the duplicate check has listed: the next request is the POST
-        account.clear_requests()
-        account.inject_fault(method="POST", path=ENDPOINTS, action="apply_then_drop")
-        account.inject_fault(method="GET", path=ENDPOINTS, action="error", status=503, count=None)
+        account.emulator.clear_requests()
+        account.emulator.inject_fault(method="POST", path=ENDPOINTS, action="apply_then_drop")
+        account.emulator.inject_fault(method="GET", path=ENDPOINTS, action="error", status=503, count=None)
         with pytest.raises(ProviderCallError) as info:
             steps.up(program)
     line = info.value.last_line
     assert line.startswith("pulumi_tokenfactory.errors.EndpointOperationError: "), info.value.details
-    assert len(posts(account)) == 1, f"a second POST was made after an unknown outcome: {line}"
-    (landed,) = live(account)
+    assert len(account.requests_of("POST", ENDPOINTS)) == 1, f"a second POST was made after an unknown outcome: {line}"
+    (landed,) = account.live()
     assert program["name"] in line, f"the error must name the endpoint: {line}"
     assert "could not be proven" in line and "console" in line, f"the error must say what to check: {line}"
     assert steps.id == "", "nothing is recorded for a create that failed"
@@ -120,20 +93,19 @@ def test_applied_post_whose_answer_and_lookups_fail_is_not_posted_again(
 
 @pytest.mark.parametrize("wait_for_ready", [False, True], ids=["no-wait", "wait"])
 def test_post_landing_well_after_the_client_timeout_is_adopted_not_duplicated(
-        wait_for_ready: bool, account: EmulatorProcess) -> None:
+        wait_for_ready: bool, account: EmulatorAccount) -> None:
     # Client timeout 3 s; the server acts 8.2 s after receiving the POST: 5.2 s after the answer was given
     # up on, inside the settle period (twice the timeout), but after look-ups made 0, 1 and 4 s after the loss.
     program = {**PROGRAM, "name": f"late-landing-{wait_for_ready}", "wait_for_ready": wait_for_ready}
-    with new_host(account, http_timeout=3.0) as host:
-        steps = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()),
-                              make_urn(RESOURCE_TYPE, "late-landing"))
+    with account.host(TOKENFACTORY_HTTP_TIMEOUT="3") as host:
+        steps = account.resource(host, "late-landing")
         steps.preview(program)
-        account.clear_requests()
-        account.inject_fault(method="POST", path=ENDPOINTS, action="delay", delay=8.2)
+        account.emulator.clear_requests()
+        account.emulator.inject_fault(method="POST", path=ENDPOINTS, action="delay", delay=8.2)
         steps.up(program)
         wait_until_served(account, lambda r: r.get("fault") is not None, timeout=15)  # the delayed POST landed
-        endpoints = live(account)
-        assert len(posts(account)) == 1, "the late POST must be adopted, not repeated"
+        endpoints = account.live()
+        assert len(account.requests_of("POST", ENDPOINTS)) == 1, "the late POST must be adopted, not repeated"
         assert [e["id"] for e in endpoints] == [steps.id], f"one endpoint, the one in the state: {endpoints}"
         assert steps.outputs["routing_key"] == endpoints[0]["routing_key"]
         steps.destroy()
@@ -142,19 +114,18 @@ def test_post_landing_well_after_the_client_timeout_is_adopted_not_duplicated(
 # --------------------------------------------------------------------------- re-POST only after the settle period
 
 
-def test_post_that_never_landed_is_repeated_only_after_the_settle_period(account: EmulatorProcess) -> None:
+def test_post_that_never_landed_is_repeated_only_after_the_settle_period(account: EmulatorAccount) -> None:
     http_timeout = 3.0
     program = {**PROGRAM, "name": "never-landed", "wait_for_ready": False}
-    with new_host(account, http_timeout=http_timeout) as host:
-        steps = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()),
-                              make_urn(RESOURCE_TYPE, "never-landed"))
+    with account.host(TOKENFACTORY_HTTP_TIMEOUT=str(http_timeout)) as host:
+        steps = account.resource(host, "never-landed")
         steps.preview(program)
-        account.clear_requests()
-        account.inject_fault(method="POST", path=ENDPOINTS, action="error", status=503)
+        account.emulator.clear_requests()
+        account.emulator.inject_fault(method="POST", path=ENDPOINTS, action="error", status=503)
         started = time.monotonic()
         steps.up(program)
         elapsed = time.monotonic() - started
-        log = account.requests()
+        log = account.emulator.requests()
         made = [r for r in log if r["method"] == "POST" and r["path"] == ENDPOINTS]
         assert [r["status"] for r in made] == [503, 200]
         between = log[log.index(made[0]) + 1: log.index(made[1])]
@@ -163,7 +134,7 @@ def test_post_that_never_landed_is_repeated_only_after_the_settle_period(account
         assert elapsed >= 2 * http_timeout, (
             f"posted again {elapsed:.1f}s after a 503: a POST may still land up to twice the client timeout "
             f"({2 * http_timeout:g}s) after its answer was lost")
-        assert [e["id"] for e in live(account)] == [steps.id]
+        assert [e["id"] for e in account.live()] == [steps.id]
         steps.destroy()
 
 

@@ -18,31 +18,21 @@ Endpoints are counted after every cell.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from devtools.enginehost import (
-    CheckFailed,
-    ProviderCallError,
-    ProviderHost,
-    ResourceSteps,
-    make_urn,
-    serialized_provider,
-)
+from devtools.enginehost import CheckFailed, ProviderCallError, ProviderHost, ResourceSteps
+from devtools.harness import EmulatorAccount, endpoint_inputs
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.accounts import AccountSettings
 
 TOKEN = "tf-fault-matrix-token"
-BASE: dict[str, Any] = {
-    "name": "fault-matrix", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
-}
+BASE: dict[str, Any] = endpoint_inputs("fault-matrix")
 SCALED = {**BASE, "scaling": {"min_replicas": 2, "max_replicas": 3}}
 CLIENT_TIMEOUT = 1.0
 
@@ -114,21 +104,9 @@ EXPECTED: dict[tuple[str, str], Outcome] = {
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.3, delete_seconds=0.1, api_key=TOKEN) as emu:
-        yield emu
-
-
-def new_host(emulator: EmulatorProcess) -> ProviderHost:
-    config = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url}
-    return ProviderHost(config=config, secret_keys=["tokenfactory:apiKey"],
-                        env={"TOKENFACTORY_HTTP_TIMEOUT": str(CLIENT_TIMEOUT), "TOKENFACTORY_POLL_MAX_INTERVAL": "0.2"})
-
-
-@pytest.fixture(scope="module")
-def shared_host(emulator: EmulatorProcess) -> Iterator[ProviderHost]:
-    with new_host(emulator) as host:
-        yield host
+def account_settings() -> AccountSettings:
+    return AccountSettings(token=TOKEN, emulator={"provision_seconds": 0.3, "delete_seconds": 0.1}, poll_max=0.2,
+                           host_env={"TOKENFACTORY_HTTP_TIMEOUT": str(CLIENT_TIMEOUT)})
 
 
 def run_operation(operation: str, steps: ResourceSteps) -> None:
@@ -155,12 +133,13 @@ def test_every_cell_has_one_expected_outcome() -> None:
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("operation", list(OPERATIONS))
-def test_fault_cell(operation: str, fault: str, emulator: EmulatorProcess, shared_host: ProviderHost) -> None:
+def test_fault_cell(operation: str, fault: str, tf_account: EmulatorAccount, emulator: EmulatorProcess,
+                    host: ProviderHost) -> None:
     expected = EXPECTED[(operation, fault)]
     emulator.reset()
-    provider = serialized_provider(DedicatedEndpointProvider())
-    with new_host(emulator) if operation == "check" else _borrow(shared_host) as host:
-        steps = ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, f"{operation}-{fault}"))
+    # A check fault needs a host that has not fetched the catalogue yet; the other cells share the module's.
+    with tf_account.host() if operation == "check" else contextlib.nullcontext(host) as cell_host:
+        steps = tf_account.resource(cell_host, f"{operation}-{fault}")
         if operation in ("create", "poll"):
             steps.preview(BASE)  # templates fetched and the duplicate check done, as in `pulumi preview`
         elif operation != "check":
@@ -193,7 +172,7 @@ def test_fault_cell(operation: str, fault: str, emulator: EmulatorProcess, share
             else:
                 steps.up(program_after(operation))
 
-        live = [e for e in emulator.endpoints() if e["status"] != "deleting"]
+        live = tf_account.live()
         if operation == "delete":
             assert live == [] and steps.id == "", f"delete left {live}"
             return
@@ -234,16 +213,3 @@ def _faulted_requests(emulator: EmulatorProcess) -> list[dict[str, Any]]:
         if faulted or time.monotonic() > deadline:
             return faulted
         time.sleep(0.1)
-
-
-class _borrow:
-    """Use the shared host as a context manager without closing it."""
-
-    def __init__(self, host: ProviderHost) -> None:
-        self.host = host
-
-    def __enter__(self) -> ProviderHost:
-        return self.host
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -8,7 +8,6 @@ behaving like the engine would make these fail.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,21 +15,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import grpc
+import pulumi
 import pytest
+from pulumi.output import Unknown
+from pulumi.runtime import rpc, settings
 
-# `tests` has no __init__.py (not ours to add), so make `tests.harness` importable however
-# pytest is launched; the provider host gets the same root on its PYTHONPATH.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import grpc  # noqa: E402
-import pulumi  # noqa: E402
-from pulumi.output import Unknown  # noqa: E402
-from pulumi.runtime import rpc, settings  # noqa: E402
-
-from devtools.enginehost import (  # noqa: E402
-    PROJECT_ROOT,
+from devtools.enginehost import (
     UNKNOWN,
     CreateOutcome,
     HarnessError,
@@ -44,14 +35,16 @@ from devtools.enginehost import (  # noqa: E402
     serialized_provider_is_secret,
     to_struct,
 )
-from tests.harness.mocks import RecordingMocks, run_program  # noqa: E402
-from tests.harness.sample_provider import SampleProvider, SampleThing  # noqa: E402
+from tests.harness.mocks import RecordingMocks, run_program
+from tests.harness.sample_provider import IMPORT_ROOT, SampleProvider, SampleThing
 
 pytestmark = pytest.mark.timeout(60)
 
 TYPE = "pulumi-python:dynamic/sample:Thing"
 CONFIG = {"sample:apiKey": "s3cret-value", "proj:greeting": "hi"}
 SECRET_KEYS = ("sample:apiKey",)
+#: The sample provider pickles by reference to `tests.harness.sample_provider`: the host must import it from here.
+PYTHONPATH = (IMPORT_ROOT,)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +54,7 @@ def provider_str() -> str:
 
 @pytest.fixture
 def host() -> Iterator[ProviderHost]:
-    with ProviderHost(config=CONFIG, secret_keys=SECRET_KEYS) as h:
+    with ProviderHost(config=CONFIG, secret_keys=SECRET_KEYS, pythonpath=PYTHONPATH) as h:
         yield h
 
 
@@ -131,19 +124,21 @@ def test_serialized_provider_is_by_reference_small_and_stable() -> None:
 # ----------------------------------------------------------------------------- provider host
 
 
-def test_host_env_and_lifecycle() -> None:
-    h = ProviderHost(env={"EXTRA": "1"}, project="myproj")
+def test_host_env_and_lifecycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", "/from/the/caller")
+    h = ProviderHost(env={"EXTRA": "1"}, project="myproj", pythonpath=PYTHONPATH)
     env = h.build_env()
     assert env["PULUMI_PROJECT"] == "myproj"
-    assert env["PYTHONPATH"].split(":")[0] == str(PROJECT_ROOT)
+    assert env["PYTHONPATH"].split(":") == [str(IMPORT_ROOT), "/from/the/caller"], "ours first, the caller's kept"
     assert env["EXTRA"] == "1"
+    assert ProviderHost().build_env()["PYTHONPATH"] == "/from/the/caller", "no path is added unless asked for"
     with h:
         assert h.is_alive() and h.pid > 0 and h.port
     assert not h.is_alive()
 
 
 def test_resource_call_before_configure_is_refused(provider_str: str) -> None:
-    with ProviderHost() as h, pytest.raises(HarnessError, match="before Configure"):
+    with ProviderHost(pythonpath=PYTHONPATH) as h, pytest.raises(HarnessError, match="before Configure"):
         h.check(make_urn(TYPE, "a"), {}, _props(provider_str, size=1))
 
 
@@ -249,7 +244,7 @@ def test_later_configure_does_not_reconfigure_cached_provider(host: ProviderHost
 
 
 def test_bare_config_keys_resolve_against_pulumi_project(provider_str: str) -> None:
-    with ProviderHost(config=CONFIG, secret_keys=SECRET_KEYS, project="otherproj") as h:
+    with ProviderHost(config=CONFIG, secret_keys=SECRET_KEYS, project="otherproj", pythonpath=PYTHONPATH) as h:
         outs = h.create(make_urn(TYPE, "a"), _props(provider_str)).properties
     assert "sample-provider: created thing" in h.stderr_text()  # logs survive the with-block
     # configure() looked up "otherproj:greeting": the value set as "proj:greeting" is not found.

@@ -13,22 +13,15 @@ import ast
 import gc
 import inspect
 import logging
-import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
+import pulumi
+import pulumi.output
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-import pulumi  # noqa: E402
-import pulumi.output  # noqa: E402
-
-from tests.harness.mocks import run_program  # noqa: E402
-from tests.harness.sample_provider import SampleThing  # noqa: E402
+from tests.harness.mocks import run_program
+from tests.harness.sample_provider import SampleThing
 
 pytestmark = pytest.mark.timeout(60)
 

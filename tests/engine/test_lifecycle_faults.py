@@ -19,67 +19,28 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from devtools.enginehost import (
-    CheckFailed,
-    ProviderCallError,
-    ProviderHost,
-    ResourceSteps,
-    make_urn,
-    serialized_provider,
-)
+from devtools.enginehost import CheckFailed, ProviderCallError, ProviderHost
+from devtools.harness import ENDPOINTS, EmulatorAccount, endpoint_inputs
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.accounts import AccountSettings
 
 pytestmark = pytest.mark.timeout(90)
 
 TOKEN = "tf-lifecycle-faults-token-3a7c"
-ENDPOINTS = "/v0/dedicated_endpoints"
-BASE: dict[str, Any] = {
-    "name": "lifecycle-faults", "description": "", "model_name": "openai/gpt-oss-20b", "flavor_name": "base",
-    "gpu_type": "gpu-h100-sxm", "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2},
-    "region": "eu-north1",
-}
+BASE: dict[str, Any] = endpoint_inputs("lifecycle-faults", description="")
 POLL_MAX = 0.1
+HOST_ENV = {"TOKENFACTORY_HTTP_TIMEOUT": "3"}
 ENDPOINT_ID = re.compile(r"\bep-[a-z0-9]+\b")
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def provider_str() -> str:
-    return serialized_provider(DedicatedEndpointProvider())
-
-
-def new_host(emulator: EmulatorProcess, poll_max: float = POLL_MAX, **env: str) -> ProviderHost:
-    """A host configured like a stack pointed at the emulator (fast polls: the emulator provisions in seconds)."""
-    return ProviderHost(config={"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url},
-                        secret_keys=["tokenfactory:apiKey"],
-                        env={"TOKENFACTORY_POLL_MAX_INTERVAL": str(poll_max), "TOKENFACTORY_HTTP_TIMEOUT": "3",
-                             **env})
-
-
-def api(emulator: EmulatorProcess, method: str, path: str, json: Any = None) -> httpx.Response:
-    """A change made outside Pulumi (console, another tool), straight at the API."""
-    return httpx.request(method, f"{emulator.base_url}{path}", json=json,
-                         headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
-
-
-def settled(emulator: EmulatorProcess, timeout: float = 10.0) -> list[dict[str, Any]]:
-    """The account's endpoints once no deletion is still under way."""
-    deadline = time.monotonic() + timeout
-    while True:
-        live = emulator.endpoints()
-        if all(e["status"] != "deleting" for e in live) or time.monotonic() > deadline:
-            return live
-        time.sleep(0.05)
-
-
-def requests_of(emulator: EmulatorProcess, method: str, path: str | None = None) -> list[dict[str, Any]]:
-    return [r for r in emulator.requests() if r["method"] == method and (path is None or r["path"] == path)]
+def extra_account(emulator_factory: Callable[..., EmulatorProcess], **options: Any) -> EmulatorAccount:
+    """A second emulator with its own timings (stopped at teardown), for the suite's token."""
+    return EmulatorAccount(emulator_factory(api_key=TOKEN, **options), TOKEN, POLL_MAX, HOST_ENV)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -118,25 +79,18 @@ class Background:
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.5, update_seconds=0.3, stop_seconds=0.3, delete_seconds=0.1,
-                         api_key=TOKEN) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def host(emulator: EmulatorProcess) -> Iterator[ProviderHost]:
-    with new_host(emulator) as h:
-        yield h
+def account_settings() -> AccountSettings:
+    return AccountSettings(token=TOKEN, poll_max=POLL_MAX, host_env=HOST_ENV, emulator={
+        "provision_seconds": 0.5, "update_seconds": 0.3, "stop_seconds": 0.3, "delete_seconds": 0.1})
 
 
 @pytest.fixture
-def account(emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
-    """The shared emulator, blank; after the test it must hold no endpoint at all (no orphan)."""
-    emulator.reset()
-    yield emulator
-    emulator.clear_faults()
-    left = settled(emulator)
+def account(tf_account: EmulatorAccount) -> Iterator[EmulatorAccount]:
+    """The module's account, blank; after the test it must hold no endpoint at all (no orphan)."""
+    tf_account.emulator.reset()
+    yield tf_account
+    tf_account.emulator.clear_faults()
+    left = tf_account.settled()
     assert left == [], f"orphaned endpoints after the test: {[(e['id'], e['status']) for e in left]}"
 
 
@@ -148,47 +102,47 @@ def account(emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
     ("error", 10, r"status 'error'"),
 ], ids=["stuck-in-starting", "ends-in-error"])
 def test_endpoint_never_ready_is_deleted_again_and_nothing_recorded(
-        behaviour: str, ready_timeout: float, says: str, account: EmulatorProcess, host: ProviderHost) -> None:
-    account.admin("POST", "behaviour", {"next_create": behaviour, "count": 1})
-    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, f"never-ready-{behaviour}"))
+        behaviour: str, ready_timeout: float, says: str, account: EmulatorAccount, host: ProviderHost) -> None:
+    account.emulator.admin("POST", "behaviour", {"next_create": behaviour, "count": 1})
+    steps = account.resource(host, f"never-ready-{behaviour}")
     started = time.monotonic()
     with pytest.raises(ProviderCallError) as info:
         steps.up({**BASE, "ready_timeout": ready_timeout})
     line = info.value.last_line
     assert line.startswith("pulumi_tokenfactory.errors.EndpointOperationError: "), info.value.details
-    posts = requests_of(account, "POST", ENDPOINTS)
+    posts = account.requests_of("POST", ENDPOINTS)
     assert len(posts) == 1, f"expected one POST, got {len(posts)}"
     ids = set(ENDPOINT_ID.findall(line))
     assert len(ids) == 1, f"the error must name the one endpoint it made: {line}"
     (endpoint_id,) = ids
     assert re.search(says, line), f"{line!r} does not say {says!r}"
     assert "deleted again" in line, line
-    assert [r["status"] for r in requests_of(account, "DELETE", f"{ENDPOINTS}/{endpoint_id}")] == [200]
+    assert [r["status"] for r in account.requests_of("DELETE", f"{ENDPOINTS}/{endpoint_id}")] == [200]
     assert steps.id == "" and steps.outputs == {}, "a failed create records nothing"
     if behaviour == "error":
         assert time.monotonic() - started < ready_timeout, "an error status must end the wait, not the timeout"
-    assert settled(account) == []
+    assert account.settled() == []
 
 
 def test_failed_clean_up_says_the_endpoint_still_exists_and_names_it(
-        account: EmulatorProcess, host: ProviderHost) -> None:
-    account.admin("POST", "behaviour", {"next_create": "stuck", "count": 1})
-    account.inject_fault(method="DELETE", path=f"{ENDPOINTS}/*", action="error", status=403, count=None)
-    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, "cleanup-fails"))
+        account: EmulatorAccount, host: ProviderHost) -> None:
+    account.emulator.admin("POST", "behaviour", {"next_create": "stuck", "count": 1})
+    account.emulator.inject_fault(method="DELETE", path=f"{ENDPOINTS}/*", action="error", status=403, count=None)
+    steps = account.resource(host, "cleanup-fails")
     with pytest.raises(ProviderCallError) as info:
         steps.up({**BASE, "ready_timeout": 1.5})
     line = info.value.last_line
     assert line.startswith("pulumi_tokenfactory.errors.EndpointOperationError: "), info.value.details
     assert "STILL EXISTS" in line, line
-    live = account.endpoints()
+    live = account.emulator.endpoints()
     assert len(live) == 1, f"exactly the one half-created endpoint must remain: {live}"
     assert set(ENDPOINT_ID.findall(line)) == {live[0]["id"]}, f"the error must name {live[0]['id']}: {line}"
-    assert len(requests_of(account, "POST", ENDPOINTS)) == 1
-    assert [r["status"] for r in requests_of(account, "DELETE")] == [403], "one DELETE, refused, not retried"
+    assert len(account.requests_of("POST", ENDPOINTS)) == 1
+    assert [r["status"] for r in account.requests_of("DELETE")] == [403], "one DELETE, refused, not retried"
     assert steps.id == ""
     # What the message tells the user to do works: delete it by hand.
-    account.clear_faults()
-    api(account, "DELETE", f"{ENDPOINTS}/{live[0]['id']}").raise_for_status()
+    account.emulator.clear_faults()
+    account.api("DELETE", f"{ENDPOINTS}/{live[0]['id']}").raise_for_status()
 
 
 # --------------------------------------------------------------------------- 2. host killed mid-create
@@ -196,13 +150,12 @@ def test_failed_clean_up_says_the_endpoint_still_exists_and_names_it(
 
 def test_host_killed_mid_create_then_next_up_refuses_a_duplicate_and_import_adopts(
         emulator_factory: Callable[..., EmulatorProcess]) -> None:
-    emulator = emulator_factory(provision_seconds=30, delete_seconds=0.1, api_key=TOKEN)
-    provider = provider_str()
-    urn = make_urn(RESOURCE_TYPE, "killed")
-    with new_host(emulator) as first:
-        steps = ResourceSteps(first, provider, urn)
+    account = extra_account(emulator_factory, provision_seconds=30, delete_seconds=0.1)
+    emulator = account.emulator
+    with account.host() as first:
+        steps = account.resource(first, "killed")
         call = Background(lambda: steps.up(BASE))
-        wait_for(lambda: bool(requests_of(emulator, "POST", ENDPOINTS)), 10, "the create's POST")
+        wait_for(lambda: bool(account.requests_of("POST", ENDPOINTS)), 10, "the create's POST")
         time.sleep(0.3)  # let it settle into the wait for readiness
         assert call.running, "the create must still be waiting for readiness"
         first.kill()
@@ -212,19 +165,19 @@ def test_host_killed_mid_create_then_next_up_refuses_a_duplicate_and_import_adop
     assert orphan["status"] == "starting"
 
     # The next `pulumi up`: a fresh host, an empty state, the same program.
-    with new_host(emulator) as second:
-        again = ResourceSteps(second, provider, urn)
+    with account.host() as second:
+        again = account.resource(second, "killed")
         with pytest.raises(CheckFailed) as info:
             again.up(BASE)
         reasons = dict(info.value.failures)
         assert set(reasons) == {"name"}, info.value.failures
         assert f"adopt_id={orphan['id']!r}" in reasons["name"], reasons["name"]
-        assert len(requests_of(emulator, "POST", ENDPOINTS)) == 1, "no second POST may be made"
+        assert len(account.requests_of("POST", ENDPOINTS)) == 1, "no second POST may be made"
         assert [e["id"] for e in emulator.endpoints()] == [orphan["id"]]
 
         # import_ cannot help: the engine reads with the id alone, which the dynamic host cannot serve.
         with pytest.raises(ProviderCallError) as no_import:
-            ResourceSteps(second, provider, urn).import_(orphan["id"])
+            account.resource(second, "killed").import_(orphan["id"])
         assert "KeyError: '__provider'" in no_import.value.details
         # The advice does: the same program with adopt_id takes the orphan over, with no POST.
         plan = again.up({**BASE, "adopt_id": orphan["id"]})
@@ -232,8 +185,8 @@ def test_host_killed_mid_create_then_next_up_refuses_a_duplicate_and_import_adop
         assert again.outputs["status"] == "running"
         assert again.preview(BASE).action == "same", "dropping adopt_id afterwards changes nothing"
         again.destroy()
-    assert len(requests_of(emulator, "POST", ENDPOINTS)) == 1
-    assert settled(emulator) == []
+    assert len(account.requests_of("POST", ENDPOINTS)) == 1
+    assert account.settled() == []
 
 
 # --------------------------------------------------------------------------- 3. API restarted
@@ -243,11 +196,12 @@ def test_host_killed_mid_create_then_next_up_refuses_a_duplicate_and_import_adop
 def test_create_survives_an_api_restart_and_state_survives_another(
         when: str, emulator_factory: Callable[..., EmulatorProcess], tmp_path: Path) -> None:
     """While waiting, polls must tolerate refused connections; a refused POST is safe to repeat and must be."""
-    emulator = emulator_factory(provision_seconds=1.5, delete_seconds=0.1, api_key=TOKEN,
-                                state_file=tmp_path / "emulator-state.json")
+    account = extra_account(emulator_factory, provision_seconds=1.5, delete_seconds=0.1,
+                            state_file=tmp_path / "emulator-state.json")
+    emulator = account.emulator
     base_url = emulator.base_url
-    with new_host(emulator, poll_max=0.2) as host:
-        steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, f"restarted-{when}"))
+    with account.host(poll_max=0.2) as host:
+        steps = account.resource(host, f"restarted-{when}")
         if when == "before-the-post":
             steps.preview(BASE)  # catalogue and duplicate check done: the next request is the POST
             emulator.kill()
@@ -260,15 +214,15 @@ def test_create_survives_an_api_restart_and_state_survives_another(
             posts_before = 0
         else:
             call = Background(lambda: steps.up(BASE))
-            wait_for(lambda: bool(requests_of(emulator, "POST", ENDPOINTS)), 10, "the create's POST")
-            posts_before = len(requests_of(emulator, "POST", ENDPOINTS))
+            wait_for(lambda: bool(account.requests_of("POST", ENDPOINTS)), 10, "the create's POST")
+            posts_before = len(account.requests_of("POST", ENDPOINTS))
             assert call.running and emulator.endpoints()[0]["status"] == "starting", "restart must hit mid-wait"
             emulator.restart()
         assert emulator.base_url == base_url, "the emulator came back on another port; the test cannot go on"
         call.join(30)
         assert call.error is None, f"the create must ride out the restart: {call.error!r}"
         live = emulator.endpoints()
-        posts = posts_before + len(requests_of(emulator, "POST", ENDPOINTS))
+        posts = posts_before + len(account.requests_of("POST", ENDPOINTS))
         assert posts == 1, f"exactly one POST across the restart, got {posts}"
         assert [(e["id"], e["status"]) for e in live] == [(steps.id, "running")]
         assert steps.outputs["status"] == "running"
@@ -279,17 +233,17 @@ def test_create_survives_an_api_restart_and_state_survives_another(
         assert steps.id == live[0]["id"]
         assert steps.preview(BASE).action == "same"
         steps.destroy()
-    assert settled(emulator) == []
+    assert account.settled() == []
 
 
 # --------------------------------------------------------------------------- 4. changed out of band
 
 
 def test_out_of_band_rename_and_scale_show_as_drift_and_one_patch_restores_both(
-        account: EmulatorProcess, host: ProviderHost) -> None:
-    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, "drifted"))
+        account: EmulatorAccount, host: ProviderHost) -> None:
+    steps = account.resource(host, "drifted")
     steps.up(BASE)
-    api(account, "PATCH", f"{ENDPOINTS}/{steps.id}",
+    account.api("PATCH", f"{ENDPOINTS}/{steps.id}",
         {"name": "renamed-in-console", "scaling": {"min_replicas": 3, "max_replicas": 5}}).raise_for_status()
 
     drift = steps.refresh()
@@ -297,12 +251,12 @@ def test_out_of_band_rename_and_scale_show_as_drift_and_one_patch_restores_both(
     assert drift.get("scaling") == ({"min_replicas": 1.0, "max_replicas": 2.0},
                                     {"min_replicas": 3.0, "max_replicas": 5.0}), drift
 
-    account.clear_requests()
+    account.emulator.clear_requests()
     assert steps.up(BASE).action == "update"
-    patches = requests_of(account, "PATCH")
+    patches = account.requests_of("PATCH")
     assert [p["body"] for p in patches] == [{"name": BASE["name"], "scaling": BASE["scaling"]}], patches
-    assert requests_of(account, "POST") == [] and requests_of(account, "DELETE") == []
-    (live,) = account.endpoints()
+    assert account.requests_of("POST") == [] and account.requests_of("DELETE") == []
+    (live,) = account.emulator.endpoints()
     assert (live["id"], live["name"], live["scaling"]) == (steps.id, BASE["name"], BASE["scaling"])
     assert steps.outputs["status"] == "running" and live["status"] == "running"
     assert steps.preview(BASE).action == "same"
@@ -310,20 +264,20 @@ def test_out_of_band_rename_and_scale_show_as_drift_and_one_patch_restores_both(
 
 
 def test_out_of_band_disable_shows_on_refresh_and_up_enables_and_waits(
-        account: EmulatorProcess, host: ProviderHost) -> None:
-    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, "disabled"))
+        account: EmulatorAccount, host: ProviderHost) -> None:
+    steps = account.resource(host, "disabled")
     steps.up(BASE)
-    api(account, "PATCH", f"{ENDPOINTS}/{steps.id}", {"enabled": False}).raise_for_status()
+    account.api("PATCH", f"{ENDPOINTS}/{steps.id}", {"enabled": False}).raise_for_status()
 
     drift = steps.refresh()
     assert drift.get("enabled") == (True, False), drift
     assert drift.get("status", (None, None))[1] in ("stopping", "stopped"), drift
 
-    account.clear_requests()
+    account.emulator.clear_requests()
     assert steps.up(BASE).action == "update"
-    assert [p["body"] for p in requests_of(account, "PATCH")] == [{"enabled": True}]
-    assert requests_of(account, "POST") == []
-    (live,) = account.endpoints()
+    assert [p["body"] for p in account.requests_of("PATCH")] == [{"enabled": True}]
+    assert account.requests_of("POST") == []
+    (live,) = account.emulator.endpoints()
     assert steps.outputs["enabled"] is True and steps.outputs["status"] == "running", "up waits until running"
     assert live["status"] == "running" and live["enabled"] is True
     steps.destroy()
@@ -333,25 +287,25 @@ def test_out_of_band_disable_shows_on_refresh_and_up_enables_and_waits(
 
 
 def test_update_of_an_endpoint_deleted_out_of_band_says_so_and_delete_tolerates_it(
-        account: EmulatorProcess, host: ProviderHost) -> None:
-    steps = ResourceSteps(host, provider_str(), make_urn(RESOURCE_TYPE, "vanished"))
+        account: EmulatorAccount, host: ProviderHost) -> None:
+    steps = account.resource(host, "vanished")
     steps.up({**BASE, "wait_for_ready": False})
     endpoint_id = steps.id
-    api(account, "DELETE", f"{ENDPOINTS}/{endpoint_id}").raise_for_status()
-    assert settled(account) == []
+    account.api("DELETE", f"{ENDPOINTS}/{endpoint_id}").raise_for_status()
+    assert account.settled() == []
 
-    account.clear_requests()
+    account.emulator.clear_requests()
     with pytest.raises(ProviderCallError) as info:
         steps.up({**BASE, "wait_for_ready": False, "scaling": {"min_replicas": 2, "max_replicas": 3}})
     line = info.value.last_line
     assert line.startswith("pulumi_tokenfactory.errors.EndpointOperationError: "), info.value.details
     assert endpoint_id in line and "no longer exists" in line and "pulumi refresh" in line, line
-    assert requests_of(account, "POST") == [], "an update never recreates behind the user's back"
+    assert account.requests_of("POST") == [], "an update never recreates behind the user's back"
     assert steps.id == endpoint_id, "the failed update leaves the state alone"
 
-    account.clear_requests()
+    account.emulator.clear_requests()
     steps.destroy()  # `pulumi destroy` with the stale state
-    assert [r["status"] for r in requests_of(account, "DELETE")] == [404]
+    assert [r["status"] for r in account.requests_of("DELETE")] == [404]
     assert steps.id == ""
 
 
@@ -360,10 +314,10 @@ def test_update_of_an_endpoint_deleted_out_of_band_says_so_and_delete_tolerates_
 
 def test_six_creates_at_once_share_one_poll_list(emulator_factory: Callable[..., EmulatorProcess]) -> None:
     provision, poll = 2.5, 0.2
-    emulator = emulator_factory(provision_seconds=provision, delete_seconds=0.1, api_key=TOKEN)
-    provider = provider_str()
-    with new_host(emulator, poll_max=poll) as host:
-        fleet = [ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, f"fleet-{i}")) for i in range(6)]
+    account = extra_account(emulator_factory, provision_seconds=provision, delete_seconds=0.1)
+    emulator = account.emulator
+    with account.host(poll_max=poll) as host:
+        fleet = [account.resource(host, f"fleet-{i}") for i in range(6)]
         programs = [{**BASE, "name": f"fleet-{i}"} for i in range(6)]
         emulator.clear_requests()
         started = time.monotonic()
@@ -375,14 +329,14 @@ def test_six_creates_at_once_share_one_poll_list(emulator_factory: Callable[...,
         assert len(live) == 6 and {s.id for s in fleet} == set(live), "one endpoint per resource, no more"
         assert all(e["status"] == "running" for e in live.values())
         assert all(s.outputs["status"] == "running" for s in fleet)
-        assert len(requests_of(emulator, "POST", ENDPOINTS)) == 6
+        assert len(account.requests_of("POST", ENDPOINTS)) == 6
         # All six waited together (the host lends threads to waiters), not in waves of four.
         assert elapsed < 2 * provision, f"the fleet took {elapsed:.1f}s for a {provision}s provisioning"
-        lists = len(requests_of(emulator, "GET", ENDPOINTS))
+        lists = len(account.requests_of("GET", ENDPOINTS))
         one_per_waiter = 6 * elapsed / poll
         assert lists <= one_per_waiter / 3, (
             f"{lists} list calls in {elapsed:.1f}s: waiters are not sharing (one each would be {one_per_waiter:.0f})")
-        assert requests_of(emulator, "GET", f"{ENDPOINTS}/templates").__len__() == 1, "one catalogue per host"
+        assert len(account.requests_of("GET", f"{ENDPOINTS}/templates")) == 1, "one catalogue per host"
 
         host.run_concurrently([steps.destroy for steps in fleet])
-    assert settled(emulator) == []
+    assert account.settled() == []

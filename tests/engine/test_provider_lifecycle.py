@@ -9,25 +9,17 @@ what the state says.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 
-from devtools.enginehost import (
-    CheckFailed,
-    ProviderCallError,
-    ProviderHost,
-    ResourceSteps,
-    make_urn,
-    serialized_provider,
-)
+from devtools.enginehost import CheckFailed, ProviderCallError, ProviderHost, ResourceSteps
+from devtools.harness import DELETE, ENDPOINTS, EmulatorAccount
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.accounts import AccountSettings
 
 TOKEN = "tf-test-TOKEN-9f8e7d6c5b4a"
 BASE: dict[str, Any] = {**SEED_EXAMPLE, "region": "eu-north1"}
@@ -41,15 +33,14 @@ class Step:
     replaces: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     exact_calls: dict[str, int] = field(default_factory=dict)
-    out_of_band: Callable[[EmulatorProcess, str], None] | None = None
+    out_of_band: Callable[[EmulatorAccount, str], None] | None = None
     refresh: bool = False
     drift: set[str] = field(default_factory=set)
 
 
-def patch_out_of_band(body: dict[str, Any]) -> Callable[[EmulatorProcess, str], None]:
-    def act(emulator: EmulatorProcess, endpoint_id: str) -> None:
-        httpx.patch(f"{emulator.base_url}/v0/dedicated_endpoints/{endpoint_id}", json=body,
-                    headers={"Authorization": f"Bearer {TOKEN}"}).raise_for_status()
+def patch_out_of_band(body: dict[str, Any]) -> Callable[[EmulatorAccount, str], None]:
+    def act(account: EmulatorAccount, endpoint_id: str) -> None:
+        account.api("PATCH", f"{ENDPOINTS}/{endpoint_id}", body).raise_for_status()
     return act
 
 
@@ -84,29 +75,19 @@ STEPS = [
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.6, api_key=TOKEN) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def host(emulator: EmulatorProcess) -> Iterator[ProviderHost]:
-    env = {"TOKENFACTORY_POLL_MAX_INTERVAL": "0.2"}
-    with ProviderHost(env=env, config={"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url},
-                      secret_keys=["tokenfactory:apiKey"]) as h:
-        yield h
+def account_settings() -> AccountSettings:
+    return AccountSettings(token=TOKEN, emulator={"provision_seconds": 0.6}, poll_max=0.2)
 
 
 def test_full_lifecycle_create_update_refresh_replace_import_destroy(
-        emulator: EmulatorProcess, host: ProviderHost) -> None:
+        tf_account: EmulatorAccount, emulator: EmulatorProcess, host: ProviderHost) -> None:
     emulator.reset()
-    provider = serialized_provider(DedicatedEndpointProvider())
-    resource = ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, "gpt"))
+    resource = tf_account.resource(host, "gpt")
     created_routing_keys = set()
     for step in STEPS:
         emulator.clear_requests()
         if step.out_of_band:
-            step.out_of_band(emulator, resource.id)
+            step.out_of_band(tf_account, resource.id)
             emulator.clear_requests()
         if step.refresh:
             drift = resource.refresh()
@@ -134,7 +115,7 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
     assert resource.outputs["inference_base_url"] == f"{emulator.base_url}/v1/", "inference goes where the API is"
 
     # Import, as the real engine sends it (the id alone), fails in the dynamic host before our code runs.
-    imported = ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, "adopted"))
+    imported = tf_account.resource(host, "adopted")
     emulator.clear_requests()
     with pytest.raises(ProviderCallError) as no_import:
         imported.import_(resource.id)
@@ -143,40 +124,31 @@ def test_full_lifecycle_create_update_refresh_replace_import_destroy(
     emulator.clear_requests()
     resource.destroy()
     assert emulator.endpoints() == []
-    assert emulator.call_counts()["DELETE /v0/dedicated_endpoints/{id}"] == 1
+    assert emulator.call_counts()[DELETE] == 1
     assert TOKEN not in host.stderr_text()
 
 
 def test_deleted_out_of_band_disappears_on_refresh_and_update_says_so(
-        emulator: EmulatorProcess, host: ProviderHost) -> None:
+        tf_account: EmulatorAccount, emulator: EmulatorProcess, host: ProviderHost) -> None:
     emulator.reset()
-    resource = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(RESOURCE_TYPE, "gone"))
+    resource = tf_account.resource(host, "gone")
     resource.up({**BASE, "wait_for_ready": False})
-    httpx.delete(f"{emulator.base_url}/v0/dedicated_endpoints/{resource.id}",
-                 headers={"Authorization": f"Bearer {TOKEN}"}).raise_for_status()
+    tf_account.api("DELETE", f"{ENDPOINTS}/{resource.id}").raise_for_status()
     stale = ResourceSteps(host, resource.provider, resource.urn)
     stale.id, stale.outputs, stale.inputs = resource.id, dict(resource.outputs), dict(resource.inputs)
     with pytest.raises(Exception, match="no longer exists"):
         stale.up({**BASE, "wait_for_ready": False, "name": "renamed"})
-    _wait_gone(emulator)
+    assert tf_account.settled() == []
     assert resource.refresh() == {} and resource.id == ""
     stale.destroy()  # delete of an already-deleted endpoint succeeds
     assert emulator.endpoints() == []
 
 
-def _wait_gone(emulator: EmulatorProcess) -> None:
-    import time
-
-    deadline = time.monotonic() + 10
-    while emulator.endpoints() and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
 def test_check_failures_name_the_property_and_nothing_is_mutated(
-        emulator: EmulatorProcess, host: ProviderHost) -> None:
+        tf_account: EmulatorAccount, emulator: EmulatorProcess, host: ProviderHost) -> None:
     emulator.reset()
     emulator.clear_requests()
-    resource = ResourceSteps(host, serialized_provider(DedicatedEndpointProvider()), make_urn(RESOURCE_TYPE, "bad"))
+    resource = tf_account.resource(host, "bad")
     with pytest.raises(CheckFailed) as info:
         resource.up({**BASE, "gpu_type": "gpu-a100", "scaling": {"min_replicas": 3, "max_replicas": 1}})
     props = dict(info.value.failures)

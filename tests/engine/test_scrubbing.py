@@ -22,28 +22,22 @@ import json
 import logging
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
-from devtools.enginehost import (
-    PROVIDER_KEY,
-    ProviderCallError,
-    ProviderHost,
-    ResourceSteps,
-    make_urn,
-    serialized_provider,
-)
+from devtools.enginehost import PROVIDER_KEY, ProviderCallError, ProviderHost, make_urn
+from devtools.harness import EmulatorAccount, endpoint_host, endpoint_inputs
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api import client as client_module
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient, resolve_base_url
 from pulumi_tokenfactory.api.models import EndpointSpec, Scaling
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.accounts import AccountSettings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -51,10 +45,7 @@ TOKEN = "tfk-CANARY-scrub-4f0d9a2c55e3b71"
 PASSWORD = "pw-CANARY-url-0b7d21e4"
 #: What the client puts where a credential was (`client.REDACTED`; spelled out so this file imports on old code).
 REDACTED = "[REDACTED]"
-PROGRAM: dict[str, Any] = {
-    "name": "scrub", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 1}, "wait_for_ready": False,
-}
+PROGRAM: dict[str, Any] = endpoint_inputs("scrub", scaling={"min_replicas": 1, "max_replicas": 1}, wait_for_ready=False)
 SPEC = EndpointSpec(name="e", model_name="m", flavor_name="base", gpu_type="gpu-h100-sxm", gpu_count=1,
                     scaling=Scaling(min_replicas=1, max_replicas=2))
 
@@ -300,14 +291,8 @@ def _assert_nothing_leaked(texts: dict[str, str], secret: str = TOKEN) -> None:
 
 
 @pytest.fixture(scope="module")
-def keyed_emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.2, delete_seconds=0.05, api_key=TOKEN) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def provider_str() -> str:
-    return serialized_provider(DedicatedEndpointProvider())
+def account_settings() -> AccountSettings:
+    return AccountSettings(token=TOKEN, emulator={"provision_seconds": 0.2, "delete_seconds": 0.05})
 
 
 @pytest.fixture
@@ -316,37 +301,32 @@ def quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(key, raising=False)
 
 
-def _host(base_url: str, api_key: str = TOKEN) -> ProviderHost:
-    return ProviderHost(config={"tokenfactory:apiKey": api_key, "tokenfactory:baseUrl": base_url},
-                        secret_keys=["tokenfactory:apiKey"], env={"TOKENFACTORY_POLL_MAX_INTERVAL": "0.1"})
-
-
 def test_create_refused_with_an_echo_keeps_the_token_out_of_the_grpc_detail(
-        keyed_emulator: EmulatorProcess, provider_str: str, quiet_env: None) -> None:
-    keyed_emulator.reset()
-    keyed_emulator.clear_faults()
-    keyed_emulator.inject_fault(method="POST", path="/v0/dedicated_endpoints", action="error", status=403,
+        tf_account: EmulatorAccount, emulator: EmulatorProcess, quiet_env: None) -> None:
+    emulator.reset()
+    emulator.clear_faults()
+    emulator.inject_fault(method="POST", path="/v0/dedicated_endpoints", action="error", status=403,
                                 body={"error": {"message": f"the token Bearer {TOKEN} may not create endpoints",
                                                 "code": "forbidden", "request_id": f"Bearer {TOKEN}"}})
-    with _host(keyed_emulator.base_url) as host:
-        steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE, "echo-403"))
+    with tf_account.host() as host:
+        steps = tf_account.resource(host, "echo-403")
         with pytest.raises(ProviderCallError) as info:
             steps.up(PROGRAM)
         assert "may not create endpoints" in info.value.last_line and "HTTP 403" in info.value.last_line
         _assert_nothing_leaked(_details_and_logs(host, info.value))
-    assert keyed_emulator.endpoints() == []
+    assert emulator.endpoints() == []
 
 
 def test_a_lost_create_answer_that_echoes_the_token_is_logged_without_it(
-        keyed_emulator: EmulatorProcess, provider_str: str, quiet_env: None) -> None:
+        tf_account: EmulatorAccount, emulator: EmulatorProcess, quiet_env: None) -> None:
     """The create path logs the lost answer to the host's stderr before looking for the endpoint."""
-    keyed_emulator.reset()
-    keyed_emulator.clear_faults()
-    keyed_emulator.inject_fault(method="POST", path="/v0/dedicated_endpoints", action="apply_then_error", status=500,
+    emulator.reset()
+    emulator.clear_faults()
+    emulator.inject_fault(method="POST", path="/v0/dedicated_endpoints", action="apply_then_error", status=500,
                                 body=f"<html><body>upstream error; request had Authorization: Bearer {TOKEN}"
                                      f"</body></html>")
-    with _host(keyed_emulator.base_url) as host:
-        steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE, "echo-500"))
+    with tf_account.host() as host:
+        steps = tf_account.resource(host, "echo-500")
         steps.up(PROGRAM)
         stderr = host.stderr_text()
         assert "the answer was lost" in stderr, f"the create path did not log the lost answer:\n{stderr}"
@@ -404,7 +384,7 @@ class _HostileGateway:
 
 def test_a_gateway_echoing_the_header_leaks_nothing_through_check_or_create(
         provider_str: str, quiet_env: None) -> None:
-    with _HostileGateway() as gateway, _host(gateway.base_url) as host:
+    with _HostileGateway() as gateway, endpoint_host(gateway.base_url, TOKEN) as host:
         urn = make_urn(RESOURCE_TYPE, "gateway")
         with pytest.raises(ProviderCallError) as checked:
             host.check(urn, {}, {**PROGRAM, PROVIDER_KEY: provider_str})
@@ -419,12 +399,13 @@ def test_a_gateway_echoing_the_header_leaks_nothing_through_check_or_create(
 
 
 def test_a_base_url_with_credentials_reaches_neither_state_nor_request(
-        clean_emulator: EmulatorProcess, provider_str: str, quiet_env: None) -> None:
-    """An emulator that takes any token would happily serve `user:pass@` (and record it in inference_base_url)."""
-    port = clean_emulator.base_url.rsplit(":", 1)[1]
+        tf_account: EmulatorAccount, emulator: EmulatorProcess, quiet_env: None) -> None:
+    """Were the URL taken, httpx would send `ops:<password>` as Basic auth and inference_base_url would keep it."""
+    emulator.reset()
+    port = emulator.base_url.rsplit(":", 1)[1]
     url = f"http://ops:{PASSWORD}@127.0.0.1:{port}"
-    with _host(url) as host:
-        steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE, "userinfo"))
+    with endpoint_host(url, TOKEN) as host:
+        steps = tf_account.resource(host, "userinfo")
         with pytest.raises(ProviderCallError) as info:
             steps.up(PROGRAM)
         line = info.value.last_line
@@ -433,5 +414,5 @@ def test_a_base_url_with_credentials_reaches_neither_state_nor_request(
         texts = {**_details_and_logs(host, info.value), "outputs": json.dumps(steps.outputs)}
         _assert_nothing_leaked(texts, PASSWORD)
         _assert_nothing_leaked(texts)
-    assert clean_emulator.requests() == [], "the URL must be refused before any request"
-    assert clean_emulator.endpoints() == []
+    assert emulator.requests() == [], "the URL must be refused before any request"
+    assert emulator.endpoints() == []

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from devtools.enginehost import ProviderCallError, ProviderHost, ResourceSteps, make_urn, serialized_provider
+from devtools.enginehost import PROVIDER_KEY, ProviderCallError, make_urn, serialized_provider
+from devtools.harness import EmulatorAccount, endpoint_host, endpoint_inputs
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.accounts import AccountSettings
 
 TOKEN = "tfk-CANARY-7b1e4f0d9a2c55e3"
-PROGRAM = {
-    "name": "secret-scan", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
-    "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 1},
-}
+PROGRAM = endpoint_inputs("secret-scan", scaling={"min_replicas": 1, "max_replicas": 1})
 
 
 def _contains_token(value: object) -> bool:
@@ -30,19 +28,15 @@ def _contains_token(value: object) -> bool:
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.3, api_key=TOKEN) as emu:
-        yield emu
+def account_settings() -> AccountSettings:
+    return AccountSettings(token=TOKEN, emulator={"provision_seconds": 0.3})
 
 
-def test_lifecycle_leaks_the_token_nowhere(emulator: EmulatorProcess) -> None:
-    provider_str = serialized_provider(DedicatedEndpointProvider())
+def test_lifecycle_leaks_the_token_nowhere(tf_account: EmulatorAccount, emulator: EmulatorProcess,
+                                          provider_str: str) -> None:
     recorded: list[object] = [base64.b64decode(provider_str).decode("latin-1")]
-    config = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url}
-    with ProviderHost(config=config, secret_keys=["tokenfactory:apiKey"],
-                      env={"TOKENFACTORY_POLL_MAX_INTERVAL": "0.1"}) as host:
-        steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE,
-                                                           "scan"))
+    with tf_account.host() as host:
+        steps = tf_account.resource(host, "scan")
         steps.up(PROGRAM)
         recorded += [steps.outputs, steps.inputs]
         steps.up({**PROGRAM, "scaling": {"min_replicas": 1, "max_replicas": 3}})
@@ -60,24 +54,22 @@ def test_lifecycle_leaks_the_token_nowhere(emulator: EmulatorProcess) -> None:
     assert not _contains_token(repr(DedicatedEndpointProvider()))
 
 
-def test_a_wrong_token_gives_a_clear_error_without_echoing_it(emulator: EmulatorProcess) -> None:
+def test_a_wrong_token_gives_a_clear_error_without_echoing_it(tf_account: EmulatorAccount, provider_str: str) -> None:
     wrong = "tfk-WRONG-0000000000000000"
-    with ProviderHost(config={"tokenfactory:apiKey": wrong, "tokenfactory:baseUrl": emulator.base_url},
-                      secret_keys=["tokenfactory:apiKey"]) as host:
+    with tf_account.host(token=wrong) as host:
         with pytest.raises(ProviderCallError) as info:
-            host.check(make_urn(RESOURCE_TYPE, "x"), {},
-                       {**PROGRAM, "__provider": serialized_provider(DedicatedEndpointProvider())})
+            host.check(make_urn(RESOURCE_TYPE, "x"), {}, {**PROGRAM, PROVIDER_KEY: provider_str})
         assert "HTTP 401" in info.value.last_line
         assert wrong not in info.value.details and wrong not in host.stderr_text()
 
 
-def test_a_missing_token_says_how_to_set_it(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_token_says_how_to_set_it(emulator: EmulatorProcess, provider_str: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TOKENFACTORY_API_KEY", raising=False)
     emulator.clear_requests()
-    with ProviderHost(config={"tokenfactory:baseUrl": emulator.base_url}) as host:
+    with endpoint_host(emulator.base_url, None) as host:
         with pytest.raises(ProviderCallError) as info:
-            host.check(make_urn(RESOURCE_TYPE, "x"), {},
-                       {**PROGRAM, "__provider": serialized_provider(DedicatedEndpointProvider())})
+            host.check(make_urn(RESOURCE_TYPE, "x"), {}, {**PROGRAM, PROVIDER_KEY: provider_str})
         assert "pulumi config set --secret tokenfactory:apiKey" in info.value.last_line
         assert emulator.requests() == [], "no request is made without a token"
 

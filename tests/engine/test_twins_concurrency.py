@@ -24,28 +24,21 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from devtools.enginehost import (
-    CheckFailed,
-    ProviderCallError,
-    ProviderHost,
-    ResourceSteps,
-    make_urn,
-    serialized_provider,
-)
+from devtools.enginehost import CheckFailed, ProviderCallError, ProviderHost
+from devtools.harness import ENDPOINTS, EmulatorAccount, endpoint_inputs
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
 from pulumi_tokenfactory.api.models import EndpointSpec, Scaling
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.host.creation import ExactlyOnceCreator
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from pulumi_tokenfactory.schema import RESOURCE_TYPE
+from tests.harness.accounts import AccountSettings
 
 SPEC = EndpointSpec(name="twin", model_name="openai/gpt-oss-20b", flavor_name="base", gpu_type="gpu-h100-sxm",
                     gpu_count=1, scaling=Scaling(min_replicas=1, max_replicas=2))
@@ -226,15 +219,10 @@ def test_a_lone_candidate_that_only_this_create_can_have_made_is_adopted() -> No
 
 
 TOKEN = "tf-twins-token-7d31"
-ENDPOINTS = "/v0/dedicated_endpoints"
 RUNS = 20
 HTTP_TIMEOUT = 0.5
 #: 20 resources: three groups of identical twins (same display name and spec) and five loners.
 GROUPS = [("alpha", 6), ("beta", 5), ("gamma", 4)] + [(f"solo{i}", 1) for i in range(5)]
-BASE: dict[str, Any] = {
-    "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm", "gpu_count": 1,
-    "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1",
-}
 #: (method, path, share of requests faulted, actions to choose from).
 STREAMS: list[tuple[str, str, float, list[dict[str, Any]]]] = [
     ("POST", ENDPOINTS, 1 / 3, [
@@ -295,14 +283,15 @@ def error_text(exc: BaseException) -> str:
     return repr(exc)
 
 
-def one_run(emulator: EmulatorProcess, host: ProviderHost, provider: str, run: int) -> RunTally:
+def one_run(account: EmulatorAccount, host: ProviderHost, run: int) -> RunTally:
+    emulator = account.emulator
     emulator.reset()
     programs, fleet = [], []
     for group, size in GROUPS:
         for member in range(size):
             # Half of each group waits for readiness, half does not: the sweep must not depend on it.
-            programs.append({**BASE, "name": f"r{run}-{group}", "wait_for_ready": (run + member) % 2 == 0})
-            fleet.append(ResourceSteps(host, provider, make_urn(RESOURCE_TYPE, f"r{run}-{group}-{member}")))
+            programs.append(endpoint_inputs(f"r{run}-{group}", wait_for_ready=(run + member) % 2 == 0))
+            fleet.append(account.resource(host, f"r{run}-{group}-{member}"))
     arm_seeded_faults(emulator, seed=run)
     outcomes = host.run_concurrently([functools.partial(s.up, p) for s, p in zip(fleet, programs, strict=True)],
                                      return_exceptions=True)
@@ -317,40 +306,33 @@ def one_run(emulator: EmulatorProcess, host: ProviderHost, provider: str, run: i
             holders[steps.id] = holders.get(steps.id, 0) + 1
     tally.created = sum(holders.values())
     tally.shared = [i for i, n in holders.items() if n > 1]
-    account = {e["id"]: e for e in emulator.endpoints() if e["status"] != "deleting"}
-    tally.wrong_deletions = [i for i in holders if i not in account]
-    for endpoint_id in account:
+    live = {e["id"]: e for e in account.live()}
+    tally.wrong_deletions = [i for i in holders if i not in live]
+    for endpoint_id in live:
         if endpoint_id in holders:
             continue
         if any(endpoint_id in text for text in texts):
             tally.leaks_named.append(endpoint_id)
         else:
             tally.duplicates.append(endpoint_id)
-            found = account[endpoint_id]
+            found = live[endpoint_id]
             tally.details.append(f"{endpoint_id}: {found['name']} {found['status']} created {found['created_at']}")
-    for endpoint_id in account:
-        httpx.delete(f"{emulator.base_url}{ENDPOINTS}/{endpoint_id}", headers={"Authorization": f"Bearer {TOKEN}"},
-                     timeout=10).raise_for_status()
+    account.delete_all()
     return tally
 
 
 @pytest.fixture(scope="module")
-def soak_emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.3, delete_seconds=0.05, api_key=TOKEN) as emu:
-        yield emu
+def account_settings() -> AccountSettings:
+    return AccountSettings(token=TOKEN, host_env={"TOKENFACTORY_HTTP_TIMEOUT": str(HTTP_TIMEOUT)})
 
 
 @pytest.mark.timeout(240)
-def test_twenty_seeded_runs_of_twenty_concurrent_creates_under_heavy_faults(soak_emulator: EmulatorProcess) -> None:
-    provider = serialized_provider(DedicatedEndpointProvider())
+def test_twenty_seeded_runs_of_twenty_concurrent_creates_under_heavy_faults(tf_account: EmulatorAccount,
+                                                                            host: ProviderHost) -> None:
     tallies: list[RunTally] = []
     started = time.monotonic()
-    with ProviderHost(config={"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": soak_emulator.base_url},
-                      secret_keys=["tokenfactory:apiKey"],
-                      env={"TOKENFACTORY_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
-                           "TOKENFACTORY_POLL_MAX_INTERVAL": "0.1"}) as host:
-        for run in range(RUNS):
-            tallies.append(one_run(soak_emulator, host, provider, run))
+    for run in range(RUNS):
+        tallies.append(one_run(tf_account, host, run))
     elapsed = time.monotonic() - started
     total = {
         "runs": len(tallies),

@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 
+IMPORT_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout's root: a provider host needs it on its PYTHONPATH (``ProviderHost(pythonpath=...)``) to
+unpickle `SampleProvider`, which is pickled by reference to this module of the test tree."""
 INTERNAL_KEYS = ("__provider", "_types")
 
 
