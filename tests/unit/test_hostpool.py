@@ -1,4 +1,4 @@
-"""Thread lending (host/hostpool.py): gated on tested versions, under the executor's lock, loud once if it cannot act."""
+"""Thread lending (host/hostpool.py): gated on tested versions, under the executor's lock, loud once when off."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _second_starts_during_the_first_wait(*, enabled: bool | None = True) -> tupl
     def waiter() -> None:
         with lend_thread_while_waiting(enabled):
             time.sleep(0.2)  # the second call has been submitted by now
-            during.append(pool._max_workers)  # type: ignore[attr-defined]
+            during.append(pool._max_workers)
             release.wait(5)
 
     first = pool.submit(waiter)
@@ -55,7 +55,7 @@ def _second_starts_during_the_first_wait(*, enabled: bool | None = True) -> tupl
     release.set()
     first.result(5)
     second.result(5)
-    after = pool._max_workers  # type: ignore[attr-defined]
+    after = pool._max_workers
     pool.shutdown()
     return ran, during[0], after
 
