@@ -125,8 +125,8 @@ def program_after(operation: str) -> dict[str, Any]:
 
 
 def test_every_cell_has_one_expected_outcome() -> None:
+    # A misspelt operation or fault in FAILING would otherwise turn its cell into an expected success unnoticed.
     assert set(FAILING) == set(OPERATIONS) and all(set(f) <= set(FAULTS) for f in FAILING.values())
-    assert len(EXPECTED) == len(OPERATIONS) * len(FAULTS) == 84
     outcomes = [o if isinstance(o, str) else "fails, applied" if o.applied else "fails" for o in EXPECTED.values()]
     assert {o: outcomes.count(o) for o in set(outcomes)} == {ABSORBED: 60, "fails": 20, "fails, applied": 4}
 
@@ -157,10 +157,9 @@ def test_fault_cell(operation: str, fault: str, tf_account: EmulatorAccount, emu
         faulted = _faulted_requests(emulator)
         assert len(faulted) == 1 and faulted[0]["method"] == method, f"the fault did not fire once: {faulted}"
 
-        if expected == ABSORBED:
+        if not isinstance(expected, Fails):
             assert error is None, f"{operation} under {fault} should have been absorbed, got: {error}"
         else:
-            assert isinstance(expected, Fails)
             assert error is not None, f"{operation} under {fault} should have failed naming {expected.names!r}"
             _assert_clear_failure(operation, error, expected, steps, state_before, emulator)
             # The user runs the command again, with the API healthy now.
