@@ -30,7 +30,9 @@ import pulumi.dynamic
 import pulumi.runtime
 
 from ..provider import DedicatedEndpointProvider
-from ..schema import DEFAULT_REGION, INPUT_FIELDS, OUTPUT_FIELDS, REGION_CONFIG, RESOURCE_MODULE, RESOURCE_NAME
+from ..schema import INPUT_FIELDS, OUTPUT_FIELDS, RESOURCE_MODULE, RESOURCE_NAME
+from ..schema import REGION_CONFIG as REGION_CONFIG  # re-exported: the reference's tests read it here
+from ..settings import REGION, Settings
 
 __all__ = [
     "DedicatedEndpoint",
@@ -367,8 +369,8 @@ class _Shown(str):
 
 
 def _default_region() -> str:
-    # `pulumi.runtime.get_config` reads the raw value without Config's secret warnings.
-    return pulumi.runtime.get_config(REGION_CONFIG) or DEFAULT_REGION
+    """`tokenfactory:region`, else eu-north1; a region that does not exist fails here, naming the setting."""
+    return Settings.of_program().get(REGION)
 
 
 def _checked_inputs(resource_name: str, given: Mapping[str, Any], source: str) -> dict[str, Any]:
