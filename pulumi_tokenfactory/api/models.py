@@ -13,13 +13,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..fields import API_FIELDS, BY_NAME, SCALING_CHILDREN, SCALING_FIELD, UPDATABLE_FIELDS, flatten_errors
 from ..fields import DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH  # re-exported: declared in fields.py
 from ..fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
-from ..fields import flatten_errors
+from ..fields import Field as DeclaredField
 from ..schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
 from ..schema import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
 
@@ -116,11 +117,51 @@ class _Response(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+def declare_into(namespace: dict[str, Any], declared: Iterable[DeclaredField], *, nested: type,
+                 optional: bool = False, constrained: bool = False, empty_text_is_none: bool = False) -> None:
+    """Add fields of the declaration (fields.py) to a pydantic class body being defined (`locals()`).
+
+    Annotations are merged into the body's own, so fields written by hand before and after keep
+    their place. `nested` is the model of the nested object (`scaling`). With `optional` every field is `T | None`,
+    default None (a PATCH, an API answer); else a required field has no default and an optional one
+    its declared default. `constrained` adds the API's limits (lengths, minimums; not the provider's
+    own typo guards). `empty_text_is_none`: an optional text whose default is "" is None here (the API
+    is sent no text rather than an empty one).
+    """
+    annotations: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    for f in declared:
+        kind: Any = nested if f.name == SCALING_FIELD else f.type
+        default = f.default
+        if empty_text_is_none and default == "":
+            default = None
+        is_optional = optional or (not f.required and default is None)
+        annotations[f.name] = kind | None if is_optional else kind
+        constraints: dict[str, Any] = {}
+        if constrained:
+            limits = f.limits
+            for key, value in (("min_length", limits.min_length), ("ge", limits.minimum),
+                               ("max_length", None if limits.provider_max else limits.max_length)):
+                if value is not None:
+                    constraints[key] = value
+        if optional:
+            body[f.name] = Field(None, **constraints) if constraints else None
+        elif not f.required:
+            body[f.name] = Field(default, **constraints) if constraints else default
+        elif constraints:
+            body[f.name] = Field(**constraints)
+    namespace.setdefault("__annotations__", {}).update(annotations)
+    namespace.update(body)
+
+
 class Scaling(_Request):
     """Replica bounds of an endpoint: `min_replicas` stay reserved (and billed) while it is enabled."""
 
-    min_replicas: int = Field(ge=1)
-    max_replicas: int = Field(ge=1)
+    if TYPE_CHECKING:
+        min_replicas: int
+        max_replicas: int
+    else:
+        declare_into(locals(), SCALING_CHILDREN, nested=dict, constrained=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> Scaling:
@@ -133,17 +174,25 @@ class Scaling(_Request):
 
 
 class EndpointSpec(_Request):
-    """The body of `POST /v0/dedicated_endpoints`."""
+    """The body of `POST /v0/dedicated_endpoints`: every field the API knows (`fields.API_FIELDS`).
 
-    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
-    model_name: str = Field(min_length=1)
-    flavor_name: str = Field(min_length=1)
-    gpu_type: str = Field(min_length=1)
-    gpu_count: int = Field(ge=1)
-    scaling: Scaling
-    region: str = DEFAULT_REGION
-    enabled: bool = True
+    The fields come from the declaration; the annotations under TYPE_CHECKING are only the typed
+    view mypy needs (tests/unit/test_fields.py checks it agrees).
+    """
+
+    if TYPE_CHECKING:
+        name: str
+        description: str | None
+        model_name: str
+        flavor_name: str
+        gpu_type: str
+        gpu_count: int
+        scaling: Scaling
+        region: str
+        enabled: bool
+    else:
+        declare_into(locals(), (BY_NAME[n] for n in API_FIELDS), nested=Scaling, constrained=True,
+                     empty_text_is_none=True)
 
     def payload(self) -> dict[str, Any]:
         """JSON body; `description` is left out rather than sent as null."""
@@ -151,12 +200,16 @@ class EndpointSpec(_Request):
 
 
 class EndpointPatch(_Request):
-    """The body of `PATCH /v0/dedicated_endpoints/{id}`: only the fields given are changed."""
+    """The body of `PATCH /v0/dedicated_endpoints/{id}`: only the fields given are changed (the in-place ones)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX_LENGTH)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
-    scaling: Scaling | None = None
-    enabled: bool | None = None
+    if TYPE_CHECKING:
+        name: str | None
+        description: str | None
+        scaling: Scaling | None
+        enabled: bool | None
+    else:
+        declare_into(locals(), (BY_NAME[n] for n in UPDATABLE_FIELDS), nested=Scaling, optional=True,
+                     constrained=True)
 
     def payload(self) -> dict[str, Any]:
         """JSON body holding exactly the fields that were set (even to an empty string)."""
@@ -169,8 +222,11 @@ class EndpointPatch(_Request):
 class ScalingInfo(_Response):
     """Scaling as the API reports it (tolerant: either bound may be missing)."""
 
-    min_replicas: int | None = None
-    max_replicas: int | None = None
+    if TYPE_CHECKING:
+        min_replicas: int | None
+        max_replicas: int | None
+    else:
+        declare_into(locals(), SCALING_CHILDREN, nested=dict, optional=True)
 
 
 class Endpoint(_Response):
@@ -182,15 +238,18 @@ class Endpoint(_Response):
 
     id: str = Field(validation_alias=AliasChoices("id", "endpoint_id"))
     routing_key: str | None = None
-    name: str | None = None
-    description: str | None = None
-    model_name: str | None = None
-    flavor_name: str | None = None
-    gpu_type: str | None = None
-    gpu_count: int | None = None
-    scaling: ScalingInfo | None = None
-    region: str | None = None
-    enabled: bool | None = None
+    if TYPE_CHECKING:  # the declared API fields (fields.API_FIELDS), each optional: an answer may lack any
+        name: str | None
+        description: str | None
+        model_name: str | None
+        flavor_name: str | None
+        gpu_type: str | None
+        gpu_count: int | None
+        scaling: ScalingInfo | None
+        region: str | None
+        enabled: bool | None
+    else:
+        declare_into(locals(), (BY_NAME[n] for n in API_FIELDS), nested=ScalingInfo, optional=True)
     status: str | None = None
     created_at: str | None = None
     updated_at: str | None = None

@@ -19,6 +19,7 @@ from ..api.models import (
     EndpointSpec,
     LifecycleState,
     Scaling,
+    declare_into,
     inference_base_url,
 )
 from ..fields import (
@@ -31,29 +32,12 @@ from ..fields import (
     OUTPUT_FIELDS,
     SCALING_FIELD,
     UPDATABLE_FIELDS,
-    Field,
     Kind,
 )
 from ..wire import integral
 
 #: The keys read back from an API answer: every field the API knows (`scaling` is read as a whole).
 LIVE_FIELDS: tuple[str, ...] = tuple(name for name in API_FIELDS if name != SCALING_FIELD)
-
-
-def model_namespace(fields: tuple[Field, ...]) -> dict[str, Any]:
-    """A pydantic class body for `fields`: annotations and defaults, as the declaration gives them.
-
-    A required field has no default; an optional one with a None default is `T | None`. The nested
-    object (`scaling`) is the API's `Scaling` model.
-    """
-    annotations: dict[str, Any] = {}
-    defaults: dict[str, Any] = {}
-    for f in fields:
-        kind: Any = Scaling if f.name == SCALING_FIELD else f.type
-        annotations[f.name] = kind | None if not f.required and f.default is None else kind
-        if not f.required:
-            defaults[f.name] = f.default
-    return {"__annotations__": annotations, **defaults}
 
 
 class EndpointInputs(BaseModel):
@@ -80,7 +64,7 @@ class EndpointInputs(BaseModel):
         wait_for_inference: bool
         adopt_id: str | None
     else:
-        locals().update(model_namespace(tuple(f for f in FIELDS if f.is_input)))
+        declare_into(locals(), (f for f in FIELDS if f.is_input), nested=Scaling)
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> EndpointInputs:
@@ -121,7 +105,7 @@ class EndpointState(EndpointInputs):
         created_at: str | None
         updated_at: str | None
     else:
-        locals().update(model_namespace(tuple(f for f in FIELDS if f.kind is Kind.COMPUTED)))
+        declare_into(locals(), (f for f in FIELDS if f.kind is Kind.COMPUTED), nested=Scaling)
 
     @classmethod
     def from_endpoint(cls, endpoint: Endpoint, fallback: Mapping[str, Any],
@@ -175,5 +159,4 @@ __all__ = [
     "EndpointInputs",
     "EndpointState",
     "integral",
-    "model_namespace",
 ]

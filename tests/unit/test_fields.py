@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from pulumi_tokenfactory import fields
+from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.api.models import Endpoint, EndpointPatch, EndpointSpec
 from pulumi_tokenfactory.fields import (
     API_FIELDS,
@@ -202,21 +203,26 @@ def test_property_models_have_the_declared_fields_and_defaults() -> None:
                 assert info.default == f.default, f"{model.__name__}.{f.name}: {info.default!r} != {f.default!r}"
 
 
-def test_the_typed_view_of_the_property_models_agrees_with_the_declaration() -> None:
-    """The `if TYPE_CHECKING:` annotations in properties.py (what mypy sees) name declared fields and types."""
-    tree = ast.parse(Path(properties.__file__).read_text(encoding="utf-8"))
-    words = {"str": str, "int": int, "float": float, "bool": bool, "Scaling": dict}
+@pytest.mark.parametrize("module", [properties, models], ids=lambda m: m.__name__)
+def test_the_typed_views_agree_with_the_declaration(module: Any) -> None:
+    """The `if TYPE_CHECKING:` annotations (what mypy sees of the derived models) name declared fields and types."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    words = {"str": str, "int": int, "float": float, "bool": bool, "Scaling": dict, "ScalingInfo": dict}
     checked = 0
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        runtime = getattr(module, cls.name)
+        for node in cls.body:
+            if not (isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+                continue
             for item in node.body:
-                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-                    f = fields.BY_NAME[item.target.id]
-                    text = ast.unparse(item.annotation)
-                    optional = text.endswith(" | None")
-                    assert words[text.removesuffix(" | None")] is f.type, f"{f.name}: {text}"
-                    assert optional == (not f.required and f.default is None), f"{f.name}: {text}"
-                    checked += 1
+                assert isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+                f = fields.BY_NAME.get(item.target.id) or fields.SCALING_BY_NAME[item.target.id]
+                text = ast.unparse(item.annotation)
+                assert words[text.removesuffix(" | None")] is f.type, f"{cls.name}.{f.name}: {text}"
+                info = runtime.model_fields[f.name]
+                assert text.endswith(" | None") == (not info.is_required() and info.default is None), \
+                    f"{cls.name}.{f.name}: {text} but the model's field is {info}"
+                checked += 1
     assert checked >= len(INPUTS)
 
 
