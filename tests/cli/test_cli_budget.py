@@ -9,7 +9,8 @@ $48.00/h at the configured prices. Against maxReservedGpus=10 and maxHourlyCost=
   Automation API's `up` runs) creates the endpoints first and only then fails. The last test pins
   that down, since the docs tell users to keep the preview in front of `up` for this reason;
 * advisory: the preview warns with the same messages and passes;
-* under budget (12 GPUs, $48.00/h allowed): no budget message, and `up` creates both endpoints.
+* under budget (12 GPUs, $48.00/h allowed): no budget message, and `up` creates both endpoints;
+  then a scale-up of llama-70b to 2 replicas (16 GPUs) is blocked at its preview.
 
 The expected totals are computed with pulumi_tokenfactory.spend from the program's own arguments.
 The raw text of the blocked preview goes to /tmp/spend/policy-blocked.txt for the closing note.
@@ -18,6 +19,7 @@ The raw text of the blocked preview goes to /tmp/spend/policy-blocked.txt for th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +46,19 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
 }
 
 
-def program() -> None:
-    import pulumi_tokenfactory as tokenfactory
+def make_program(endpoints: dict[str, dict[str, Any]]) -> Callable[[], None]:
+    def program() -> None:
+        import pulumi_tokenfactory as tokenfactory
 
-    for resource, args in ENDPOINTS.items():
-        fields = dict(args)
-        scaling = fields.pop("scaling")
-        tokenfactory.DedicatedEndpoint(resource, scaling=tokenfactory.ScalingArgs(**scaling), **fields)
+        for resource, args in endpoints.items():
+            fields = dict(args)
+            scaling = fields.pop("scaling")
+            tokenfactory.DedicatedEndpoint(resource, scaling=tokenfactory.ScalingArgs(**scaling), **fields)
+
+    return program
+
+
+program = make_program(ENDPOINTS)
 
 
 def expected_totals() -> tuple[int, float]:
@@ -132,6 +140,17 @@ def test_under_budget_passes_and_up_creates_the_stack(budget_stack: tuple[auto.S
     stack.up(policy_packs=[str(PACK)], policy_pack_configs=[config], on_event=events.append)
     assert budget_events(events) == []  # the engine's stack check after the up sees the real outputs
     assert sorted(e["name"] for e in emulator.endpoints()) == sorted(a["name"] for a in ENDPOINTS.values())
+
+    # A scale-up past the budget: the preview of the update sees the new inputs and blocks it.
+    scaled = {**ENDPOINTS, "llama-70b": {**ENDPOINTS["llama-70b"], "scaling": {"min_replicas": 2, "max_replicas": 2}}}
+    stack.workspace.program = make_program(scaled)
+    events.clear()
+    with pytest.raises(auto.CommandError):
+        stack.preview(policy_packs=[str(PACK)], policy_pack_configs=[config], on_event=events.append)
+    messages = [v.message.rstrip() for v in budget_events(events)]
+    assert any(m.endswith(f"The stack reserves 16 GPUs (gpt-120b: 8, llama-70b: 8), over the limit "
+                          f"maxReservedGpus={gpus}.") for m in messages), messages
+    assert {e["name"]: e["scaling"]["min_replicas"] for e in emulator.endpoints()}["team-search-llama-70b"] == 1
     stack.destroy()
     assert emulator.endpoints() == []
 
