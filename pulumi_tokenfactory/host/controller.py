@@ -42,6 +42,7 @@ from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch,
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
 from .properties import EndpointInputs, EndpointState
+from .readiness import ReadinessGate, option_conflict, starts_replicas
 from .validation import check_inputs
 from .waiting import Waiter
 
@@ -78,6 +79,8 @@ class _Session:
     """The client's timeout: after a lost POST answer, the creator settles for twice as long."""
     creator: ExactlyOnceCreator = field(init=False)
     waiter: Waiter = field(init=False)
+    gate: ReadinessGate = field(init=False)
+    """Probes inference after `running` for `wait_for_inference`, at the waiter's backoff."""
     adoptions: AdoptionClaims = field(default_factory=AdoptionClaims)
     """Which declaration named which endpoint in `adopt_id`, as the checks of this process saw them."""
 
@@ -85,6 +88,7 @@ class _Session:
         self.creator = ExactlyOnceCreator(self.client, known_ids=self._known_ids, on_change=self.changed,
                                           answer_timeout=self.answer_timeout)
         self.waiter = Waiter(self.directory, progress=_progress, settings=self.settings)
+        self.gate = ReadinessGate.for_settings(self.client, self.settings, progress=_progress)
 
     def _known_ids(self) -> frozenset[str]:
         """Ids any completed list of this process has shown: all existed before a POST made now."""
@@ -134,7 +138,10 @@ class EndpointController:
     # -- check and diff -------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        outcome = check_inputs(news, templates=self._template_catalogue)
+        conflict = option_conflict(news)  # a refused pair of options fails before any API call (no catalogue)
+        outcome = check_inputs(news, templates=None if conflict else self._template_catalogue)
+        if conflict:
+            outcome.fail(*conflict)
         if not olds and not outcome.failures and not any(_contains_unknown(v) for v in outcome.inputs.values()):
             inputs = EndpointInputs.from_props(outcome.inputs)
             if inputs.adopt_id:
@@ -203,10 +210,15 @@ class EndpointController:
         outcome = api.creator.create(spec)
         endpoint = outcome.endpoint
         if inputs.wait_for_ready:
+            budget = api.gate.budget(inputs.ready_timeout)
             try:
                 endpoint = api.waiter.until_state(
                     endpoint.id, inputs.target_state, inputs.ready_timeout, label=f"create {inputs.name!r}",
                     on_poll=lambda listed: api.creator.reap_twins(outcome, spec, listed.values()))
+                if inputs.wait_for_inference and inputs.enabled:
+                    # Not done until a real call is answered; a create that never gets there is undone below.
+                    api.gate.until_routable(endpoint.id, endpoint.routing_key or outcome.endpoint.routing_key,
+                                            inputs.region, budget.left(), label=f"create {inputs.name!r}")
             except errors.TokenFactoryError as exc:
                 raise self._undo_create(api, endpoint.id, exc) from None
         api.creator.sweep(outcome, spec)  # late twins of a POST proven absent, waiting or not
@@ -301,8 +313,12 @@ class EndpointController:
                     f"it from the state; the next `pulumi up` creates it again.", endpoint_id=id_) from None
             api.changed()
         if desired.wait_for_ready and patch.model_fields_set & {"scaling", "enabled"}:
+            budget = api.gate.budget(desired.ready_timeout)
             endpoint = api.waiter.until_state(id_, desired.target_state, desired.ready_timeout,
                                               label=f"update {desired.name!r}")
+            if desired.wait_for_inference and starts_replicas(current, desired):
+                api.gate.until_routable(id_, endpoint.routing_key or olds.get("routing_key"), desired.region,
+                                        budget.left(), label=f"update {desired.name!r}")
         if endpoint is None:
             endpoint = api.client.get_endpoint(id_)
         # What the answer lacks keeps its known value: the declared inputs, else the prior outputs.
@@ -331,6 +347,9 @@ def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.Unexpecte
 def _parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
     """Inputs for a mutating call; re-validated here so a skipped `check` can never reach the API."""
     outcome = check_inputs(dict(props))
+    conflict = option_conflict(props)
+    if conflict:
+        outcome.fail(*conflict)
     if outcome.failures:
         details = "; ".join(f"{prop}: {reason}" for prop, reason in outcome.failures)
         raise errors.ConfigurationError(f"Invalid DedicatedEndpoint inputs: {details}")

@@ -32,7 +32,9 @@ from typing import Any
 
 from .. import errors
 from ..api.client import TokenFactoryClient
+from ..settings import HOST_WIDENING, Settings
 from .hostpool import lend_thread_while_waiting
+from .properties import EndpointInputs
 from .waiting import PollSchedule
 
 log = logging.getLogger(__name__)
@@ -59,9 +61,33 @@ def option_conflict(props: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def starts_replicas(current: EndpointInputs, desired: EndpointInputs) -> bool:
+    """Whether an update from `current` to `desired` starts replicas, so that the routing key may 404 again.
+
+    The same rule as the emulator's routable gap: enabling a stopped endpoint, or raising
+    `min_replicas` of an enabled one (new replicas must start and warm up). A lower minimum,
+    a `max_replicas` change (autoscaling headroom, nothing starts now), a rename or a stop do not.
+    """
+    if not desired.enabled:
+        return False
+    return not current.enabled or desired.scaling.min_replicas > current.scaling.min_replicas
+
+
 def _elapsed(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What is left of `ready_timeout`: started before the wait for `running`, read when probing starts."""
+
+    timeout: float
+    started: float
+    clock: Callable[[], float]
+
+    def left(self) -> float:
+        return max(0.0, self.timeout - (self.clock() - self.started))
 
 
 @dataclass(frozen=True)
@@ -83,21 +109,38 @@ class ReadinessGate:
         progress: Progress | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        lend_threads: bool | None = None,
     ) -> None:
         self._client = client
-        self._schedule = schedule  # the waiter's: probes back off exactly as status polls do
+        self._schedule = schedule
         self._progress = progress or (lambda message: log.info(message))
         self._sleep = sleep
         self._clock = clock
+        self._lend_threads = lend_threads
 
-    def until_routable(self, endpoint_id: str, routing_key: str, region: str | None, timeout: float, *,
+    @classmethod
+    def for_settings(cls, client: TokenFactoryClient, settings: Settings, *,
+                     progress: Progress | None = None) -> ReadinessGate:
+        """The gate of a provider session: the waiter's backoff and thread lending, from the same settings."""
+        return cls(client, schedule=PollSchedule.from_settings(settings), progress=progress,
+                   lend_threads=settings.get(HOST_WIDENING))
+
+    def budget(self, timeout: float) -> Budget:
+        """Start counting `ready_timeout` now (before the wait for `running`), for `until_routable`."""
+        return Budget(timeout, self._clock(), self._clock)
+
+    def until_routable(self, endpoint_id: str, routing_key: str | None, region: str | None, timeout: float, *,
                        label: str) -> Routable:
         """Return once a probe is answered 2xx; raise EndpointOperationError otherwise.
 
         At least one probe is made even when `timeout` is already spent: the endpoint is
         running, and one tiny request is the cheapest way to know whether it serves.
         """
-        with lend_thread_while_waiting():
+        if not routing_key:
+            raise errors.EndpointOperationError(
+                f"{label}: endpoint {endpoint_id} is running, but the API reported no routing key, so its "
+                f"inference cannot be probed; set wait_for_inference=False", endpoint_id=endpoint_id)
+        with lend_thread_while_waiting(self._lend_threads):
             return self._until_routable(endpoint_id, routing_key, region, timeout, label=label)
 
     def _until_routable(self, endpoint_id: str, routing_key: str, region: str | None, timeout: float, *,

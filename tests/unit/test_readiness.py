@@ -14,8 +14,10 @@ import pytest
 
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
-from pulumi_tokenfactory.host.readiness import ReadinessGate, option_conflict
+from pulumi_tokenfactory.host.properties import EndpointInputs
+from pulumi_tokenfactory.host.readiness import ReadinessGate, option_conflict, starts_replicas
 from pulumi_tokenfactory.host.waiting import PollSchedule
+from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 
 TOKEN = "tfk-readiness-secret-0123456789"
 ROUTING_KEY = "dedicated/openai/gpt-oss-120b-AbCdEf012345"
@@ -182,3 +184,43 @@ def test_wait_for_inference_needs_wait_for_ready() -> None:
     assert option_conflict({"wait_for_inference": True}) is None, "wait_for_ready defaults to True"
     assert option_conflict({"wait_for_inference": False, "wait_for_ready": False}) is None
     assert option_conflict({}) is None
+
+
+SPEC = {"name": "GPT-120B Endpoint", "model_name": "openai/gpt-oss-120b", "flavor_name": "base",
+        "gpu_type": "gpu-h100-sxm", "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2},
+        "region": "eu-north1"}
+
+
+def test_check_refuses_the_pair_naming_both_before_any_api_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No token anywhere: any API call (the catalogue, the duplicate list) would raise instead of answering.
+    monkeypatch.delenv("TOKENFACTORY_API_KEY", raising=False)
+    monkeypatch.setenv("TOKENFACTORY_BASE_URL", "http://127.0.0.1:9")
+    provider = DedicatedEndpointProvider()
+    result = provider.check({}, {**SPEC, "wait_for_inference": True, "wait_for_ready": False})
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("wait_for_inference", "wait_for_inference=True requires wait_for_ready=True (the inference probe starts "
+                               "once the endpoint is running); set wait_for_ready=True, or wait_for_inference=False")]
+    with pytest.raises(errors.MissingApiKeyError):  # the same inputs without the conflict do ask the API
+        provider.check({}, {**SPEC, "wait_for_inference": True})
+
+
+def test_create_and_update_refuse_the_pair_too_when_check_was_skipped() -> None:
+    provider = DedicatedEndpointProvider()
+    with pytest.raises(errors.ConfigurationError, match="wait_for_inference: wait_for_inference=True requires"):
+        provider.create({**SPEC, "wait_for_inference": True, "wait_for_ready": False})
+
+
+def inputs(**changes: object) -> EndpointInputs:
+    return EndpointInputs.from_props({**SPEC, **changes})
+
+
+@pytest.mark.parametrize(("current", "desired", "starts"), [
+    ({"enabled": False}, {"enabled": True}, True),
+    ({}, {"scaling": {"min_replicas": 2, "max_replicas": 2}}, True),
+    ({"scaling": {"min_replicas": 2, "max_replicas": 3}}, {"scaling": {"min_replicas": 1, "max_replicas": 3}}, False),
+    ({}, {"scaling": {"min_replicas": 1, "max_replicas": 5}}, False),
+    ({}, {"enabled": False, "scaling": {"min_replicas": 3, "max_replicas": 3}}, False),
+    ({}, {"name": "renamed"}, False),
+], ids=["enable", "min-rise", "min-lower", "max-only", "disable-with-rise", "rename"])
+def test_which_updates_start_replicas(current: dict[str, object], desired: dict[str, object], starts: bool) -> None:
+    assert starts_replicas(inputs(**current), inputs(**desired)) is starts
