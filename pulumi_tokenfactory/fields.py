@@ -12,9 +12,10 @@ Everything that used to restate the field set by hand is derived from `FIELDS`:
 * the docs tests (tests/docs/test_docs.py) and the program-surface tests (tests/unit/test_fields.py),
   which fail when the hand-written constructor, argument classes or reference table drift from it.
 
-To add a field: add one `Field` to `FIELDS` (and, for a field the API knows, its attribute to the
-request/response models in api/models.py, which tests/unit/test_fields.py checks), then write its
-behaviour. The program-side constructor stays hand-written for IDEs; the tests name what is missing.
+To add a field: add one `Field` to `FIELDS` (with `added=` the coming release), then write its
+behaviour. The API's request and response models, the property models, the checks and the emulator
+follow; the program-side constructor, argument classes and TypedDicts stay hand-written for IDEs,
+and tests/unit/test_fields.py and tests/docs/test_docs.py name each place that is missing it.
 
 No heavy imports (no pydantic, no httpx): a Pulumi program imports this on every run.
 """
@@ -81,6 +82,11 @@ class Field:
     children: tuple[Field, ...] = ()
     #: False for an input that diff never compares (read only when the resource is created).
     diffed: bool = True
+    #: The release that added the field; None for the fields of the first release (0.1.0). An optional
+    #: input added later stays out of check's inputs and the state while the program leaves it out (its
+    #: default applies where it is read), so a state or a program written before it existed replays
+    #: unchanged; an output added later is new information in answers about old states.
+    added: str | None = None
 
     @property
     def is_input(self) -> bool:
@@ -163,7 +169,7 @@ FIELDS: Final[tuple[Field, ...]] = (
           limits=Limits(minimum=1, maximum=MAX_READY_TIMEOUT_SECONDS, unit="seconds"),
           doc="Seconds to wait for readiness or for a delete."),
     # Not diffed: it only steers how a create or update waits, so changing it alone is no update.
-    Field("wait_for_inference", bool, Kind.PROVIDER_ONLY, default=False, diffed=False,
+    Field("wait_for_inference", bool, Kind.PROVIDER_ONLY, default=False, diffed=False, added="0.2.0",
           doc="Also wait, after running, until a real inference call on the routing key stops answering 404 "
               "(create, enable, min_replicas rise); each try is one 1-token completion. Needs wait_for_ready."),
     Field(ADOPT_FIELD, str, Kind.PROVIDER_ONLY, diffed=False,
@@ -216,8 +222,10 @@ DIFFED_FIELDS: Final = tuple(name for name in INPUT_FIELDS if BY_NAME[name].diff
 #: What an optional input is when the program leaves it out (None-default inputs are absent instead).
 INPUT_DEFAULTS: Final[Mapping[str, Any]] = {
     f.name: f.default for f in FIELDS if f.is_input and not f.required and f.default is not None}
-#: Inputs that are absent, not None, when not given (kept out of the state; old states stay as they were).
-ABSENT_WHEN_UNSET: Final = tuple(f.name for f in FIELDS if f.is_input and not f.required and f.default is None)
+#: Inputs that are absent, not filled in, when not given (kept out of the state; old states stay as they were):
+#: those whose default is None, and those added after the first release.
+ABSENT_WHEN_UNSET: Final = tuple(f.name for f in FIELDS if f.is_input and not f.required
+                                 and (f.default is None or f.added is not None))
 SCALING_FIELDS: Final = tuple(f.name for f in SCALING_CHILDREN)
 
 #: How the reference docs and the program's docstrings say what a change does.

@@ -87,10 +87,13 @@ class EndpointInputs(BaseModel):
         return LifecycleState.RUNNING if self.enabled else LifecycleState.STOPPED
 
     def input_props(self) -> dict[str, Any]:
-        """The declared inputs; one whose default is None only when given (an older state then stays as it was)."""
+        """The declared inputs; those absent when unset (`fields.ABSENT_WHEN_UNSET`) only when given.
+
+        So a state written before such an input existed, or without it, stays as it was.
+        """
         props = self.model_dump(include=set(INPUT_FIELDS))
         for name in ABSENT_WHEN_UNSET:
-            if props.get(name) is None:
+            if props.get(name) is None or name not in self.model_fields_set:
                 props.pop(name, None)
         return props
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..api.models import Template, catalogue_violations
 from ..fields import (
+    ABSENT_WHEN_UNSET,
     FIELDS,
     INPUT_FIELDS,
     MAX_GPU_COUNT,
@@ -208,10 +209,14 @@ def _check_string(out: CheckOutcome, f: Field, value: Any) -> None:
 
 
 def _check_field(out: CheckOutcome, f: Field, value: Any) -> None:
-    """One declared input: left-out optional ones take their default (or stay absent), the rest are checked."""
+    """One declared input: left-out optional ones take their default (or stay absent), the rest are checked.
+
+    Absent rather than filled in: an input whose default is None, and one added after the first
+    release (`Field.added`), so that a program written before it existed checks as it always did.
+    """
     unset = value is None or (value == "" and f.default is None and not f.required)
     if unset and not f.required:
-        if f.default is None:
+        if f.name in ABSENT_WHEN_UNSET:
             out.inputs.pop(f.name, None)
         else:
             out.inputs[f.name] = f.default

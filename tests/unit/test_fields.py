@@ -269,8 +269,23 @@ def test_left_out_inputs_take_the_declared_defaults() -> None:
     assert outcome.failures == []
     for f in INPUTS:
         if not f.required:
-            assert outcome.inputs.get(f.name) == f.default, f.name
-            assert (f.name in outcome.inputs) == (f.default is not None), f.name
+            filled = f.default is not None and f.added is None
+            assert (f.name in outcome.inputs) == filled, f"{f.name}: filled in is {filled}"
+            if filled:
+                assert outcome.inputs[f.name] == f.default, f.name
+    model = EndpointInputs.from_props(outcome.inputs)
+    for f in INPUTS:
+        if not f.required:
+            assert getattr(model, f.name) == f.default, f"{f.name}: the model applies the default where it is read"
+            assert (f.name in model.input_props()) == (f.name in outcome.inputs), f"{f.name}: state differs"
+
+
+def test_an_input_added_later_is_kept_when_given() -> None:
+    later = [f for f in INPUTS if f.added is not None and f.type is bool]
+    for f in later:
+        outcome = check_inputs({**VALID, f.name: not f.default})
+        assert outcome.failures == [] and outcome.inputs[f.name] is (not f.default)
+        assert EndpointInputs.from_props(outcome.inputs).input_props()[f.name] is (not f.default)
 
 
 # -- one number normalisation, one error flattening --------------------------------------------------
