@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,18 +16,6 @@ from pulumi_tokenfactory.emulator.testing import EmulatorAdminError, EmulatorPro
 
 SEED: dict[str, Any] = {k: v for k, v in SEED_EXAMPLE.items() if k != "description"}
 ENDPOINTS = "/v0/dedicated_endpoints"
-
-
-@pytest.fixture
-def emu(clean_emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
-    yield clean_emulator
-    clean_emulator.clear_faults()
-
-
-@pytest.fixture
-def api(emu: EmulatorProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emu.base_url, timeout=10, trust_env=False) as client:
-        yield client
 
 
 def last_request(emu: EmulatorProcess) -> dict[str, Any]:

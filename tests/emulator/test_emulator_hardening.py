@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from pulumi_tokenfactory.emulator import EmulatorConfig, ManualClock, create_app
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorAdminError, EmulatorProcess, EmulatorStartError
+from tests.harness.emulators import in_process_emulator
 
 SEED: dict[str, Any] = dict(SEED_EXAMPLE)
 ENDPOINTS = "/v0/dedicated_endpoints"
@@ -29,15 +28,9 @@ JSON = {"content-type": "application/json"}
 MiB = 1024 * 1024
 
 
-@pytest.fixture
-def api(clean_emulator: EmulatorProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=clean_emulator.base_url, timeout=10, trust_env=False) as client:
-        yield client
-    clean_emulator.clear_faults()
-
-
 def in_process(**config: Any) -> TestClient:
-    return TestClient(create_app(EmulatorConfig(**config), clock=ManualClock()), raise_server_exceptions=False)
+    """An in-process emulator's client that answers a server error as a 500, as a real client would see it."""
+    return in_process_emulator(raise_server_exceptions=False, **config).http
 
 
 def error_of(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -7,13 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from pulumi_tokenfactory.emulator.app import EmulatorApp, create_app
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
-from pulumi_tokenfactory.emulator.clock import ManualClock
-from pulumi_tokenfactory.emulator.config import EmulatorConfig
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from tests.harness.emulators import InProcessEmulator, in_process_emulator
 
 SEED: dict[str, Any] = {k: v for k, v in SEED_EXAMPLE.items() if k != "description"}
 ENDPOINTS = "/v0/dedicated_endpoints"
@@ -23,9 +20,8 @@ PROVISION, UPDATE, STOP, DELETE = 600.0, 120.0, 60.0, 30.0
 class Api:
     """An in-process emulator with a clock that moves only when told to."""
 
-    def __init__(self, app: EmulatorApp, clock: ManualClock) -> None:
-        self.app, self.clock = app, clock
-        self.http = TestClient(app)
+    def __init__(self, emulator: InProcessEmulator) -> None:
+        self.app, self.clock, self.http = emulator.app, emulator.clock, emulator.http
 
     def create(self, **changes: Any) -> str:
         response = self.http.post(ENDPOINTS, json={**SEED, **changes})
@@ -53,10 +49,8 @@ class Api:
 
 @pytest.fixture
 def api() -> Api:
-    clock = ManualClock()
-    config = EmulatorConfig(provision_seconds=PROVISION, update_seconds=UPDATE, stop_seconds=STOP,
-                            delete_seconds=DELETE)
-    return Api(create_app(config, clock=clock), clock)
+    return Api(in_process_emulator(provision_seconds=PROVISION, update_seconds=UPDATE, stop_seconds=STOP,
+                                   delete_seconds=DELETE))
 
 
 def test_create_is_starting_until_exactly_the_provision_time(api: Api) -> None:
@@ -176,8 +170,7 @@ def test_admin_clock_skips_a_realistic_start(api: Api) -> None:
 
 
 def test_zero_durations_settle_at_once() -> None:
-    app = create_app(EmulatorConfig(provision_seconds=0, delete_seconds=0), clock=ManualClock())
-    http = TestClient(app)
+    http = in_process_emulator(provision_seconds=0, delete_seconds=0).http
     endpoint = http.post(ENDPOINTS, json=SEED).json()
     assert endpoint["status"] == "running"
     http.delete(f"{ENDPOINTS}/{endpoint['id']}")
@@ -185,12 +178,11 @@ def test_zero_durations_settle_at_once() -> None:
 
 
 def test_transitions_survive_a_restart_through_the_state_file(tmp_path: Any) -> None:
-    clock = ManualClock()
-    config = EmulatorConfig(provision_seconds=PROVISION, state_file=tmp_path / "state.json")
-    first = TestClient(create_app(config, clock=clock))
-    endpoint_id = first.post(ENDPOINTS, json=SEED).json()["id"]
+    first = in_process_emulator(provision_seconds=PROVISION, state_file=tmp_path / "state.json")
+    endpoint_id = first.http.post(ENDPOINTS, json=SEED).json()["id"]
+    clock = first.clock
     clock.advance(PROVISION / 2)
-    again = TestClient(create_app(config, clock=clock))
+    again = in_process_emulator(first.app.config, clock=clock).http
     assert again.get(f"{ENDPOINTS}/{endpoint_id}").json()["status"] == "starting"
     clock.advance(PROVISION / 2)
     assert again.get(f"{ENDPOINTS}/{endpoint_id}").json()["status"] == "running"
