@@ -31,6 +31,7 @@ _EXPORTS = {
     "Flavor": "api.models",
     "TokenFactoryClient": "api.client",
     "TokenFactoryError": "errors",
+    "export_spend": "program.spending",
 }
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "TemplateCatalogue",
     "TokenFactoryClient",
     "TokenFactoryError",
+    "export_spend",
     "get_templates",
     "lookup_endpoint",
 ]
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
         ScalingArgsDict,
         ScalingOutput,
     )
+    from .program.spending import export_spend
 
     __version__: str
 

@@ -188,6 +188,18 @@ FIELDS: Final[tuple[Field, ...]] = (
           doc="Creation time reported by the API (ISO 8601)."),
     Field("updated_at", str, Kind.COMPUTED,
           doc="Last update time reported by the API (ISO 8601)."),
+    # -- spend outputs (computed by pulumi_tokenfactory/spend.py from the state) --
+    Field("reserved_gpus", int, Kind.COMPUTED, default=0,
+          doc="GPUs reserved (and billed) whatever the traffic: min_replicas x gpu_count while enabled, 0 when "
+              "stopped."),
+    Field("max_gpus", int, Kind.COMPUTED, default=0,
+          doc="GPUs the endpoint may run under load: max_replicas x gpu_count."),
+    Field("hourly_cost_min", float, Kind.COMPUTED,
+          doc="Hourly cost of reserved_gpus, with a price for gpu_type in tokenfactory:gpuHourlyPrices."),
+    Field("hourly_cost_max", float, Kind.COMPUTED,
+          doc="Hourly cost at max_replicas (0 when stopped), with a price in tokenfactory:gpuHourlyPrices."),
+    Field("cost_currency", str, Kind.COMPUTED,
+          doc="The currency of the hourly costs, from tokenfactory:gpuHourlyPrices."),
 )
 
 BY_NAME: Final[Mapping[str, Field]] = {f.name: f for f in FIELDS}

@@ -30,6 +30,8 @@ def main() -> tokenfactory.DedicatedEndpoint:
     pulumi.export("routing_key", endpoint.routing_key)
     pulumi.export("inference_base_url", endpoint.inference_base_url)
     pulumi.export("status", endpoint.status)
+    # The stack's GPU spend as one output (tokenfactory_spend): the preview shows how each change moves it.
+    tokenfactory.export_spend()
     return endpoint
 
 

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -34,15 +33,18 @@ from ..schema import (
     DEFAULT_READY_TIMEOUT_SECONDS,
     OUTPUT_FIELDS,
     REPLACE_FIELDS,
+    URN_FIELD,
 )
-from ..settings import HTTP_TIMEOUT, Settings
+from ..settings import GPU_PRICES, HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
 from ..wire import integral
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
+from .enginelog import EngineLog, engine_address, resource_label
 from .properties import EndpointInputs, EndpointState
 from .readiness import ReadinessGate, option_conflict, starts_replicas
+from .spendreport import SpendReport, urn_of, without_urn
 from .validation import check_inputs
 from .waiting import Waiter
 
@@ -57,8 +59,19 @@ def _normalised(prop: str, value: Any) -> Any:
     return integral(INPUT_DEFAULTS.get(prop) if value is None else value)
 
 
+#: Lines for the resource row of `pulumi preview`/`up` (spend, wait progress): `logging` and `pulumi.log`
+#: in the host reach only the Stack row, or nothing (see enginelog).
+_ENGINE_LOG = EngineLog(engine_address())
+
+
 def _progress(message: str) -> None:
-    pulumi.log.info(message)
+    _ENGINE_LOG.progress(message)
+
+
+def _row(props: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The resource row a call's lines belong on: its URN, and its name should the URN be missing."""
+    urn = urn_of(props)
+    return urn, resource_label(urn, dict(props))
 
 
 @dataclass
@@ -109,6 +122,14 @@ class EndpointController:
         self._lock = threading.Lock()
         self._session: _Session | None = None
         self._templates: list[Template] | None = None
+        self._spend: SpendReport | None = None
+
+    def _spend_report(self) -> SpendReport:
+        """Built on first use, so a bad price table fails the first call, naming the setting."""
+        with self._lock:
+            if self._spend is None:
+                self._spend = SpendReport(self._settings.get(GPU_PRICES), _ENGINE_LOG)
+            return self._spend
 
     def _api(self) -> _Session:
         with self._lock:
@@ -138,6 +159,16 @@ class EndpointController:
     # -- check and diff -------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        with _ENGINE_LOG.resource(*_row(news)):
+            result = self._check(olds, without_urn(news))
+        urn = news.get(URN_FIELD)
+        if urn is not None:
+            result.inputs = {**result.inputs, URN_FIELD: urn}  # kept for diff, create and update; never diffed
+        if not result.failures:
+            self._spend_report().checked(olds, result.inputs)
+        return result
+
+    def _check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         conflict = option_conflict(news)  # a refused pair of options fails before any API call (no catalogue)
         outcome = check_inputs(news, templates=None if conflict else self._template_catalogue)
         if conflict:
@@ -197,11 +228,19 @@ class EndpointController:
             or _normalised(prop, olds.get(prop)) != _normalised(prop, news.get(prop))
         ]
         replaces = [prop for prop in changed if prop in REPLACE_FIELDS]
+        self._spend_report().diffed(olds, news, changed=bool(changed), replaces=bool(replaces))
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     # -- create, read, update, delete -----------------------------------------
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        report = self._spend_report()
+        with _ENGINE_LOG.resource(*_row(props)):
+            result = self._create(props)
+        report.created(props)
+        return CreateResult(result.id, report.outputs(result.outs or {}, props))
+
+    def _create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _parse_inputs(props)
         if inputs.adopt_id:
             return self._adopt(inputs)
@@ -276,6 +315,15 @@ class EndpointController:
             f"or billed; nothing was recorded in the state.", endpoint_id=endpoint_id)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        result = self._read(id_, props)
+        if not result.id:
+            return result
+        report = self._spend_report()
+        urn = props.get(URN_FIELD)
+        inputs = result.inputs if urn is None else {**(result.inputs or {}), URN_FIELD: urn}
+        return ReadResult(result.id, report.outputs(result.outs or {}, props), inputs=inputs)
+
+    def _read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         api = self._api()
         listing = api.reads.snapshot(max_age=READ_MAX_AGE_SECONDS)
         endpoint = listing.get(id_)
@@ -299,6 +347,13 @@ class EndpointController:
         return ReadResult(id_, state.output_props(), inputs=state.input_props())
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        report = self._spend_report()
+        with _ENGINE_LOG.resource(*_row(news)):
+            result = self._update(id_, olds, news)
+        report.updated(olds, news)
+        return UpdateResult(report.outputs(result.outs or {}, news))
+
+    def _update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         desired = _parse_inputs(news)
         current = EndpointState.from_props({**desired.input_props(), **olds})
         patch = desired.patch_from(current)
@@ -327,6 +382,12 @@ class EndpointController:
         return UpdateResult(state.output_props())
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        report = self._spend_report()
+        with _ENGINE_LOG.resource(*_row(props)):
+            self._delete(id_, props)
+        report.deleted(props)
+
+    def _delete(self, id_: str, props: dict[str, Any]) -> None:
         api = self._api()
         if not api.client.delete_endpoint(id_, missing_ok=True):
             return
@@ -346,7 +407,7 @@ def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.Unexpecte
 
 def _parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
     """Inputs for a mutating call; re-validated here so a skipped `check` can never reach the API."""
-    outcome = check_inputs(dict(props))
+    outcome = check_inputs(without_urn(props))
     conflict = option_conflict(props)
     if conflict:
         outcome.fail(*conflict)

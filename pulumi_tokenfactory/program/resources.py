@@ -30,9 +30,17 @@ import pulumi.dynamic
 import pulumi.runtime
 
 from ..provider import DedicatedEndpointProvider
-from ..schema import INPUT_FIELDS, OUTPUT_FIELDS, RESOURCE_MODULE, RESOURCE_NAME
+from ..schema import (
+    INPUT_FIELDS,
+    OUTPUT_FIELDS,
+    RESOURCE_MODULE,
+    RESOURCE_NAME,
+    RESOURCE_TYPE,
+    URN_FIELD,
+)
 from ..schema import REGION_CONFIG as REGION_CONFIG  # re-exported: the reference's tests read it here
 from ..settings import REGION, Settings
+from . import spending
 
 __all__ = [
     "DedicatedEndpoint",
@@ -454,7 +462,9 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
     Outputs (`pulumi.Output` attributes): `id`, every input as the API reports it (`scaling` as a
     `ScalingOutput`), and `routing_key` (the `model` of inference calls), `status` (starting,
     running, updating, stopping, stopped, error, deleting or unknown), `inference_base_url`
-    (ends in `/v1/`), `created_at`, `updated_at`.
+    (ends in `/v1/`), `created_at`, `updated_at`; the spend (sdk-docs/spend.md): `reserved_gpus`
+    (min_replicas x gpu_count while enabled, else 0), `max_gpus` (max_replicas x gpu_count) and, with
+    `tokenfactory:gpuHourlyPrices` in the stack config, `hourly_cost_min`, `hourly_cost_max`, `cost_currency`.
 
     Reference: sdk-docs/dedicated-endpoint.md.
     """
@@ -496,7 +506,11 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
         if props["region"] is None:
             props["region"] = _default_region()
         props.update(dict.fromkeys(OUTPUT_FIELDS))
+        # Our own URN, so the provider can put spend lines on this resource's row (see host/enginelog.py).
+        props[URN_FIELD] = pulumi.resource.create_urn(resource_name, RESOURCE_TYPE,
+                                                      parent=opts.parent if opts is not None else None)
         super().__init__(DedicatedEndpointProvider(), resource_name, props, opts)
+        spending.declared(self, resource_name, props)
 
     # What help(), IDEs' runtime inspection and IPython show instead of `(resource_name, *args, **kwargs)`.
     __init__.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
@@ -639,3 +653,33 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
     def updated_at(self) -> pulumi.Output[str | None]:
         """Last update time reported by the API (ISO 8601), when it reports one."""
         return pulumi.get(self, "updated_at")
+
+    @property
+    @pulumi.getter
+    def reserved_gpus(self) -> pulumi.Output[int]:
+        """GPUs reserved and billed whatever the traffic: min_replicas x gpu_count while enabled, 0 when stopped."""
+        return pulumi.get(self, "reserved_gpus")
+
+    @property
+    @pulumi.getter
+    def max_gpus(self) -> pulumi.Output[int]:
+        """GPUs the endpoint may run under load: max_replicas x gpu_count."""
+        return pulumi.get(self, "max_gpus")
+
+    @property
+    @pulumi.getter
+    def hourly_cost_min(self) -> pulumi.Output[float | None]:
+        """Hourly cost of `reserved_gpus`; None without a price for `gpu_type` in `tokenfactory:gpuHourlyPrices`."""
+        return pulumi.get(self, "hourly_cost_min")
+
+    @property
+    @pulumi.getter
+    def hourly_cost_max(self) -> pulumi.Output[float | None]:
+        """Hourly cost at `max_replicas` (0 when stopped); None without a price in `tokenfactory:gpuHourlyPrices`."""
+        return pulumi.get(self, "hourly_cost_max")
+
+    @property
+    @pulumi.getter
+    def cost_currency(self) -> pulumi.Output[str | None]:
+        """Currency of the hourly costs (from `tokenfactory:gpuHourlyPrices`); None without a price."""
+        return pulumi.get(self, "cost_currency")
