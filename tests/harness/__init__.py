@@ -1,9 +1,11 @@
-"""Test harness: drive dynamic providers like the Pulumi engine, and run programs under mocks.
+"""Test-only helpers (see tests/README.md). What the benchmarks share with the tests lives in devtools/.
 
-* :mod:`devtools.enginehost` -- a real ``python -m pulumi.dynamic`` host spoken to over gRPC
-  with the same requests the engine sends (Configure first, Struct-encoded values, unknowns).
-* :mod:`tests.harness.mocks` -- ``run_program`` under ``pulumi.runtime.set_mocks`` that also
-  captures stack exports.
+* :mod:`devtools.harness` -- the emulator account, a provider host configured for it, resources
+  driven through the engine stand-in (:mod:`devtools.enginehost`); the engine fixtures build on it.
+* :mod:`tests.harness.accounts` -- what an engine suite's account looks like (``AccountSettings``).
+* :mod:`tests.harness.emulators` -- the emulator in process, on a manual clock.
+* :mod:`tests.harness.mocks` -- ``run_program`` under ``pulumi.runtime.set_mocks``, capturing exports.
+* :mod:`tests.harness.acceptance`, :mod:`tests.harness.fidelity` -- real-CLI steps, stand-in vs real engine.
 
 Import the submodules directly; this package keeps no state of its own.
 """
