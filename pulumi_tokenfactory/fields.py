@@ -189,16 +189,16 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("updated_at", str, Kind.COMPUTED,
           doc="Last update time reported by the API (ISO 8601)."),
     # -- spend outputs (computed by pulumi_tokenfactory/spend.py from the state) --
-    Field("reserved_gpus", int, Kind.COMPUTED, default=0,
+    Field("reserved_gpus", int, Kind.COMPUTED, default=0, added="0.2.0",
           doc="GPUs reserved (and billed) whatever the traffic: min_replicas x gpu_count while enabled, 0 when "
               "stopped."),
-    Field("max_gpus", int, Kind.COMPUTED, default=0,
+    Field("max_gpus", int, Kind.COMPUTED, default=0, added="0.2.0",
           doc="GPUs the endpoint may run under load: max_replicas x gpu_count."),
-    Field("hourly_cost_min", float, Kind.COMPUTED,
+    Field("hourly_cost_min", float, Kind.COMPUTED, added="0.2.0",
           doc="Hourly cost of reserved_gpus, with a price for gpu_type in tokenfactory:gpuHourlyPrices."),
-    Field("hourly_cost_max", float, Kind.COMPUTED,
+    Field("hourly_cost_max", float, Kind.COMPUTED, added="0.2.0",
           doc="Hourly cost at max_replicas (0 when stopped), with a price in tokenfactory:gpuHourlyPrices."),
-    Field("cost_currency", str, Kind.COMPUTED,
+    Field("cost_currency", str, Kind.COMPUTED, added="0.2.0",
           doc="The currency of the hourly costs, from tokenfactory:gpuHourlyPrices."),
 )
 
