@@ -290,6 +290,10 @@ CONFIG_EDGES: list[tuple[str, dict[str, str], dict[str, str], str]] = [
     ("env-key-zero-width", {}, {"TOKENFACTORY_API_KEY": "tf-input-edges\u200b-9c3e71"}, "TOKENFACTORY_API_KEY"),
     ("env-url-bracket", {"tokenfactory:apiKey": TOKEN}, {"TOKENFACTORY_BASE_URL": "http://[::1:8080"},
      "TOKENFACTORY_BASE_URL"),
+    # The waiter's knobs are refused when the provider's session is built, not clamped, and not mid-create.
+    ("env-poll-ceiling-too-small", {}, {"TOKENFACTORY_POLL_MAX_INTERVAL": "0.001"}, "TOKENFACTORY_POLL_MAX_INTERVAL"),
+    ("env-poll-ceiling-word", {}, {"TOKENFACTORY_POLL_MAX_INTERVAL": "fast"}, "TOKENFACTORY_POLL_MAX_INTERVAL"),
+    ("env-widening-word", {}, {"TOKENFACTORY_HOST_WIDENING": "yes"}, "TOKENFACTORY_HOST_WIDENING"),
 ]
 
 
