@@ -176,20 +176,20 @@ class Scaling(_Request):
 class EndpointSpec(_Request):
     """The body of `POST /v0/dedicated_endpoints`: every field the API knows (`fields.API_FIELDS`).
 
-    The fields come from the declaration; the annotations under TYPE_CHECKING are only the typed
-    view mypy needs (tests/unit/test_fields.py checks it agrees).
+    The fields come from the declaration; the annotations (and defaults) under TYPE_CHECKING are
+    only the typed view mypy needs (tests/unit/test_fields.py checks it agrees).
     """
 
     if TYPE_CHECKING:
         name: str
-        description: str | None
+        description: str | None = None
         model_name: str
         flavor_name: str
         gpu_type: str
         gpu_count: int
         scaling: Scaling
-        region: str
-        enabled: bool
+        region: str = "eu-north1"
+        enabled: bool = True
     else:
         declare_into(locals(), (BY_NAME[n] for n in API_FIELDS), nested=Scaling, constrained=True,
                      empty_text_is_none=True)
@@ -203,10 +203,10 @@ class EndpointPatch(_Request):
     """The body of `PATCH /v0/dedicated_endpoints/{id}`: only the fields given are changed (the in-place ones)."""
 
     if TYPE_CHECKING:
-        name: str | None
-        description: str | None
-        scaling: Scaling | None
-        enabled: bool | None
+        name: str | None = None
+        description: str | None = None
+        scaling: Scaling | None = None
+        enabled: bool | None = None
     else:
         declare_into(locals(), (BY_NAME[n] for n in UPDATABLE_FIELDS), nested=Scaling, optional=True,
                      constrained=True)
@@ -223,8 +223,8 @@ class ScalingInfo(_Response):
     """Scaling as the API reports it (tolerant: either bound may be missing)."""
 
     if TYPE_CHECKING:
-        min_replicas: int | None
-        max_replicas: int | None
+        min_replicas: int | None = None
+        max_replicas: int | None = None
     else:
         declare_into(locals(), SCALING_CHILDREN, nested=dict, optional=True)
 
@@ -239,15 +239,15 @@ class Endpoint(_Response):
     id: str = Field(validation_alias=AliasChoices("id", "endpoint_id"))
     routing_key: str | None = None
     if TYPE_CHECKING:  # the declared API fields (fields.API_FIELDS), each optional: an answer may lack any
-        name: str | None
-        description: str | None
-        model_name: str | None
-        flavor_name: str | None
-        gpu_type: str | None
-        gpu_count: int | None
-        scaling: ScalingInfo | None
-        region: str | None
-        enabled: bool | None
+        name: str | None = None
+        description: str | None = None
+        model_name: str | None = None
+        flavor_name: str | None = None
+        gpu_type: str | None = None
+        gpu_count: int | None = None
+        scaling: ScalingInfo | None = None
+        region: str | None = None
+        enabled: bool | None = None
     else:
         declare_into(locals(), (BY_NAME[n] for n in API_FIELDS), nested=ScalingInfo, optional=True)
     status: str | None = None

@@ -51,18 +51,18 @@ class EndpointInputs(BaseModel):
 
     if TYPE_CHECKING:
         name: str
-        description: str
+        description: str = ""
         model_name: str
         flavor_name: str
         gpu_type: str
         gpu_count: int
         scaling: Scaling
-        region: str
-        enabled: bool
-        wait_for_ready: bool
-        ready_timeout: float
-        wait_for_inference: bool
-        adopt_id: str | None
+        region: str = "eu-north1"
+        enabled: bool = True
+        wait_for_ready: bool = True
+        ready_timeout: float = 1800
+        wait_for_inference: bool = False
+        adopt_id: str | None = None
     else:
         declare_into(locals(), (f for f in FIELDS if f.is_input), nested=Scaling)
 
@@ -102,11 +102,11 @@ class EndpointState(EndpointInputs):
     """What the Pulumi state holds: the inputs as they are live, plus what the API computed."""
 
     if TYPE_CHECKING:
-        routing_key: str
-        status: str
-        inference_base_url: str
-        created_at: str | None
-        updated_at: str | None
+        routing_key: str = ""
+        status: str = "unknown"
+        inference_base_url: str = ""
+        created_at: str | None = None
+        updated_at: str | None = None
     else:
         declare_into(locals(), (f for f in FIELDS if f.kind is Kind.COMPUTED), nested=Scaling)
 

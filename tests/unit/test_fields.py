@@ -222,6 +222,11 @@ def test_the_typed_views_agree_with_the_declaration(module: Any) -> None:
                 info = runtime.model_fields[f.name]
                 assert text.endswith(" | None") == (not info.is_required() and info.default is None), \
                     f"{cls.name}.{f.name}: {text} but the model's field is {info}"
+                if info.is_required():
+                    assert item.value is None, f"{cls.name}.{f.name}: required, but the typed view gives a default"
+                else:
+                    assert item.value is not None and ast.literal_eval(item.value) == info.default, \
+                        f"{cls.name}.{f.name}: the typed view's default differs from the model's {info.default!r}"
                 checked += 1
     assert checked >= len(INPUTS)
 
