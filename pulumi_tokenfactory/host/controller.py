@@ -257,7 +257,7 @@ class EndpointController:
                 if inputs.wait_for_inference and inputs.enabled:
                     # Not done until a real call is answered; a create that never gets there is undone below.
                     api.gate.until_routable(endpoint.id, endpoint.routing_key or outcome.endpoint.routing_key,
-                                            inputs.region, budget.left(), label=f"create {inputs.name!r}")
+                                            inputs.region, budget, label=f"create {inputs.name!r}")
             except errors.TokenFactoryError as exc:
                 raise self._undo_create(api, endpoint.id, exc) from None
         api.creator.sweep(outcome, spec)  # late twins of a POST proven absent, waiting or not
@@ -373,7 +373,7 @@ class EndpointController:
                                               label=f"update {desired.name!r}")
             if desired.wait_for_inference and starts_replicas(current, desired):
                 api.gate.until_routable(id_, endpoint.routing_key or olds.get("routing_key"), desired.region,
-                                        budget.left(), label=f"update {desired.name!r}")
+                                        budget, label=f"update {desired.name!r}")
         if endpoint is None:
             endpoint = api.client.get_endpoint(id_)
         # What the answer lacks keeps its known value: the declared inputs, else the prior outputs.

@@ -73,6 +73,10 @@ def starts_replicas(current: EndpointInputs, desired: EndpointInputs) -> bool:
     return not current.enabled or desired.scaling.min_replicas > current.scaling.min_replicas
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _elapsed(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
@@ -129,23 +133,25 @@ class ReadinessGate:
         """Start counting `ready_timeout` now (before the wait for `running`), for `until_routable`."""
         return Budget(timeout, self._clock(), self._clock)
 
-    def until_routable(self, endpoint_id: str, routing_key: str | None, region: str | None, timeout: float, *,
+    def until_routable(self, endpoint_id: str, routing_key: str | None, region: str | None, budget: Budget, *,
                        label: str) -> Routable:
         """Return once a probe is answered 2xx; raise EndpointOperationError otherwise.
 
-        At least one probe is made even when `timeout` is already spent: the endpoint is
-        running, and one tiny request is the cheapest way to know whether it serves.
+        Probes go on for what is left of `budget` (the step's `ready_timeout`, counted from before
+        the wait for `running`). At least one probe is made even when it is already spent: the
+        endpoint is running, and one tiny request is the cheapest way to know whether it serves.
         """
         if not routing_key:
             raise errors.EndpointOperationError(
                 f"{label}: endpoint {endpoint_id} is running, but the API reported no routing key, so its "
                 f"inference cannot be probed; set wait_for_inference=False", endpoint_id=endpoint_id)
         with lend_thread_while_waiting(self._lend_threads):
-            return self._until_routable(endpoint_id, routing_key, region, timeout, label=label)
+            return self._until_routable(endpoint_id, routing_key, region, budget, label=label)
 
-    def _until_routable(self, endpoint_id: str, routing_key: str, region: str | None, timeout: float, *,
+    def _until_routable(self, endpoint_id: str, routing_key: str, region: str | None, budget: Budget, *,
                         label: str) -> Routable:
         started = self._clock()
+        timeout = budget.left()
         last_report: float | None = None
         last_answer = "no answer yet"
         for probes, interval in enumerate(self._schedule.intervals(), start=1):
@@ -168,7 +174,7 @@ class ReadinessGate:
                 seconds = self._clock() - started
                 if last_report is not None:
                     self._progress(f"{label}: endpoint {endpoint_id} is routable ({_elapsed(seconds)} elapsed, "
-                                   f"{probes} inference probes)")
+                                   f"{_count(probes, 'inference probe')})")
                 return Routable(probes, seconds)
             now = self._clock()
             elapsed = now - started
@@ -179,7 +185,8 @@ class ReadinessGate:
             if elapsed >= timeout:
                 raise errors.EndpointOperationError(
                     f"{label}: endpoint {endpoint_id} is running, but its routing key {routing_key!r} did not "
-                    f"answer inference within {timeout:g}s (last answer: {last_answer}, {probes} probes)",
+                    f"answer inference within ready_timeout ({budget.timeout:g}s; last answer: {last_answer}, "
+                    f"{_count(probes, 'probe')})",
                     endpoint_id=endpoint_id)
             self._sleep(min(interval, max(0.0, timeout - elapsed)))
         raise AssertionError("unreachable")

@@ -23,6 +23,7 @@ import pytest
 from devtools.programs import endpoint_program
 from devtools.realcli import Backend
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.acceptance import Scenario, Step, table
 
 API_KEY = "tf-readiness-canary-77c1e2"
@@ -104,7 +105,7 @@ def test_up_waits_until_the_endpoint_answers_inference(cli_backend: Backend, gap
     scenario = Scenario(cli_backend, gap_emulator, stack)
     runs: list[UpRun] = []
     time_every_up(scenario, runs)
-    scaled = {"scaling": {"min_replicas": 2, "max_replicas": 2}}
+    scaled: dict[str, Any] = {"scaling": {"min_replicas": 2, "max_replicas": 2}}
     scenario.run([
         Step("create with wait_for_inference", ops={"gpt-120b": ("create",)}, mutations={POST: 1}, endpoints=1,
              check=probes_were_tiny),
@@ -161,6 +162,26 @@ def test_a_refused_pair_of_options_fails_the_preview_naming_both(cli_backend: Ba
         stack.preview()
     assert API_KEY not in str(caught.value)
     assert gap_emulator.requests() == [], "refused before any API call"
+
+
+def test_a_create_never_answered_within_ready_timeout_is_deleted_again(cli_backend: Backend,
+                                                                      emulator_factory: Any) -> None:
+    """The same rule as a create that never becomes ready: nothing half-made is left billing."""
+    slow = emulator_factory(provision_seconds=PROVISION, routable_seconds=600, api_key=API_KEY)
+    stack = cli_backend.stack("tokenfactory-readiness-timeout", "dev",
+                              endpoint_program(wait_for_inference=True, ready_timeout=PROVISION + 3),
+                              config={"tokenfactory:baseUrl": slow.base_url},
+                              secrets={"tokenfactory:apiKey": API_KEY})
+    expected = (r"did not answer inference within ready_timeout \(4s; last answer: 404, \d+ probes\)\. "
+                r"The endpoint ep-\w+ was deleted again so that nothing is left running or billed")
+    with pytest.raises(Exception, match=expected) as caught:
+        stack.up()
+    assert API_KEY not in str(caught.value)
+    assert slow.endpoints() == [], "the endpoint must be gone"
+    recorded = (stack.export_stack().deployment or {}).get("resources", [])
+    assert RESOURCE_TYPE not in {r["type"] for r in recorded}, "nothing recorded in the state"
+    calls = slow.call_counts()
+    assert calls["DELETE /v0/dedicated_endpoints/{id}"] == 1 and calls["POST /v1/chat/completions"] >= 2, calls
 
 
 def report(title: str, runs: list[UpRun]) -> None:

@@ -99,7 +99,7 @@ def test_404_is_retried_at_the_waiters_backoff_until_answered() -> None:
     messages: list[str] = []
     script = Scripted(not_found(), not_found(), not_found(), ok())
     gate, fake = gate_for(script, messages.append)
-    outcome = gate.until_routable("ep-1", ROUTING_KEY, "eu-north1", 60, label="create 'gpt'")
+    outcome = gate.until_routable("ep-1", ROUTING_KEY, "eu-north1", gate.budget(60), label="create 'gpt'")
     assert (outcome.probes, len(script.requests)) == (4, 4)
     assert fake.sleeps == [0.5, 1.0, 2.0]
     assert outcome.seconds == 3.5
@@ -111,7 +111,7 @@ def test_routable_at_once_costs_one_probe_and_prints_nothing() -> None:
     messages: list[str] = []
     script = Scripted(ok())
     gate, fake = gate_for(script, messages.append)
-    assert gate.until_routable("ep-1", ROUTING_KEY, None, 60, label="create 'gpt'").probes == 1
+    assert gate.until_routable("ep-1", ROUTING_KEY, None, gate.budget(60), label="create 'gpt'").probes == 1
     assert (fake.sleeps, messages) == ([], [])
 
 
@@ -119,7 +119,7 @@ def test_progress_repeats_every_30_seconds_with_the_elapsed_time() -> None:
     messages: list[str] = []
     gate, _ = gate_for(Scripted(not_found()), messages.append)
     with pytest.raises(errors.EndpointOperationError):
-        gate.until_routable("ep-1", ROUTING_KEY, None, 120, label="update 'gpt'")
+        gate.until_routable("ep-1", ROUTING_KEY, None, gate.budget(120), label="update 'gpt'")
     elapsed = [m.rsplit(", ", 1)[1] for m in messages]
     assert elapsed == ["0s elapsed", "31s elapsed", "1m01s elapsed", "1m31s elapsed"]
 
@@ -128,22 +128,34 @@ def test_a_404_that_never_ends_fails_within_the_timeout_naming_the_endpoint() ->
     script = Scripted(not_found())
     gate, fake = gate_for(script)
     with pytest.raises(errors.EndpointOperationError) as caught:
-        gate.until_routable("ep-7", ROUTING_KEY, None, 10, label="create 'gpt'")
+        gate.until_routable("ep-7", ROUTING_KEY, None, gate.budget(10), label="create 'gpt'")
     assert caught.value.endpoint_id == "ep-7"
     assert str(caught.value) == (f"create 'gpt': endpoint ep-7 is running, but its routing key {ROUTING_KEY!r} did "
-                                 f"not answer inference within 10s (last answer: 404, 6 probes)")
+                                 f"not answer inference within ready_timeout (10s; last answer: 404, 6 probes)")
     assert sum(fake.sleeps) == 10, "the last pause is cut to the deadline, and there is a probe at it"
     assert len(script.requests) == 1 + PollSchedule().polls_for(10)
 
 
 def test_a_spent_budget_still_makes_one_probe() -> None:
     gate, _ = gate_for(Scripted(ok()))
-    assert gate.until_routable("ep-1", ROUTING_KEY, None, 0, label="create 'gpt'").probes == 1
+    assert gate.until_routable("ep-1", ROUTING_KEY, None, gate.budget(0), label="create 'gpt'").probes == 1
     script = Scripted(not_found())
     gate, fake = gate_for(script)
-    with pytest.raises(errors.EndpointOperationError, match="within 0s"):
-        gate.until_routable("ep-1", ROUTING_KEY, None, 0, label="create 'gpt'")
+    with pytest.raises(errors.EndpointOperationError, match=r"within ready_timeout \(0s; last answer: 404, 1 probe\)"):
+        gate.until_routable("ep-1", ROUTING_KEY, None, gate.budget(0), label="create 'gpt'")
     assert (len(script.requests), fake.sleeps) == (1, [])
+
+
+def test_the_wait_for_running_is_taken_out_of_the_budget() -> None:
+    script = Scripted(not_found())
+    gate, fake = gate_for(script)
+    budget = gate.budget(10)
+    fake.sleep(7)  # the wait for `running` took 7 of the 10 seconds
+    fake.sleeps.clear()
+    with pytest.raises(errors.EndpointOperationError, match=r"within ready_timeout \(10s; last answer: 404"):
+        gate.until_routable("ep-1", ROUTING_KEY, None, budget, label="create 'gpt'")
+    assert sum(fake.sleeps) == 3
+    assert len(script.requests) == 1 + PollSchedule().polls_for(3)
 
 
 @pytest.mark.parametrize("passing", [
@@ -156,7 +168,7 @@ def test_a_spent_budget_still_makes_one_probe() -> None:
 def test_passing_failures_are_tried_again(passing: Answer) -> None:
     script = Scripted(not_found(), passing, ok())
     gate, _ = gate_for(script)
-    assert gate.until_routable("ep-1", ROUTING_KEY, None, 60, label="create 'gpt'").probes == 3
+    assert gate.until_routable("ep-1", ROUTING_KEY, None, gate.budget(60), label="create 'gpt'").probes == 3
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 422])
@@ -165,7 +177,7 @@ def test_a_refusal_ends_the_wait_at_once_naming_endpoint_and_status_never_the_to
     script = Scripted(not_found(), echo)
     gate, _ = gate_for(script)
     with pytest.raises(errors.EndpointOperationError) as caught:
-        gate.until_routable("ep-9", ROUTING_KEY, None, 600, label="create 'gpt'")
+        gate.until_routable("ep-9", ROUTING_KEY, None, gate.budget(600), label="create 'gpt'")
     text = str(caught.value)
     assert len(script.requests) == 2
     assert "endpoint ep-9 is running, but its inference probe" in text
