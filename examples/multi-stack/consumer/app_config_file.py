@@ -24,6 +24,8 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 #: Keys the provider writes into the file besides `settings`.
 FILE_KEYS = ("base_url", "model")
@@ -49,8 +51,9 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _is_unknown(value: Any) -> bool:
-    """A value another resource has not computed yet (during preview)."""
-    return type(value).__name__ == "Unknown" or value == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    """A value another resource has not computed yet (during preview): the SDK's own marker or the engine's
+    sentinel string (by type, not by class name; pulumi_tokenfactory.wire does the same for the provider)."""
+    return isinstance(value, Unknown) or value == rpc.UNKNOWN
 
 
 class AppConfigFileProvider(pulumi.dynamic.ResourceProvider):
