@@ -50,8 +50,10 @@ class ConfigurationError(TokenFactoryError):
 class InvalidSettingError(ConfigurationError):
     """A setting holds a value that cannot be used (a malformed base URL, a token that is not ASCII).
 
-    `setting` names where the value came from (`tokenfactory:baseUrl`, `TOKENFACTORY_API_KEY`, ...),
-    so a caller or a test can tell which one to fix; the message names it too, never a secret.
+    The one error `pulumi_tokenfactory.settings` raises for every setting it resolves. `setting`
+    names where the value came from (`tokenfactory:baseUrl`, `TOKENFACTORY_API_KEY`, ...), so a caller
+    or a test can tell which one to fix; the message names it too, with what is allowed, and shows the
+    value unless it is a secret.
     """
 
     def __init__(self, message: str, *, setting: str) -> None:
