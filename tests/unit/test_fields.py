@@ -244,7 +244,10 @@ def test_api_models_carry_the_declared_api_fields() -> None:
 
 def test_create_body_and_patch_are_built_from_the_declaration() -> None:
     inputs = EndpointInputs.from_props(check_inputs(dict(VALID)).inputs)
-    assert set(inputs.spec().payload()) == set(API_FIELDS) - {"description"}  # an empty description is left out
+    # Every API field with a value; an empty or absent optional one (description "") is left out.
+    valued = {name for name in API_FIELDS
+              if fields.BY_NAME[name].required or fields.BY_NAME[name].default not in (None, "")}
+    assert set(inputs.spec().payload()) == valued
     changed = inputs.model_copy(update={"name": "other", "gpu_type": "gpu-h200-sxm", "enabled": False})
     assert set(changed.patch_from(inputs).payload()) == {"name", "enabled"}  # gpu_type replaces: never PATCHed
 
