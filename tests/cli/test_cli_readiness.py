@@ -114,10 +114,14 @@ def test_up_waits_until_the_endpoint_answers_inference(cli_backend: Backend, gap
         Step("min_replicas 1 -> 2 with wait_for_inference", program=endpoint_program(wait_for_inference=True,
                                                                                      **scaled),
              ops={"gpt-120b": ("update",)}, mutations={PATCH: 1}, endpoints=1, check=probes_were_tiny),
+        Step("disable (nothing to probe)", program=endpoint_program(wait_for_inference=True, enabled=False, **scaled),
+             ops={"gpt-120b": ("update",)}, mutations={PATCH: 1}, endpoints=1),
+        Step("enable again with wait_for_inference", program=endpoint_program(wait_for_inference=True, **scaled),
+             ops={"gpt-120b": ("update",)}, mutations={PATCH: 1}, endpoints=1, check=probes_were_tiny),
         Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)}, mutations={DELETE: 1}, endpoints=0),
     ])
     print("\n" + table(scenario.records))
-    created, unchanged, scaled_up = runs
+    created, unchanged, scaled_up, disabled, enabled = runs
     report("wait_for_inference=True", runs)
     assert created.first_call == 200, "the first call right after up must be answered"
     assert scaled_up.first_call == 200, "the first call right after the scale-up must be answered"
@@ -127,6 +131,8 @@ def test_up_waits_until_the_endpoint_answers_inference(cli_backend: Backend, gap
     # At the waiter's backoff (0.2 s ceiling on this backend) a G-second wait costs about G / 0.2 probes.
     assert created.probes <= GAP / 0.2 + 5 and scaled_up.probes <= GAP / 0.2 + 5, runs
     assert unchanged.probes == 0, "an up with no change sends no probe"
+    assert (disabled.probes, disabled.first_call) == (0, 404), "a stop starts no replica: nothing is probed"
+    assert enabled.first_call == 200 and enabled.probes >= 2 and enabled.seconds >= PROVISION + GAP, enabled
 
 
 def test_without_it_up_returns_at_running_and_the_first_call_is_404(cli_backend: Backend,
