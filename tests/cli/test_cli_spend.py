@@ -129,6 +129,19 @@ def test_spend_lines_outputs_and_total_on_the_real_cli(cli_backend: Backend, cli
             (SAVE_DIR / name).write_text(preview.text, encoding="utf-8")
         return check
 
+    def up_said(name: str, *expected: str) -> Any:
+        """`pulumi up` put these lines (and the readiness wait's progress) under the endpoint in Diagnostics."""
+        def check(s: Scenario) -> None:
+            text = s.last_result.stdout
+            (SAVE_DIR / f"up-{name}.txt").write_text(text, encoding="utf-8")
+            section = text.split("Diagnostics:", 1)[-1].split("Outputs:", 1)[0]
+            blocks = {m.group(1): m.group(2) for m in re.finditer(
+                rf"^  {re.escape(RESOURCE_TYPE)} \((\w+)\):\n((?:    .*\n?)+)", section, re.M)}
+            for line in expected:
+                resource, _, message = line.partition(": ")
+                assert message in blocks.get(resource, ""), f"{line!r} not under {resource} in:\n{text}"
+        return check
+
     def both(*checks: Any) -> Any:
         def check(s: Scenario) -> None:
             for c in checks:
@@ -157,10 +170,13 @@ def test_spend_lines_outputs_and_total_on_the_real_cli(cli_backend: Backend, cli
              mutations={POST: 2}, endpoints=2,
              check=both(lines_are({"gpt": [f"create: {spend.create_line(base, TABLE)}"],
                                    "small": [f"create: {spend.create_line(base, TABLE)}"]}),
-                        save("preview-create.txt"))),
+                        save("preview-create.txt"),
+                        up_said("create", f"gpt: created: {spend.create_line(base, TABLE)}",
+                                "gpt: is running", f"small: created: {spend.create_line(base, TABLE)}"))),
         Step("scale gpt min 1 -> 2", program=program({"scaling": {"min_replicas": 2, "max_replicas": 2}}),
              before=preview.take, ops={"gpt": ("update",)}, mutations={PATCH: 1}, endpoints=2,
-             check=both(lines_are({"gpt": [scale_line]}), save("preview-scale-up.txt"))),
+             check=both(lines_are({"gpt": [scale_line]}), save("preview-scale-up.txt"),
+                        up_said("scale-up", f"gpt: updated: {spend.update_line(base, scaled, TABLE)}"))),
         Step("gpt_count 1 -> 2 replaces gpt (create before delete)",
              program=program({"scaling": {"min_replicas": 2, "max_replicas": 2}, "gpu_count": 2}),
              before=preview.take, ops={"gpt": REPLACE}, mutations={POST: 1, DELETE: 1}, endpoints=2,
@@ -168,7 +184,8 @@ def test_spend_lines_outputs_and_total_on_the_real_cli(cli_backend: Backend, cli
         Step("delete small", program=program({"scaling": {"min_replicas": 2, "max_replicas": 2}, "gpu_count": 2},
                                              small=False),
              before=preview.take, ops={"small": ("delete",)}, mutations={DELETE: 1}, endpoints=1,
-             check=both(delete_shows_in_the_outputs_diff, save("preview-delete.txt"))),
+             check=both(delete_shows_in_the_outputs_diff, save("preview-delete.txt"),
+                        up_said("delete", f"small: deleted: {spend.delete_line(base, TABLE)}"))),
         Step("no change", before=preview.take, endpoints=1, check=no_change),
     ])
     print("\n" + table(scenario.records))
