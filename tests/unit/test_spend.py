@@ -307,3 +307,59 @@ def test_pulumi_unknown_gives_no_reservation() -> None:
 
     assert spend.reservation(endpoint(count=Unknown())) is None
     assert spend.reservation(endpoint(gpu=Unknown())) is None
+
+
+# --- the program's stack total (program/spending.py) ------------------------------------------------
+
+def _endpoint_program(specs: dict[str, dict[str, Any]], *, only: list[str] | None = None,
+                      output_count: bool = False) -> Any:
+    def program() -> None:
+        import pulumi
+
+        import pulumi_tokenfactory as tokenfactory
+
+        made = {}
+        for name, spec in specs.items():
+            count = pulumi.Output.from_input(spec["gpu_count"]) if output_count else spec["gpu_count"]
+            made[name] = tokenfactory.DedicatedEndpoint(
+                name, name=name, model_name="openai/gpt-oss-120b", flavor_name="base", gpu_type=spec["gpu_type"],
+                gpu_count=count, scaling=tokenfactory.ScalingArgs(**spec["scaling"]), enabled=spec.get("enabled"))
+        tokenfactory.export_spend(endpoints=[made[n] for n in only] if only is not None else None)
+
+    return program
+
+
+SPECS: dict[str, dict[str, Any]] = {
+    "a": {"gpu_type": "gpu-h100-sxm", "gpu_count": 2, "scaling": {"min_replicas": 1, "max_replicas": 3}},
+    "b": {"gpu_type": "gpu-h200-sxm", "gpu_count": 1, "scaling": {"min_replicas": 2, "max_replicas": 2}},
+    "c": {"gpu_type": "gpu-h100-sxm", "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 1},
+          "enabled": False},
+}
+
+
+@pytest.mark.parametrize("output_count", [False, True])
+def test_export_spend_totals_the_programs_endpoints(table: PriceTable, output_count: bool) -> None:
+    from tests.harness.mocks import run_program
+
+    result = run_program(_endpoint_program(SPECS, output_count=output_count),
+                         config={GPU_PRICES_CONFIG: json.dumps(TABLE_VALUE)})
+    expected = spend.stack_total({n: spend.reservation(s) for n, s in SPECS.items()}, table)
+    assert result.exports["tokenfactory_spend"] == expected
+    assert expected["by_resource"] == {"a": 2, "b": 2, "c": 0} and expected["hourly_cost_min"] == 17.0
+    urns = {r.name: r.inputs.get("__urn") for r in result.resources if r.name in SPECS}
+    assert urns == {n: f"urn:pulumi:dev::proj::pulumi-python:dynamic/tokenfactory:DedicatedEndpoint::{n}"
+                    for n in SPECS}
+
+
+def test_export_spend_without_table_and_for_chosen_endpoints() -> None:
+    from tests.harness.mocks import run_program
+
+    result = run_program(_endpoint_program(SPECS, only=["b"]))
+    assert result.exports["tokenfactory_spend"] == {"reserved_gpus": 2, "max_gpus": 2, "by_resource": {"b": 2}}
+
+
+def test_export_spend_refuses_a_bad_price_table() -> None:
+    from tests.harness.mocks import run_program
+
+    with pytest.raises(Exception, match="tokenfactory:gpuHourlyPrices"):
+        run_program(_endpoint_program(SPECS), config={GPU_PRICES_CONFIG: '{"currency": "USD", "prices": {"h100": 1}}'})
