@@ -121,8 +121,9 @@ class Waiter:
                         f"{label}: endpoint {endpoint_id} disappeared while waiting for it to become "
                         f"{goal.value} (deleted outside Pulumi?)", endpoint_id=endpoint_id)
                 unreadable_polls += 1
-                log.warning("%s: the list item %s cannot be read (%s); polling again", label, unreadable.label(),
-                            unreadable.reason)
+                # Through the progress sink, so the line reaches the resource's row (`logging` in the host does not).
+                self._progress(f"{label}: the list item {unreadable.label()} cannot be read ({unreadable.reason}); "
+                               f"polling again")
                 if unreadable_polls >= UNREADABLE_POLLS_TOLERATED:
                     raise errors.EndpointOperationError(
                         f"{label}: the API listed endpoint {endpoint_id} in a form this provider cannot read "
@@ -173,5 +174,5 @@ class Waiter:
             return self._directory.snapshot(max_age=interval / 2)
         except (errors.ServerError, errors.TransportError, errors.RateLimitError,
                 errors.UnexpectedResponseError) as exc:
-            log.warning("status poll failed, will try again: %s", exc)
+            self._progress(f"status poll failed, will try again: {exc}")
             return None
