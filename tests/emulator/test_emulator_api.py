@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,12 +17,6 @@ from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 SEED: dict[str, Any] = dict(SEED_EXAMPLE)
 ENDPOINTS = "/v0/dedicated_endpoints"
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-
-
-@pytest.fixture
-def api(clean_emulator: EmulatorProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=clean_emulator.base_url, timeout=10, trust_env=False) as client:
-        yield client
 
 
 def create(api: httpx.Client, **changes: Any) -> dict[str, Any]:

@@ -28,14 +28,12 @@ from devtools.enginehost import (
     ProviderHost,
     ResourceSteps,
     make_urn,
-    serialized_provider,
 )
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.fields import DIFFED_FIELDS, REPLACE_FIELDS, SCALING_CHILDREN
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
-from tests.harness.hosts import configured_host
+from tests.harness.accounts import AccountSettings
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -55,9 +53,9 @@ ENV_KEYS = ("TOKENFACTORY_API_KEY", "TOKENFACTORY_BASE_URL", "TOKENFACTORY_HTTP_
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.3, delete_seconds=0.05, api_key=TOKEN) as emu:
-        yield emu
+def account_settings() -> AccountSettings:
+    """The module's emulator account (tests/engine/conftest.py): its own token; `host` is configured for it."""
+    return AccountSettings(token=TOKEN)
 
 
 @pytest.fixture(scope="module")
@@ -69,18 +67,6 @@ def catalogue(emulator: EmulatorProcess) -> dict[str, dict[str, dict[str, list[A
     return {t["model_name"]: {f["flavor_name"]: {"gpu_types": f["gpu_types"], "gpu_counts": f["gpu_counts"]}
                               for f in t["flavors"]}
             for t in response.json()["templates"]}
-
-
-@pytest.fixture(scope="module")
-def provider_str() -> str:
-    return serialized_provider(DedicatedEndpointProvider())
-
-
-@pytest.fixture(scope="module")
-def host(emulator: EmulatorProcess) -> Iterator[ProviderHost]:
-    """A correctly configured host, shared by every input case (config cases start their own)."""
-    with configured_host(emulator.base_url, TOKEN) as h:
-        yield h
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ the key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -30,16 +29,14 @@ from devtools.enginehost import (
     ProviderHost,
     ResourceSteps,
     make_urn,
-    serialized_provider,
 )
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import TokenFactoryClient, resolve_api_key, resolve_base_url
 from pulumi_tokenfactory.api.models import Flavor, Template
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.host.validation import check_inputs
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
-from tests.harness.hosts import configured_host
+from tests.harness.accounts import AccountSettings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -230,20 +227,9 @@ def test_surrounding_whitespace_of_a_key_is_still_forgiven() -> None:
 
 
 @pytest.fixture(scope="module")
-def keyed_emulator() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(provision_seconds=0.2, delete_seconds=0.05, api_key=TOKEN) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def provider_str() -> str:
-    return serialized_provider(DedicatedEndpointProvider())
-
-
-@pytest.fixture(scope="module")
-def host(keyed_emulator: EmulatorProcess) -> Iterator[ProviderHost]:
-    with configured_host(keyed_emulator.base_url, TOKEN) as h:
-        yield h
+def account_settings() -> AccountSettings:
+    """The module's emulator account (tests/engine/conftest.py, fixtures `emulator`, `host`): this token only."""
+    return AccountSettings(token=TOKEN, emulator={"provision_seconds": 0.2, "delete_seconds": 0.05})
 
 
 @pytest.fixture
@@ -258,26 +244,26 @@ HOST_NAMES = [("line-separator", "gpt\u2028prod"), ("bidi-override", "prod\u202e
 
 @pytest.mark.parametrize(("case", "name"), HOST_NAMES, ids=[c[0] for c in HOST_NAMES])
 def test_check_refuses_the_name_by_property_and_changes_nothing(
-        case: str, name: str, keyed_emulator: EmulatorProcess, host: ProviderHost, provider_str: str) -> None:
-    keyed_emulator.clear_requests()
+        case: str, name: str, emulator: EmulatorProcess, host: ProviderHost, provider_str: str) -> None:
+    emulator.clear_requests()
     steps = ResourceSteps(host, provider_str, make_urn(RESOURCE_TYPE, f"edge-{case}"))
     with pytest.raises(CheckFailed) as info:
         steps.up({**PROGRAM, "name": name})
     reasons = dict(info.value.failures)
     assert reasons.get("name", "").startswith("name must not contain"), info.value.failures
-    assert [r for r in keyed_emulator.requests() if r["method"] in MUTATING] == []
+    assert [r for r in emulator.requests() if r["method"] in MUTATING] == []
 
 
 def test_a_bare_create_refuses_the_name_before_any_request(
-        keyed_emulator: EmulatorProcess, host: ProviderHost, provider_str: str) -> None:
-    keyed_emulator.clear_requests()
+        emulator: EmulatorProcess, host: ProviderHost, provider_str: str) -> None:
+    emulator.clear_requests()
     with pytest.raises(ProviderCallError) as info:
         host.create(make_urn(RESOURCE_TYPE, "edge-bare"), {**PROGRAM, "name": "gpt\u2029prod",
                                                              PROVIDER_KEY: provider_str})
     line = info.value.last_line
     assert line.startswith("pulumi_tokenfactory.errors.ConfigurationError"), info.value.details
     assert "name must not contain a paragraph separator" in line
-    assert keyed_emulator.requests() == []
+    assert emulator.requests() == []
 
 
 CONFIG_EDGES: list[tuple[str, dict[str, str], dict[str, str], str]] = [
@@ -299,14 +285,14 @@ CONFIG_EDGES: list[tuple[str, dict[str, str], dict[str, str], str]] = [
 
 @pytest.mark.parametrize(("case", "config", "env", "setting"), CONFIG_EDGES, ids=[c[0] for c in CONFIG_EDGES])
 def test_a_malformed_setting_fails_the_call_naming_it_before_any_request(
-        case: str, config: dict[str, str], env: dict[str, str], setting: str, keyed_emulator: EmulatorProcess,
+        case: str, config: dict[str, str], env: dict[str, str], setting: str, emulator: EmulatorProcess,
         provider_str: str, quiet_env: None) -> None:
-    full = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": keyed_emulator.base_url, **config}
+    full = {"tokenfactory:apiKey": TOKEN, "tokenfactory:baseUrl": emulator.base_url, **config}
     if "TOKENFACTORY_API_KEY" in env:
         del full["tokenfactory:apiKey"]
     if "TOKENFACTORY_BASE_URL" in env:
         del full["tokenfactory:baseUrl"]
-    keyed_emulator.clear_requests()
+    emulator.clear_requests()
     secret = [key for key in ("tokenfactory:apiKey",) if key in full]
     with ProviderHost(config=full, secret_keys=secret, env=env) as own:
         with pytest.raises(ProviderCallError) as info:
@@ -319,4 +305,4 @@ def test_a_malformed_setting_fails_the_call_naming_it_before_any_request(
             assert raw not in info.value.details, f"{case}: a raw {raw} surfaced:\n{info.value.details}"
         assert "edges" not in line.split(":", 1)[1], f"{case}: the key is shown: {line}"
         assert TOKEN not in info.value.details and TOKEN not in own.stderr_text()
-    assert keyed_emulator.requests() == [], f"{case}: the emulator was asked something"
+    assert emulator.requests() == [], f"{case}: the emulator was asked something"
