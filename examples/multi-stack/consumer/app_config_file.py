@@ -52,7 +52,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def _is_unknown(value: Any) -> bool:
     """A value another resource has not computed yet (during preview): the SDK's own marker or the engine's
-    sentinel string (by type, not by class name; pulumi_tokenfactory.wire does the same for the provider)."""
+    sentinel string (by type, not by class name, as the endpoint provider does)."""
     return isinstance(value, Unknown) or value == rpc.UNKNOWN
 
 
