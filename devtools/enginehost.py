@@ -1,9 +1,10 @@
 """Drive a Python dynamic provider over gRPC exactly the way the Pulumi engine does.
 
-Used by the README demo, the benchmarks and the engine-protocol tests. There is
-no Pulumi CLI on the test machines, so this module plays the engine's part
-against the real provider host from the installed SDK (``pulumi/dynamic/__main__.py``,
-pulumi 3.272). The facts it mirrors (see /work/shared/engine-protocol-notes.md; each was
+Used by the stand-in demo (``devtools/demo.py``), and through ``devtools/harness.py`` by the
+benchmarks and the engine-protocol tests: it plays the engine's part against the real provider
+host from the installed SDK (``pulumi/dynamic/__main__.py``, pulumi 3.272), so that fault
+injection runs in seconds without the CLI; ``tests/cli/test_cli_basic.py`` compares it call by
+call with the real engine. The facts it mirrors (see /work/shared/engine-protocol-notes.md; each was
 checked against the installed SDK and the engine's ``provider_plugin.go``):
 
 * **Launch.** The CLI's ``pulumi-resource-pulumi-python`` shim runs
