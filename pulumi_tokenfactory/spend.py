@@ -130,19 +130,33 @@ def parse_price_table(raw: Any) -> PriceTable | None:
 # --- one endpoint ----------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Reservation:
-    """What one endpoint reserves: ``reserved_gpus`` while it runs at its minimum, ``max_gpus`` at its maximum."""
+class MinimumScale:
+    """What sets an endpoint's reserved GPUs: its minimum replicas, its GPUs per replica and whether it runs.
 
-    gpu_type: str
-    gpu_count: int
+    All a count of reserved GPUs needs (no GPU type, no maximum): the stack ceiling policy counts
+    with it directly, everything else through :class:`Reservation`, which extends it.
+    """
+
     min_replicas: int
-    max_replicas: int
+    gpu_count: int
     enabled: bool
 
     @property
     def reserved_gpus(self) -> int:
-        """GPUs running (and billed) whatever the traffic: 0 when the endpoint is stopped."""
+        """GPUs running (and billed) whatever the traffic: 0 when the endpoint is stopped.
+
+        The one place of this arithmetic: outputs, preview lines, stack total, policies and the
+        account view all read it here.
+        """
         return self.min_replicas * self.gpu_count if self.enabled else 0
+
+
+@dataclass(frozen=True)
+class Reservation(MinimumScale):
+    """What one endpoint reserves: ``reserved_gpus`` while it runs at its minimum, ``max_gpus`` at its maximum."""
+
+    gpu_type: str
+    max_replicas: int
 
     @property
     def max_gpus(self) -> int:
@@ -161,25 +175,39 @@ def _get(props: Any, key: str) -> Any:
     return getattr(props, key, None)
 
 
+def minimum_scale(props: Any, *, assume_enabled_when_unknown: bool = False) -> MinimumScale | None:
+    """``min_replicas``, ``gpu_count`` and ``enabled`` of an endpoint (inputs or state); None if one is unusable.
+
+    ``props`` as for :func:`reservation`. ``enabled`` defaults to true, as the resource's does.
+    An ``enabled`` that is not a bool (unknown during a preview) gives None, unless
+    ``assume_enabled_when_unknown``: then it counts as enabled, as a ceiling must count an endpoint
+    that may be running (the conservative reading); only a known ``false`` stops the count.
+    """
+    scaling = _get(props, "scaling")
+    gpu_count = whole_number(_get(props, "gpu_count"))
+    min_replicas = whole_number(_get(scaling, "min_replicas")) if scaling is not None else None
+    enabled = _get(props, "enabled")
+    if enabled is None or (assume_enabled_when_unknown and not isinstance(enabled, bool)):
+        enabled = True
+    if not isinstance(enabled, bool) or gpu_count is None or min_replicas is None:
+        return None
+    return MinimumScale(min_replicas=min_replicas, gpu_count=gpu_count, enabled=enabled)
+
+
 def reservation(props: Any) -> Reservation | None:
     """The reservation of an endpoint from its declared inputs or its state; None if any part is unknown.
 
     ``props`` is a mapping (engine inputs or state, numbers possibly floats) or an object with
     the same attributes (an API model). ``enabled`` defaults to true, as the resource's does.
     """
+    minimum = minimum_scale(props)
     scaling = _get(props, "scaling")
     gpu_type = _get(props, "gpu_type")
-    gpu_count = whole_number(_get(props, "gpu_count"))
-    min_replicas = whole_number(_get(scaling, "min_replicas")) if scaling is not None else None
     max_replicas = whole_number(_get(scaling, "max_replicas")) if scaling is not None else None
-    enabled = _get(props, "enabled")
-    if enabled is None:
-        enabled = True
-    if not isinstance(gpu_type, str) or is_unknown(gpu_type) or not isinstance(enabled, bool) \
-            or gpu_count is None or min_replicas is None or max_replicas is None:
+    if minimum is None or not isinstance(gpu_type, str) or is_unknown(gpu_type) or max_replicas is None:
         return None
-    return Reservation(gpu_type=gpu_type, gpu_count=gpu_count, min_replicas=min_replicas,
-                       max_replicas=max_replicas, enabled=enabled)
+    return Reservation(min_replicas=minimum.min_replicas, gpu_count=minimum.gpu_count, enabled=minimum.enabled,
+                       gpu_type=gpu_type, max_replicas=max_replicas)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Final
 
+from pulumi_tokenfactory import spend
 from pulumi_tokenfactory.api.models import NAME_MAX_LENGTH
 
 from . import budget
@@ -201,63 +202,66 @@ def check_naming_convention(props: Props, config: Config = None, resource: str =
 # --- stack rule -------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Reservation:
-    """GPUs an enabled endpoint keeps reserved (and billed) at its minimum scale."""
+class _Counted:
+    """An enabled endpoint the ceiling counts, with what sets its reserved GPUs."""
 
     resource: str
-    min_replicas: int | float
-    gpu_count: int | float
-
-    @property
-    def gpus(self) -> int | float:
-        return as_number(self.min_replicas * self.gpu_count) or 0
+    minimum: spend.MinimumScale
 
     def describe(self) -> str:
-        return (f"{self.resource!r} ({fmt_number(self.min_replicas)} x {fmt_number(self.gpu_count)} "
-                f"= {fmt_number(self.gpus)})")
+        m = self.minimum
+        return f"{self.resource!r} ({m.min_replicas} x {m.gpu_count} = {m.reserved_gpus})"
 
 
-def reservations(endpoints: Iterable[tuple[str, Props]]) -> tuple[list[Reservation], list[str]]:
-    """Split endpoints into what they reserve, and the names whose reservation is unknown.
+def _ceiling_count(endpoints: Iterable[tuple[str, Props]]) -> tuple[list[_Counted], list[str], list[str]]:
+    """The enabled endpoints with their reserved GPUs, and the names not counted: unknown, not readable.
 
-    Endpoints with ``enabled`` False are left out: a stopped endpoint is not
-    billed. An unknown ``enabled`` counts as enabled, since it may well be.
+    The count is :func:`pulumi_tokenfactory.spend.minimum_scale`, the code behind every other
+    reserved-GPU figure. Endpoints with ``enabled`` False reserve nothing and are left out; any
+    other ``enabled`` (unknown during a preview) counts as enabled, since it may well be. No
+    gpu_type or max_replicas is needed to count reserved GPUs.
     """
-    counted: list[Reservation] = []
+    counted: list[_Counted] = []
     unknown: list[str] = []
+    unreadable: list[str] = []
     for resource, raw in endpoints:
         props = _as_props(raw)
-        if props.get("enabled") is False:
-            continue
-        min_replicas = as_number(_scaling(props).get("min_replicas"))
-        gpu_count = as_number(props.get("gpu_count"))
-        if min_replicas is None or gpu_count is None:
-            unknown.append(resource)
-            continue
-        counted.append(Reservation(resource, min_replicas, gpu_count))
-    return counted, unknown
+        minimum = spend.minimum_scale(props, assume_enabled_when_unknown=True)
+        if minimum is None:
+            scaling = props.get("scaling")
+            parts = [props.get("gpu_count"), scaling,
+                     scaling.get("min_replicas") if isinstance(scaling, Mapping) else None]
+            (unknown if any(is_unknown(part) for part in parts) else unreadable).append(resource)
+        elif minimum.enabled:
+            counted.append(_Counted(resource, minimum))
+    return counted, unknown, unreadable
 
 
 def check_stack_reserved_gpus(endpoints: Iterable[tuple[str, Props]], config: Config = None) -> list[str]:
     """Sum of min_replicas x gpu_count over enabled endpoints must not exceed ``ceiling``.
 
     This is the floor of the stack's GPU bill: min replicas stay reserved while
-    an endpoint is enabled, whatever the traffic.
+    an endpoint is enabled, whatever the traffic. The always-on guard (a default
+    ceiling, no config needed); ``tokenfactory-stack-gpu-budget`` counts the same
+    way and adds a configurable cap in GPUs and in money.
     """
     ceiling = config_int(config, "ceiling", DEFAULT_STACK_GPU_CEILING, minimum=0)
     top = config_int(config, "topContributors", DEFAULT_TOP_CONTRIBUTORS, minimum=1)
-    counted, unknown = reservations(endpoints)
-    total = as_number(sum(r.gpus for r in counted)) or 0
+    counted, unknown, unreadable = _ceiling_count(endpoints)
+    total = sum(c.minimum.reserved_gpus for c in counted)
     if total <= ceiling:
         return []
-    biggest = sorted(counted, key=lambda r: (-r.gpus, r.resource))
-    shown = ", ".join(r.describe() for r in biggest[:top])
+    biggest = sorted(counted, key=lambda c: (-c.minimum.reserved_gpus, c.resource))
+    shown = ", ".join(c.describe() for c in biggest[:top])
     more = f", and {len(biggest) - top} more" if len(biggest) > top else ""
-    message = (f"The stack reserves {fmt_number(total)} GPUs (sum of scaling.min_replicas x gpu_count over "
+    message = (f"The stack reserves {total} GPUs (sum of scaling.min_replicas x gpu_count over "
                f"{len(counted)} enabled DedicatedEndpoint(s)), above the ceiling of {ceiling}; allowed: at "
                f"most {ceiling} reserved GPUs. Biggest contributors: {shown}{more}.")
     if unknown:
         message += f" Not counted, values unknown until deployment: {_choices(sorted(unknown))}."
+    if unreadable:
+        message += (f" Not counted, scaling.min_replicas or gpu_count not readable: "
+                    f"{_choices(sorted(unreadable))}.")
     return [message]
 
 

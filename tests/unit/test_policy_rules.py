@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_tokenfactory import spend
 from pulumi_tokenfactory.api.models import EndpointSpec, Scaling
 from pulumi_tokenfactory.policy import rules
 from pulumi_tokenfactory.policy.rules import (
@@ -263,3 +264,15 @@ def test_stack_rule_config_and_unknown_reservations() -> None:
     assert "reserves 6 GPUs" in message and "ceiling of 4" in message
     assert "Biggest contributors: 'a' (1 x 4 = 4), and 1 more." in message
     assert "Not counted, values unknown until deployment: 'later'." in message
+
+
+def test_stack_rule_counts_like_spend_without_gpu_type_or_max_replicas() -> None:
+    endpoints = [("a", {"gpu_count": 8.0, "scaling": {"min_replicas": 2.0}}),
+                 ("b", {"gpu_count": 1.0, "scaling": {"min_replicas": 1.0}, "enabled": UNKNOWN}),
+                 ("frac", {"gpu_count": 1.5, "scaling": {"min_replicas": 1.0}})]
+    [message] = check_stack_reserved_gpus(endpoints)
+    assert message.startswith("The stack reserves 17 GPUs (sum of scaling.min_replicas x gpu_count over 2 enabled")
+    assert "Biggest contributors: 'a' (2 x 8 = 16), 'b' (1 x 1 = 1)." in message
+    assert message.endswith(" Not counted, scaling.min_replicas or gpu_count not readable: 'frac'.")
+    budget = spend.reservation(endpoint(gpu_count=8.0, scaling={"min_replicas": 2.0, "max_replicas": 8.0}))
+    assert budget is not None and budget.reserved_gpus == 16

@@ -102,6 +102,26 @@ def test_unknown_or_malformed_parts_give_no_reservation(props: dict[str, Any]) -
     assert spend.reservation(props) is None
 
 
+def test_minimum_scale_needs_no_gpu_type_nor_max_and_is_what_the_reservation_counts() -> None:
+    props = {"gpu_count": 4.0, "scaling": {"min_replicas": 2.0}}
+    minimum = spend.minimum_scale(props)
+    assert minimum is not None and minimum.reserved_gpus == 8
+    full = endpoint(min_r=2.0, count=4.0)
+    r, m = spend.reservation(full), spend.minimum_scale(full)
+    assert r is not None and m is not None and r.reserved_gpus == m.reserved_gpus == 8
+    assert isinstance(r, spend.MinimumScale)  # the one arithmetic: Reservation inherits it
+
+
+def test_minimum_scale_counts_an_unknown_enabled_only_when_asked() -> None:
+    props = endpoint(min_r=1.0, count=2.0, enabled=UNKNOWN)
+    assert spend.minimum_scale(props) is None
+    minimum = spend.minimum_scale(props, assume_enabled_when_unknown=True)
+    assert minimum is not None and (minimum.enabled, minimum.reserved_gpus) == (True, 2)
+    stopped = spend.minimum_scale(endpoint(min_r=1.0, count=2.0, enabled=False), assume_enabled_when_unknown=True)
+    assert stopped is not None and stopped.reserved_gpus == 0
+    assert spend.minimum_scale(endpoint(count=1.5), assume_enabled_when_unknown=True) is None
+
+
 def test_reservation_from_an_object_with_attributes() -> None:
     class Scaling:
         min_replicas, max_replicas = 2, 4
