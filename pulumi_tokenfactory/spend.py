@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .wire import is_unknown
+from .wire import integral, is_unknown
 
 #: Stack config key of the optional price table.
 GPU_PRICES_CONFIG: Final = "tokenfactory:gpuHourlyPrices"
@@ -52,13 +52,8 @@ def whole_number(value: Any) -> int | None:
     A replica or GPU count is whole; a fraction is no count, so it gives no reservation
     rather than a rounded (invented) one.
     """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    return None
+    value = integral(value)  # the one number normalisation (2.0 -> 2); fractions, NaN, inf stay floats
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 # --- price table ---------------------------------------------------------------
