@@ -7,6 +7,10 @@ upgraded package takes effect on old stacks and the bytes never change.
 Its methods only hand the engine's property bags to `controller`, which is
 imported on the first call, inside the provider host: a Pulumi program
 that merely declares resources never loads the lifecycle logic.
+
+Its dotted path, `pulumi_tokenfactory.provider.DedicatedEndpointProvider`, is written into the
+`__provider` input of every stack's state: it must stay here forever, whatever else moves
+(tests/engine/test_secrets.py and the recorded upgrade fixtures pin it).
 """
 
 from __future__ import annotations

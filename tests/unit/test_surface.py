@@ -224,7 +224,11 @@ def test_import_stays_light_and_the_version_comes_from_the_metadata() -> None:
     code = textwrap.dedent("""
         import sys
         import pulumi_tokenfactory as t
-        t.DedicatedEndpoint, t.ScalingArgs, t.DedicatedEndpointArgs, dir(t)
+        t.DedicatedEndpoint, t.ScalingArgs, t.DedicatedEndpointArgs, t.export_spend, dir(t)
+        # Every module of the program side, and what it pickles (the provider), loads light too.
+        import pulumi_tokenfactory.program.resources, pulumi_tokenfactory.program.spending
+        import pulumi_tokenfactory.provider, pulumi_tokenfactory.fields, pulumi_tokenfactory.settings
+        import pulumi_tokenfactory.spend, pulumi_tokenfactory.wire
         heavy = sorted({m.split(".")[0] for m in sys.modules} & {"httpx", "pydantic", "fastapi", "uvicorn",
                                                                    "pulumi_policy"})
         print(heavy, t.__version__)
