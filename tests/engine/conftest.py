@@ -61,3 +61,14 @@ def host(tf_account: EmulatorAccount) -> Iterator[ProviderHost]:
 def provider_str() -> str:
     """The serialized `DedicatedEndpointProvider` every resource carries as `__provider`."""
     return provider_string()
+
+
+#: The environment variables that could rescue (or spoil) a configuration case if the shell had them set.
+AMBIENT_SETTINGS = ("TOKENFACTORY_API_KEY", "TOKENFACTORY_BASE_URL", "TOKENFACTORY_HTTP_TIMEOUT")
+
+
+@pytest.fixture
+def quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ambient token, URL or timeout may rescue (or spoil) a configuration case."""
+    for key in AMBIENT_SETTINGS:
+        monkeypatch.delenv(key, raising=False)

@@ -46,7 +46,6 @@ PROGRAM: dict[str, Any] = {
 MUTATING = frozenset({"POST", "PATCH", "DELETE"})
 #: What the API cannot change in place (PATCH answers 400 immutable_field): a change means replacement.
 IMMUTABLE = frozenset(REPLACE_FIELDS)
-ENV_KEYS = ("TOKENFACTORY_API_KEY", "TOKENFACTORY_BASE_URL", "TOKENFACTORY_HTTP_TIMEOUT")
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -68,12 +67,6 @@ def catalogue(emulator: EmulatorProcess) -> dict[str, dict[str, dict[str, list[A
                               for f in t["flavors"]}
             for t in response.json()["templates"]}
 
-
-@pytest.fixture
-def quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No ambient token, URL or timeout may rescue (or spoil) a configuration case."""
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
 
 
 # --------------------------------------------------------------------------- the catalogue

@@ -232,11 +232,6 @@ def account_settings() -> AccountSettings:
     return AccountSettings(token=TOKEN, emulator={"provision_seconds": 0.2, "delete_seconds": 0.05})
 
 
-@pytest.fixture
-def quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("TOKENFACTORY_API_KEY", "TOKENFACTORY_BASE_URL", "TOKENFACTORY_HTTP_TIMEOUT"):
-        monkeypatch.delenv(key, raising=False)
-
 
 HOST_NAMES = [("line-separator", "gpt\u2028prod"), ("bidi-override", "prod\u202egpt"),
               ("only-zero-width", "\u200b\u200d\ufeff\u2060")]

@@ -1,6 +1,6 @@
 """The stack GPU budget of the real pack, over gRPC as the Pulumi CLI drives it.
 
-Same route as ``test_policy_grpc.py``: ``python examples/policy-pack/__main__.py``, then
+Same route as ``test_policy_grpc.py`` (tests/harness/policy_pack.py): ``python examples/policy-pack/__main__.py``, then
 ``GetAnalyzerInfo``, ``Configure`` (what ``--policy-pack-config`` becomes) and ``AnalyzeStack``
 with protobuf Structs, in which every number (config included) is a float and an unknown value
 is the engine's sentinel string.
@@ -8,21 +8,16 @@ is the engine's sentinel string.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from pulumi_tokenfactory import spend
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
-from tests.engine.test_policy_grpc import PACK_DIR, REPO, UNKNOWN, _read_port, endpoint, struct, urn
+from tests.harness.policy_pack import UNKNOWN, endpoint, running_pack, struct, urn
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,19 +27,8 @@ PRICES = {"currency": "USD", "prices": {"gpu-h100-sxm": 3.5, "gpu-h200-sxm": 5.0
 
 @pytest.fixture(scope="module")
 def analyzer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    stderr_path: Path = tmp_path_factory.mktemp("budget-pack") / "stderr.txt"
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "__main__.py"], cwd=PACK_DIR, env=env, stdout=subprocess.PIPE,
-                                stderr=stderr)
-    try:
-        port = _read_port(proc, stderr_path, timeout=30)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
+    with running_pack(tmp_path_factory.mktemp("budget-pack")) as stub:
+        yield stub
 
 
 def configure(stub: analyzer_pb2_grpc.AnalyzerStub, level: Any, properties: dict[str, Any] | None) -> None:

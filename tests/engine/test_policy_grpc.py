@@ -8,76 +8,22 @@ protobuf Structs, in which every number is a float.
 
 from __future__ import annotations
 
-import os
-import queue
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import grpc
 import pytest
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
-from tests.harness.endpoints import wire_endpoint
-
-REPO = Path(__file__).resolve().parents[2]
-PACK_DIR = REPO / "examples" / "policy-pack"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from tests.harness.policy_pack import UNKNOWN, endpoint, running_pack, struct, urn
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    result = struct_pb2.Struct()
-    result.update(values)
-    return result
-
-
-def endpoint(**changes: Any) -> dict[str, Any]:
-    return wire_endpoint(**{"__provider": "gAWVKAAAAAAAAACMG3B1bHVtaV90b2tlbmZhY3Rvcnku", "name": "team-search-llama",
-                            **changes})
-
-
-def urn(name: str) -> str:
-    return f"urn:pulumi:dev::gpu::{RESOURCE_TYPE}::{name}"
-
-
-def _read_port(proc: subprocess.Popen[bytes], stderr_path: Path, timeout: float) -> int:
-    lines: queue.Queue[bytes] = queue.Queue()
-    assert proc.stdout is not None
-    stdout = proc.stdout
-    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
-    try:
-        line = lines.get(timeout=timeout)
-    except queue.Empty:
-        line = b""
-    if not line.strip().isdigit():
-        pytest.fail(f"pack printed no port (got {line!r}); stderr:\n{stderr_path.read_text()}")
-    return int(line)
-
-
 @pytest.fixture(scope="module")
 def analyzer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    env.pop("PYTHONUNBUFFERED", None)
-    stderr_path = tmp_path_factory.mktemp("pack") / "stderr.txt"
-    with stderr_path.open("wb") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "__main__.py"], cwd=PACK_DIR, env=env, stdout=subprocess.PIPE, stderr=stderr
-        )
-    try:
-        port = _read_port(proc, stderr_path, timeout=30)
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
+    with running_pack(tmp_path_factory.mktemp("pack")) as stub:
+        yield stub
 
 
 def test_analyzer_info_lists_every_policy_with_level_and_config_schema(

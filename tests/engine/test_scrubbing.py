@@ -295,11 +295,6 @@ def account_settings() -> AccountSettings:
     return AccountSettings(token=TOKEN, emulator={"provision_seconds": 0.2, "delete_seconds": 0.05})
 
 
-@pytest.fixture
-def quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in ("TOKENFACTORY_API_KEY", "TOKENFACTORY_BASE_URL", "TOKENFACTORY_HTTP_TIMEOUT"):
-        monkeypatch.delenv(key, raising=False)
-
 
 def test_create_refused_with_an_echo_keeps_the_token_out_of_the_grpc_detail(
         tf_account: EmulatorAccount, emulator: EmulatorProcess, quiet_env: None) -> None:
