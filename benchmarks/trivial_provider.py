@@ -35,4 +35,5 @@ class PostOnlyProvider(ResourceProvider):
         body["scaling"] = {k: int(v) for k, v in body["scaling"].items()}
         response = self._client.post("/v0/dedicated_endpoints", json=body)
         response.raise_for_status()
-        return CreateResult(response.json()["id"], response.json())
+        endpoint = response.json().get("endpoint", response.json())  # published: {"endpoint": {...}}
+        return CreateResult(endpoint["id"], endpoint)

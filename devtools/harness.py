@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from devtools.enginehost import ProviderHost, ResourceSteps, make_urn, serialized_provider
+from pulumi_tokenfactory.api.models import parse_created
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
@@ -109,7 +110,7 @@ class EmulatorAccount:
         for body in programs:
             response = self.api("POST", ENDPOINTS, dict(body))
             response.raise_for_status()
-            ids.append(str(response.json()["id"]))
+            ids.append(parse_created(response.json()).id)
         return ids
 
     def live(self) -> list[dict[str, Any]]:

@@ -72,7 +72,12 @@ class MissingApiKeyError(ConfigurationError):
 
 
 class APIStatusError(TokenFactoryError):
-    """The API answered with an HTTP error status."""
+    """The API answered with an HTTP error status; `fields` are the request properties its answer names
+    (FastAPI's `loc`), so a caller can tell a refused `routing_key` from any other refusal."""
+
+    def __init__(self, message: str, *, fields: tuple[str, ...] = (), **kwargs: object) -> None:
+        self.fields = fields
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
 class AuthenticationError(APIStatusError):

@@ -93,6 +93,16 @@ class Field:
     children: tuple[Field, ...] = ()
     #: False for an input that diff never compares (read only when the resource is created).
     diffed: bool = True
+    #: Also an output: the API fills it in when the program leaves it out (`routing_key`), and a left-out
+    #: value keeps what the API has (no PATCH clears it), as Terraform's "optional and computed".
+    computed: bool = False
+    #: Sent in the create request. False for a field only the update request takes (`enabled`: a resource
+    #: declared stopped is created, then stopped with one PATCH).
+    on_create: bool = True
+    #: A change moves the deployment (replicas start, stop or restart): an update waits for readiness after it.
+    redeploys: bool = False
+    #: What a PATCH sends to clear the field when the program leaves it out (None: it is never cleared).
+    clear_with: Any = None
     #: The release that added the field; None for the fields of the first release (0.1.0). An optional
     #: input added later stays out of check's inputs and the state while the program leaves it out (its
     #: default applies where it is read), so a state or a program written before it existed replays
@@ -111,23 +121,33 @@ class Field:
 
 # -- regions and defaults -------------------------------------------------------------------------
 
-#: Regions an endpoint can be placed in, and the OpenAI-compatible base URL of each.
-INFERENCE_BASE_URLS: Final[Mapping[str, str]] = {
-    "eu-north1": "https://api.tokenfactory.nebius.com/v1/",
-    "eu-west1": "https://api.tokenfactory.eu-west1.nebius.com/v1/",
-    "us-central1": "https://api.tokenfactory.us-central1.nebius.com/v1/",
-}
-REGIONS: Final[tuple[str, ...]] = tuple(INFERENCE_BASE_URLS)
+#: The regions the API publishes (its create request requires one; it cannot be updated).
+REGIONS: Final[tuple[str, ...]] = (
+    "eu-north1", "us-central1", "eu-west1", "me-west1", "uk-south1", "tf-us1", "tf-us2", "tf-ca1")
 #: The one region default (stack config `tokenfactory:region` overrides it in a program).
 DEFAULT_REGION: Final = "eu-north1"
+#: The OpenAI-compatible base URL of each region: eu-north1 on the main host, the rest on regional hosts.
+INFERENCE_BASE_URLS: Final[Mapping[str, str]] = {
+    region: "https://api.tokenfactory.nebius.com/v1/" if region == DEFAULT_REGION
+    else f"https://api.tokenfactory.{region}.nebius.com/v1/"
+    for region in REGIONS}
+#: The GPU types the API publishes for `gpu_type` (a template offers some of them).
+GPU_TYPES: Final[tuple[str, ...]] = (
+    "gpu-l40s-d", "gpu-l40s-a", "gpu-h100-sxm", "gpu-h200-sxm", "gpu-b200-sxm", "gpu-b200-sxm-a", "gpu-b300-sxm")
 #: Generous by default: the API documents 10 to 15 minutes for a cold start.
 DEFAULT_READY_TIMEOUT_SECONDS: Final = 1800
 MAX_READY_TIMEOUT_SECONDS: Final = 24 * 3600
 #: Far above any real endpoint, low enough to catch a typo (or 1e20) before the API does.
 MAX_REPLICAS: Final = 1000
 MAX_GPU_COUNT: Final = 64
-NAME_MAX_LENGTH: Final = 128
-DESCRIPTION_MAX_LENGTH: Final = 1024
+#: The API's published limits.
+NAME_MAX_LENGTH: Final = 100
+DESCRIPTION_MAX_LENGTH: Final = 500
+ROUTING_KEY_PREFIX: Final = "dedicated/"
+ROUTING_KEY_MIN_LENGTH: Final = 11
+ROUTING_KEY_MAX_LENGTH: Final = 128
+#: What `custom_weights_id` is sent as to clear it (the API's own word).
+UNSET: Final = "UNSET"
 #: Model, flavor and GPU type names: far longer than any the catalogue has.
 IDENTIFIER_MAX_LENGTH: Final = 256
 
@@ -161,44 +181,58 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("flavor_name", str, Kind.REPLACE, required=True,
           limits=Limits(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, provider_max=True),
           doc="Template flavor, e.g. base or fast."),
-    Field("gpu_type", str, Kind.REPLACE, required=True,
-          limits=Limits(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, provider_max=True),
-          doc="A GPU type the flavor offers, e.g. gpu-h100-sxm."),
-    Field("gpu_count", int, Kind.REPLACE, required=True,
+    Field("gpu_type", str, Kind.IN_PLACE, required=True, redeploys=True,
+          limits=Limits(choices=GPU_TYPES, format="a published GPU type"),
+          doc="A GPU type the flavor offers, e.g. gpu-h100-sxm; a change restarts the replicas on the new GPUs."),
+    Field("gpu_count", int, Kind.IN_PLACE, required=True, redeploys=True,
           limits=Limits(minimum=1, maximum=MAX_GPU_COUNT, provider_max=True),
-          doc="GPUs per replica, one of the counts the flavor offers."),
-    Field(SCALING_FIELD, dict, Kind.IN_PLACE, required=True, children=SCALING_CHILDREN,
+          doc="GPUs per replica, one of the counts the flavor offers; a change restarts the replicas."),
+    Field(SCALING_FIELD, dict, Kind.IN_PLACE, required=True, children=SCALING_CHILDREN, redeploys=True,
           doc="Replica bounds: min_replicas (billed while enabled) and max_replicas."),
     Field("region", str, Kind.REPLACE, default=DEFAULT_REGION,
           limits=Limits(choices=REGIONS, format="a Token Factory region"),
           doc="Where the endpoint runs; also decides inference_base_url."),
-    Field("enabled", bool, Kind.IN_PLACE, default=True,
+    Field("enabled", bool, Kind.IN_PLACE, default=True, on_create=False, redeploys=True,
           doc="False stops the endpoint without deleting it (a stopped endpoint is not billed)."),
+    Field("routing_key", str, Kind.IN_PLACE, computed=True, added="0.3.0",
+          limits=Limits(pattern=rf"{ROUTING_KEY_PREFIX}[!-~]{{{ROUTING_KEY_MIN_LENGTH - len(ROUTING_KEY_PREFIX)},"
+                                rf"{ROUTING_KEY_MAX_LENGTH - len(ROUTING_KEY_PREFIX)}}}",
+                        format=f"a routing key: {ROUTING_KEY_MIN_LENGTH} to {ROUTING_KEY_MAX_LENGTH} printable "
+                               f"characters without spaces, starting with {ROUTING_KEY_PREFIX!r}"),
+          doc="The model identifier for inference calls. Set it to choose one (changes in place); left out, the "
+              "provider chooses dedicated/<model_name>-<suffix> when the endpoint is created and keeps it."),
+    Field("custom_weights_id", str, Kind.IN_PLACE, added="0.3.0", clear_with=UNSET, redeploys=True,
+          limits=Limits(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, provider_max=True),
+          doc="Fine-tuned weights held by Token Factory (ids start with model-artifact_; a beta enabled on "
+              "request). Removing it serves the template's own weights again."),
     Field("wait_for_ready", bool, Kind.PROVIDER_ONLY, default=True,
-          doc="Wait until the endpoint is running (or stopped) before the step finishes."),
+          doc="Wait until the endpoint is ready (or stopped) before the step finishes."),
     Field("ready_timeout", float, Kind.PROVIDER_ONLY, default=DEFAULT_READY_TIMEOUT_SECONDS,
           limits=Limits(minimum=1, maximum=MAX_READY_TIMEOUT_SECONDS, unit="seconds"),
           doc="Seconds to wait for readiness or for a delete."),
     # Not diffed: it only steers how a create or update waits, so changing it alone is no update.
     Field("wait_for_inference", bool, Kind.PROVIDER_ONLY, default=False, diffed=False, added="0.2.0",
           doc="Also wait, after running, until a real inference call on the routing key stops answering 404 "
-              "(create, enable, min_replicas rise); each try is one 1-token completion. Needs wait_for_ready."),
+              "(create, enable, min_replicas rise, new GPUs or weights); each try is one 1-token completion. Needs "
+              "wait_for_ready."),
     Field(ADOPT_FIELD, str, Kind.PROVIDER_ONLY, diffed=False,
           limits=Limits(pattern=r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}",
                         format="the id of an existing endpoint, e.g. 'ep-0a1b2c3d', as the Token Factory "
                                "console or `tokenfactory-adopt` shows it"),
           doc="The id of an existing endpoint that the create takes over instead of creating one (no POST)."),
     # -- outputs --
-    Field("routing_key", str, Kind.COMPUTED, default="",
-          doc="The model identifier for inference calls."),
     Field("status", str, Kind.COMPUTED, default="unknown",
-          doc="Lifecycle state when last read."),
+          doc="The deployment's lifecycle state when last read (starting, running, updating, stopping, stopped, "
+              "error, warning; another value is kept as the API said it)."),
+    Field("readiness", str, Kind.COMPUTED, added="0.3.0",
+          doc="Whether the endpoint serves traffic when last read: ready, partially_ready or not_ready (the API "
+              "says to decide on traffic by readiness, not status)."),
     Field("inference_base_url", str, Kind.COMPUTED, default="",
           doc="OpenAI-compatible base URL, ending in /v1/."),
     Field("created_at", str, Kind.COMPUTED,
           doc="Creation time reported by the API (ISO 8601)."),
     Field("updated_at", str, Kind.COMPUTED,
-          doc="Last update time reported by the API (ISO 8601)."),
+          doc="Last update time, when the API reports one (ISO 8601)."),
     # -- spend outputs (computed by pulumi_tokenfactory/spend.py from the state) --
     Field("reserved_gpus", int, Kind.COMPUTED, default=0, added="0.2.0",
           doc="GPUs reserved (and billed) whatever the traffic: min_replicas x gpu_count while enabled, 0 when "
@@ -236,9 +270,12 @@ REPLACE_FIELDS: Final = _names(Kind.REPLACE)
 #: Inputs that only steer the provider; they never reach the API.
 PROVIDER_OPTION_FIELDS: Final = _names(Kind.PROVIDER_ONLY)
 INPUT_FIELDS: Final = UPDATABLE_FIELDS + REPLACE_FIELDS + PROVIDER_OPTION_FIELDS
-OUTPUT_FIELDS: Final = _names(Kind.COMPUTED)
-#: What the API knows, in declaration order: the create body's fields (PATCH takes the in-place ones).
+#: What the state reports besides the inputs: the computed outputs and the inputs the API fills in.
+OUTPUT_FIELDS: Final = tuple(f.name for f in FIELDS if f.kind is Kind.COMPUTED or f.computed)
+#: What the API knows, in declaration order (PATCH takes the in-place ones).
 API_FIELDS: Final = _names(Kind.IN_PLACE, Kind.REPLACE)
+#: The create request's fields.
+CREATE_FIELDS: Final = tuple(name for name in API_FIELDS if BY_NAME[name].on_create)
 REQUIRED_INPUTS: Final = tuple(f.name for f in FIELDS if f.is_input and f.required)
 #: What diff compares (every input but those read only at create, such as adopt_id).
 DIFFED_FIELDS: Final = tuple(name for name in INPUT_FIELDS if BY_NAME[name].diffed)

@@ -42,6 +42,8 @@ BASE_URL_ENV = "TOKENFACTORY_BASE_URL"
 HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
 POLL_MAX_ENV = "TOKENFACTORY_POLL_MAX_INTERVAL"
 WIDENING_ENV = "TOKENFACTORY_HOST_WIDENING"
+PROJECT_ID_ENV = "TOKENFACTORY_PROJECT_ID"
+PROJECT_ID_CONFIG = "tokenfactory:projectId"
 
 
 class ApiKey:
@@ -246,6 +248,17 @@ def _parse_region(raw: Any, source: str) -> str:
     return region
 
 
+#: A project id as the API's `ai_project_id` query parameter takes it: no spaces, no URL syntax.
+_PROJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def _parse_project_id(raw: Any, source: str) -> str:
+    project = _text(PROJECT_ID, raw, source).strip()
+    if not _PROJECT_ID.fullmatch(project):
+        raise PROJECT_ID.refuse(raw, source, "it is not a project id")
+    return project
+
+
 def _parse_http_timeout(raw: Any, source: str) -> float:
     return _seconds(HTTP_TIMEOUT, raw, source, low=0.0, high=600.0, low_open=True)
 
@@ -276,6 +289,9 @@ BASE_URL: Setting[str] = Setting(
     config_key=BASE_URL_CONFIG, env=BASE_URL_ENV)
 REGION: Setting[str] = Setting(
     "default region", _parse_region, ", ".join(REGIONS), default=DEFAULT_REGION, config_key=REGION_CONFIG)
+PROJECT_ID: Setting[str | None] = Setting(
+    "Token Factory project", _parse_project_id, "a project id: letters, digits, '.', '_', ':' or '-', at most 128",
+    config_key=PROJECT_ID_CONFIG, env=PROJECT_ID_ENV, optional=True)
 HTTP_TIMEOUT: Setting[float] = Setting(
     "HTTP timeout", _parse_http_timeout, "seconds above 0 and at most 600", default="30", env=HTTP_TIMEOUT_ENV)
 POLL_MAX_INTERVAL: Setting[float] = Setting(
@@ -289,8 +305,8 @@ GPU_PRICES: Setting[PriceTable | None] = Setting(
     config_key=GPU_PRICES_CONFIG, optional=True)
 
 #: Every setting the package reads (the docs' settings table is checked against this).
-SETTINGS: tuple[Setting[Any], ...] = (API_KEY, BASE_URL, REGION, GPU_PRICES, HTTP_TIMEOUT, POLL_MAX_INTERVAL,
-                                      HOST_WIDENING)
+SETTINGS: tuple[Setting[Any], ...] = (API_KEY, BASE_URL, PROJECT_ID, REGION, GPU_PRICES, HTTP_TIMEOUT,
+                                      POLL_MAX_INTERVAL, HOST_WIDENING)
 #: The stack config keys the provider keeps from Configure.
 CONFIG_KEYS: tuple[str, ...] = tuple(s.config_key for s in SETTINGS if s.config_key)
 

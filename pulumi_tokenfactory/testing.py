@@ -36,6 +36,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from .api.models import inference_base_url
 from .api.templates import GET_TEMPLATES_TOKEN
+from .sample_catalogue import SAMPLE_TEMPLATES
 from .schema import RESOURCE_TYPE
 
 __all__ = [
@@ -46,37 +47,6 @@ __all__ = [
     "endpoint_outputs",
     "templates_result",
 ]
-
-_L40S, _H100, _H200, _B200 = "gpu-l40s-d", "gpu-h100-sxm", "gpu-h200-sxm", "gpu-b200-sxm"
-
-
-def _template(model_name: str, description: str, base: tuple[list[str], list[int]],
-              fast: tuple[list[str], list[int]]) -> dict[str, Any]:
-    return {"model_name": model_name, "description": description, "flavors": [
-        {"flavor_name": "base", "gpu_types": base[0], "gpu_counts": base[1]},
-        {"flavor_name": "fast", "gpu_types": fast[0], "gpu_counts": fast[1]},
-    ]}
-
-
-#: The template catalogue the emulator serves, in the API's JSON shape (tests/unit/test_user_testing.py keeps
-#: the two equal). Plain data, so that unit tests need neither the emulator extra nor a running server.
-SAMPLE_TEMPLATES: tuple[dict[str, Any], ...] = (
-    _template("openai/gpt-oss-120b", "OpenAI gpt-oss 120B, open-weight reasoning MoE (117B total, 5.1B active)",
-              base=([_H100, _H200, _B200], [1, 2, 4, 8]), fast=([_H200, _B200], [2, 4, 8])),
-    _template("openai/gpt-oss-20b", "OpenAI gpt-oss 20B, compact open-weight reasoning model",
-              base=([_L40S, _H100, _H200], [1, 2, 4]), fast=([_H100, _H200], [1, 2])),
-    _template("deepseek-ai/DeepSeek-V3.1", "DeepSeek V3.1, 671B MoE with hybrid thinking mode",
-              base=([_H200, _B200], [8]), fast=([_B200], [8])),
-    _template("meta-llama/Llama-3.3-70B-Instruct", "Meta Llama 3.3 70B Instruct",
-              base=([_H100, _H200, _B200], [2, 4, 8]), fast=([_H200, _B200], [4, 8])),
-    _template("meta-llama/Meta-Llama-3.1-8B-Instruct", "Meta Llama 3.1 8B Instruct",
-              base=([_L40S, _H100, _H200], [1, 2]), fast=([_H100, _H200], [1])),
-    _template("Qwen/Qwen3-235B-A22B", "Qwen3 235B MoE (22B active)",
-              base=([_H100, _H200, _B200], [4, 8]), fast=([_H200, _B200], [8])),
-    _template("Qwen/Qwen3-32B", "Qwen3 32B dense",
-              base=([_L40S, _H100, _H200], [1, 2, 4]), fast=([_H100, _H200], [2, 4])),
-)
-
 
 def templates_result(templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES) -> dict[str, Any]:
     """What `Mocks.call` returns for `GET_TEMPLATES_TOKEN`: `{"templates": [...]}`, as the API answers.
@@ -90,9 +60,11 @@ def templates_result(templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES) 
 def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None) -> tuple[str, dict[str, Any]]:
     """`(id, outputs)` for a new `DedicatedEndpoint`, as the provider reports a created one.
 
-    The inputs are echoed; `routing_key` is `dedicated/<model_name>-<hash>` and the id `ep-<hash>`, both
+    The inputs are echoed; `routing_key` (unless the program sets one) is `dedicated/<model_name>-<hash>` and
+    the id `ep-<hash>`, both
     derived from the logical name and model, so they are stable from run to run and differ between
-    endpoints; `status` is `running` (`stopped` when `enabled` is false); `inference_base_url` is the
+    endpoints; `status` is `running` and `readiness` `ready` (`stopped`, `not_ready` when `enabled` is false);
+    `inference_base_url` is the
     region's public one, or `<base_url>/v1/` when a `base_url` other than the public API is given, as
     the provider does when `tokenfactory:baseUrl` points at an emulator.
     """
@@ -102,8 +74,9 @@ def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None) -> 
     region = inputs.get("region")
     outputs = {
         **inputs,
-        "routing_key": f"dedicated/{model}-{digest}",
+        "routing_key": inputs.get("routing_key") or f"dedicated/{model}-{digest}",
         "status": "stopped" if inputs.get("enabled") is False else "running",
+        "readiness": "not_ready" if inputs.get("enabled") is False else "ready",
         "inference_base_url": inference_base_url(region if isinstance(region, str) else None, base_url),
         "created_at": "2026-01-01T00:00:00.000Z",
         "updated_at": "2026-01-01T00:00:00.000Z",

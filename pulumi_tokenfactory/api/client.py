@@ -35,11 +35,21 @@ from typing import Any, TypeVar
 import httpx
 
 from .. import errors
-from ..settings import API_KEY, BASE_URL, Settings
+from ..settings import API_KEY, BASE_URL, PROJECT_ID, Settings
 from ..settings import API_KEY_ENV as API_KEY_ENV  # re-exported: callers knew them from here
 from ..settings import BASE_URL_ENV as BASE_URL_ENV
 from ..settings import ApiKey as ApiKey
-from .models import Endpoint, EndpointPatch, EndpointSpec, Template, parse_endpoints, parse_templates
+from .models import (
+    Endpoint,
+    EndpointList,
+    EndpointPatch,
+    EndpointSpec,
+    Template,
+    parse_created,
+    parse_endpoints,
+    parse_patched,
+    parse_templates,
+)
 
 log = logging.getLogger(__name__)
 
@@ -202,21 +212,44 @@ def _request_id(response: httpx.Response, body: Any = None) -> str | None:
 _BODY_EXCERPT = 300
 
 
-def _error_message(body: Any, response: httpx.Response) -> tuple[str, bool]:
-    """The API's own words, from whichever error shape it used; True when it is a raw body to excerpt."""
+#: Leading parts of a FastAPI `loc` that say where in the request, not which property.
+_LOC_PLACES = frozenset({"body", "query", "path", "header"})
+
+
+def _detail_item(item: Any) -> tuple[str, str | None]:
+    """One FastAPI validation detail as `field: msg`, and the field it names (from `loc`)."""
+    if not isinstance(item, dict):
+        return str(item), None
+    loc = [str(p) for p in item.get("loc", ()) if p is not None] if isinstance(item.get("loc"), list) else []
+    while loc and loc[0] in _LOC_PLACES:
+        loc = loc[1:]
+    field = ".".join(loc) or None
+    message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
+    return (f"{field}: {message}" if field else message), field
+
+
+def _error_message(body: Any, response: httpx.Response) -> tuple[str, bool, tuple[str, ...]]:
+    """The API's own words, from whichever error shape it used; True when it is a raw body to excerpt; the
+    properties it names.
+
+    Published: `{"detail": [{"loc": [...], "msg": ...}]}` (422) and `{"detail": "text"}`. Also read:
+    `{"error": {"message", "field"}}` and `{"message": ...}`.
+    """
     if isinstance(body, dict):
         err = body.get("error")
         if isinstance(err, dict) and err.get("message"):
             message, field = str(err["message"]), err.get("field")
-            return (f"{message} (field: {field})" if field and str(field) not in message else message), False
-        for key in ("message", "detail", "error"):
+            named = (str(field),) if field else ()
+            return (f"{message} (field: {field})" if field and str(field) not in message else message), False, named
+        for key in ("detail", "message", "error"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return value, False
-            if isinstance(value, list) and value:  # FastAPI-style validation detail
-                return "; ".join(str(v.get("msg", v)) if isinstance(v, dict) else str(v) for v in value), False
+                return value, False, ()
+            if isinstance(value, list) and value:
+                parts = [_detail_item(item) for item in value]
+                return "; ".join(m for m, _ in parts), False, tuple(f for _, f in parts if f)
     text = response.text.strip()
-    return (text, True) if text else (response.reason_phrase or "no message", False)
+    return (text, True, ()) if text else (response.reason_phrase or "no message", False, ())
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -259,6 +292,8 @@ class TokenFactoryClient:
         self._redact = Redactor([self._api_key.reveal()])
         self.base_url = resolve_base_url(base_url, redact=self._redact, settings=settings)
         self.retry = retry or RetryPolicy()
+        #: Sent as `ai_project_id` on every control-plane call when set (a key may reach several projects).
+        self.project_id = (settings or Settings()).get(PROJECT_ID)
         self._sleep = sleep
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -266,7 +301,6 @@ class TokenFactoryClient:
             transport=transport,
             headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"},
         )
-        self._single_get_supported = True
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -289,39 +323,36 @@ class TokenFactoryClient:
     def list_templates(self) -> list[Template]:
         return self._parse("GET", TEMPLATES_PATH, self._request("GET", TEMPLATES_PATH), parse_templates)
 
-    def list_endpoints(self) -> list[Endpoint]:
+    def list_endpoints(self) -> EndpointList:
         return self._parse("GET", ENDPOINTS_PATH, self._request("GET", ENDPOINTS_PATH), parse_endpoints)
 
     def create_endpoint(self, spec: EndpointSpec) -> Endpoint:
-        """POST once. A lost answer raises; the caller decides how to find out what happened."""
+        """POST once. A lost or unreadable answer raises; the caller finds out what happened (by routing key)."""
         body = self._request("POST", ENDPOINTS_PATH, json=spec.payload())
-        return self._parse("POST", ENDPOINTS_PATH, body, Endpoint.model_validate)
+        return self._parse("POST", ENDPOINTS_PATH, body, parse_created)
 
     def get_endpoint(self, endpoint_id: str) -> Endpoint:
-        """GET by id; falls back to the list route where the single-get route does not exist."""
-        path = f"{ENDPOINTS_PATH}/{endpoint_id}"
-        if self._single_get_supported:
-            try:
-                return self._parse("GET", path, self._request("GET", path), Endpoint.model_validate)
-            except errors.APIStatusError as exc:
-                if exc.status_code not in (404, 405, 501):
-                    raise
-                if exc.status_code != 404:
-                    self._single_get_supported = False
-        # A 404 may mean "no such endpoint" or "no such route": the list settles it.
-        found = next((e for e in self.list_endpoints() if e.id == endpoint_id), None)
-        if found is None:
-            raise self._error(errors.NotFoundError, f"endpoint {endpoint_id} does not exist", status_code=404,
-                              method="GET", path=path)
-        return found
+        """One endpoint, read through the list: the published API has no route for a single endpoint.
+
+        Raises NotFoundError only when a readable list lacks it and holds no unreadable item that
+        has its id; an unreadable list raises UnexpectedResponseError, never "not found".
+        """
+        listed = self.list_endpoints()
+        found = next((e for e in listed if e.id == endpoint_id), None)
+        if found is not None:
+            return found
+        if any(m.id == endpoint_id for m in listed.malformed):
+            raise self._error(errors.UnexpectedResponseError,
+                              f"endpoint {endpoint_id} is listed in a form this provider cannot read",
+                              method="GET", path=ENDPOINTS_PATH)
+        raise self._error(errors.NotFoundError, f"endpoint {endpoint_id} does not exist", status_code=404,
+                          method="GET", path=ENDPOINTS_PATH)
 
     def update_endpoint(self, endpoint_id: str, patch: EndpointPatch) -> Endpoint | None:
-        """PATCH only the given fields; returns the endpoint when the API echoes it."""
+        """PATCH only the given fields; returns the endpoint the API echoes (None for an empty answer)."""
         path = f"{ENDPOINTS_PATH}/{endpoint_id}"
         body = self._request("PATCH", path, json=patch.payload())
-        if isinstance(body, dict) and ("id" in body or "endpoint_id" in body):
-            return self._parse("PATCH", path, body, Endpoint.model_validate)
-        return None
+        return self._parse("PATCH", path, body, parse_patched)
 
     def delete_endpoint(self, endpoint_id: str, *, missing_ok: bool = False) -> bool:
         """DELETE; with `missing_ok`, an endpoint that is already gone is success (returns False)."""
@@ -371,7 +402,7 @@ class TokenFactoryClient:
             attempt += 1
             try:
                 response = self._http.request(
-                    method, path, json=json,
+                    method, path, json=json, params=self._params(path),
                     headers={"Authorization": f"Bearer {self._api_key.reveal()}"},
                 )
             except httpx.TimeoutException as exc:
@@ -393,6 +424,10 @@ class TokenFactoryClient:
                 raise failure
             log.info("retrying %s %s in %.2fs after: %s", method, path, pause, failure.message)
             self._sleep(pause)
+
+    def _params(self, path: str) -> dict[str, str] | None:
+        """`ai_project_id` for the control plane (our own paths), never for an inference URL."""
+        return {"ai_project_id": self.project_id} if self.project_id and path.startswith("/v0/") else None
 
     def _retry_pause(self, failure: errors.TokenFactoryError, method: str, attempt: int,
                      deadline: float) -> float | None:
@@ -438,10 +473,11 @@ class TokenFactoryClient:
             "path": path,
             "request_id": _request_id(response, body),
         }
-        message, raw_body = _error_message(body, response)
+        message, raw_body, named = _error_message(body, response)
         if raw_body:
             # Redact the whole body before cutting it, so that a cut can never leave half a token.
             message = " ".join(self._redact(message).split())[:_BODY_EXCERPT]
+        fields["fields"] = named
         if response.status_code == 429:
             return self._error(errors.RateLimitError, message, retry_after=_retry_after(response), **fields)
         if response.status_code >= 500:

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..fields import API_FIELDS, BY_NAME, SCALING_CHILDREN, SCALING_FIELD, UPDATABLE_FIELDS, flatten_errors
+from ..fields import (
+    API_FIELDS,
+    BY_NAME,
+    CREATE_FIELDS,
+    SCALING_CHILDREN,
+    SCALING_FIELD,
+    UPDATABLE_FIELDS,
+    flatten_errors,
+)
 from ..fields import DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH  # re-exported: declared in fields.py
 from ..fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
 from ..fields import Field as DeclaredField
@@ -51,13 +59,32 @@ class LifecycleState(str, Enum):
     STOPPING = "stopping"
     STOPPED = "stopped"
     ERROR = "error"
+    #: "A deployment issue requires attention; may still serve traffic" (the lifecycle page).
+    WARNING = "warning"
+    #: Legacy answers only: the published statuses have no word for a deletion under way.
     DELETING = "deleting"
     UNKNOWN = "unknown"
 
     @property
     def is_settled(self) -> bool:
         """A state in which nothing more happens without a new request."""
-        return self in (LifecycleState.RUNNING, LifecycleState.STOPPED, LifecycleState.ERROR)
+        return self in (LifecycleState.RUNNING, LifecycleState.STOPPED, LifecycleState.ERROR,
+                        LifecycleState.WARNING)
+
+
+class Readiness(str, Enum):
+    """`deployment.readiness`: whether to send traffic (the API's advice), apart from the lifecycle status."""
+
+    READY = "ready"
+    PARTIALLY_READY = "partially_ready"
+    NOT_READY = "not_ready"
+    UNKNOWN = "unknown"
+
+
+def readiness_state(raw: str | None) -> Readiness:
+    """Map a raw readiness (any case, `-` or `_`) to a Readiness, UNKNOWN for anything else."""
+    key = (raw or "").strip().lower().replace("-", "_")
+    return next((r for r in Readiness if r.value == key), Readiness.UNKNOWN)
 
 
 _STATUS_ALIASES: dict[str, LifecycleState] = {
@@ -77,6 +104,7 @@ _STATUS_ALIASES: dict[str, LifecycleState] = {
     "disabled": LifecycleState.STOPPED,
     "error": LifecycleState.ERROR,
     "failed": LifecycleState.ERROR,
+    "warning": LifecycleState.WARNING,
     "deleting": LifecycleState.DELETING,
     "deleted": LifecycleState.DELETING,
 }
@@ -174,7 +202,7 @@ class Scaling(_Request):
 
 
 class EndpointSpec(_Request):
-    """The body of `POST /v0/dedicated_endpoints`: every field the API knows (`fields.API_FIELDS`).
+    """The body of `POST /v0/dedicated_endpoints`: the create request's fields (`fields.CREATE_FIELDS`).
 
     The fields come from the declaration; the annotations (and defaults) under TYPE_CHECKING are
     only the typed view mypy needs (tests/unit/test_fields.py checks it agrees).
@@ -189,13 +217,14 @@ class EndpointSpec(_Request):
         gpu_count: int
         scaling: Scaling
         region: str = "eu-north1"
-        enabled: bool = True
+        routing_key: str | None = None
+        custom_weights_id: str | None = None
     else:
-        declare_into(locals(), (BY_NAME[n] for n in API_FIELDS), nested=Scaling, constrained=True,
+        declare_into(locals(), (BY_NAME[n] for n in CREATE_FIELDS), nested=Scaling, constrained=True,
                      empty_text_is_none=True)
 
     def payload(self) -> dict[str, Any]:
-        """JSON body; `description` is left out rather than sent as null."""
+        """JSON body; an optional field without a value is left out rather than sent as null."""
         return self.model_dump(exclude_none=True)
 
 
@@ -205,8 +234,12 @@ class EndpointPatch(_Request):
     if TYPE_CHECKING:
         name: str | None = None
         description: str | None = None
+        gpu_type: str | None = None
+        gpu_count: int | None = None
         scaling: Scaling | None = None
         enabled: bool | None = None
+        routing_key: str | None = None
+        custom_weights_id: str | None = None
     else:
         declare_into(locals(), (BY_NAME[n] for n in UPDATABLE_FIELDS), nested=Scaling, optional=True,
                      constrained=True)
@@ -232,12 +265,12 @@ class ScalingInfo(_Response):
 class Endpoint(_Response):
     """A dedicated endpoint as the API returns it.
 
-    Accepts `id` or `endpoint_id`, a flat `status` or a nested
-    `deployment.status` / readiness flag, and any extra keys.
+    Published: `id`, the API fields, `deployment {status, readiness, ready_replicas}`, `created_at`.
+    Also read (legacy answers): `endpoint_id` for `id`, a flat `status`, `updated_at`. Extra keys are
+    kept. An answer without a readable `id` is not an endpoint: it fails validation, never passes as one.
     """
 
-    id: str = Field(validation_alias=AliasChoices("id", "endpoint_id"))
-    routing_key: str | None = None
+    id: str = Field(min_length=1, validation_alias=AliasChoices("id", "endpoint_id"))
     if TYPE_CHECKING:  # the declared API fields (fields.API_FIELDS), each optional: an answer may lack any
         name: str | None = None
         description: str | None = None
@@ -248,38 +281,57 @@ class Endpoint(_Response):
         scaling: ScalingInfo | None = None
         region: str | None = None
         enabled: bool | None = None
+        routing_key: str | None = None
+        custom_weights_id: str | None = None
     else:
         declare_into(locals(), (BY_NAME[n] for n in API_FIELDS), nested=ScalingInfo, optional=True)
     status: str | None = None
+    readiness: str | None = None
+    ready_replicas: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
     @model_validator(mode="before")
     @classmethod
-    def _lift_nested_status(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or data.get("status"):
+    def _lift_deployment(cls, data: Any) -> Any:
+        """`deployment.status` / `.readiness` / `.ready_replicas` (published) beside a flat `status` (legacy)."""
+        if not isinstance(data, dict):
             return data
         deployment = data.get("deployment")
+        lifted = dict(data)
         if isinstance(deployment, dict):
-            if deployment.get("status"):
-                return {**data, "status": deployment["status"]}
-            if deployment.get("ready") is True:
-                return {**data, "status": "running"}
-        if data.get("ready") is True:
-            return {**data, "status": "running"}
-        return data
+            for key in ("status", "readiness", "ready_replicas"):
+                if deployment.get(key) is not None and not lifted.get(key):
+                    lifted[key] = deployment[key]
+            if not lifted.get("status") and deployment.get("ready") is True:
+                lifted["status"] = "running"
+        if not lifted.get("status") and data.get("ready") is True:
+            lifted["status"] = "running"
+        return lifted
 
     @property
     def lifecycle(self) -> LifecycleState:
         return lifecycle_state(self.status)
 
+    @property
+    def readiness_state(self) -> Readiness:
+        """The published readiness; an answer without one (legacy) is ready exactly when it is running."""
+        if self.readiness is None or not self.readiness.strip():
+            return Readiness.READY if self.lifecycle is LifecycleState.RUNNING else Readiness.NOT_READY
+        return readiness_state(self.readiness)
+
 
 class Flavor(_Response):
-    """One flavor of a template, with the hardware it can run on."""
+    """One flavor of a template, with what it offers when the catalogue says so (empty: not said).
+
+    The published catalogue keys flavors by name and does not publish the fields of each; legacy
+    answers list them as objects with `flavor_name` (or `name`), `gpu_types` and `gpu_counts`.
+    """
 
     flavor_name: str = Field(validation_alias=AliasChoices("flavor_name", "name"))
     gpu_types: list[str] = Field(default_factory=list)
     gpu_counts: list[int] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
 
 
 class Template(_Response):
@@ -289,16 +341,75 @@ class Template(_Response):
     description: str | None = None
     flavors: list[Flavor] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _flavors_by_name(cls, data: Any) -> Any:
+        """The published `flavors` is an object keyed by flavor name; make it the list the legacy form is."""
+        if isinstance(data, dict) and isinstance(data.get("flavors"), dict):
+            flavors = [{**(value if isinstance(value, dict) else {}), "flavor_name": name}
+                       for name, value in data["flavors"].items()]
+            return {**data, "flavors": flavors}
+        return data
+
     def flavor(self, flavor_name: str) -> Flavor | None:
         return next((f for f in self.flavors if f.flavor_name == flavor_name), None)
 
 
+# -- reading answers: every documented form, and an error naming what arrived for anything else -----
+
+def describe_shape(body: Any) -> str:
+    """What an answer is, without its values (which may hold anything): its type, or an object's keys."""
+    if isinstance(body, dict):
+        keys = ", ".join(repr(str(k))[:40] for k in list(body)[:8]) + (", ..." if len(body) > 8 else "")
+        return f"an object with keys {keys}" if body else "an empty object"
+    names = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if body is None else names.get(type(body), type(body).__name__)
+
+
+class UnreadableAnswer(ValueError):
+    """An answer in a shape this provider does not recognise; the message names what arrived."""
+
+
+def _list_items(body: Any, what: str, keys: tuple[str, ...]) -> list[Any]:
+    """The items of a list answer: a bare list, or an object holding the list under one of `keys`."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in keys:
+            if key in body:
+                if isinstance(body[key], list):
+                    return list(body[key])
+                raise UnreadableAnswer(f"the {what} answer's {key!r} is {describe_shape(body[key])}, not a list")
+    expected = " or ".join(repr(k) for k in keys)
+    raise UnreadableAnswer(f"the {what} answer is {describe_shape(body)}; expected a list, or an object with "
+                           f"a list under {expected}")
+
+
 def parse_templates(body: Any) -> list[Template]:
-    """Accept a bare list or `{"templates": [...]}` (both are documented)."""
-    items = body.get("templates", body.get("items", [])) if isinstance(body, dict) else body
-    if not isinstance(items, list):
-        raise ValueError("templates response is neither a list nor an object with a 'templates' list")
-    return [Template.model_validate(item) for item in items]
+    """`{"data": [...]}` (published), a bare list, `{"templates": [...]}` or `{"items": [...]}`."""
+    return [Template.model_validate(item) for item in _list_items(body, "templates", ("data", "templates", "items"))]
+
+
+def parse_endpoint(body: Any, what: str) -> Endpoint:
+    """One endpoint: `{"endpoint": {...}}` or the bare object; anything without a readable id is an error."""
+    if isinstance(body, dict) and isinstance(body.get("endpoint"), dict):
+        body = body["endpoint"]
+    if not isinstance(body, dict):
+        raise UnreadableAnswer(f"the {what} answer is {describe_shape(body)}, not an endpoint")
+    if not any(isinstance(body.get(k), str) and body.get(k) for k in ("id", "endpoint_id")):
+        raise UnreadableAnswer(f"the {what} answer has no readable endpoint id: it is {describe_shape(body)}")
+    return Endpoint.model_validate(body)
+
+
+def parse_created(body: Any) -> Endpoint:
+    """The create answer: 201 `{"endpoint": {...}}` (published) or the bare endpoint."""
+    return parse_endpoint(body, "create")
+
+
+def parse_patched(body: Any) -> Endpoint | None:
+    """The PATCH answer: the bare endpoint (published) or `{"endpoint": {...}}`; an empty body or `{}` is no
+    echo (the caller then reads the endpoint through the list); anything else is an error."""
+    return None if body is None or body == {} else parse_endpoint(body, "update")
 
 
 @dataclass(frozen=True)
@@ -340,16 +451,16 @@ def first_problem(exc: ValidationError) -> str:
     return flatten_errors(exc.errors())[0].message
 
 
-def _malformed(index: int, item: Any, exc: ValidationError) -> MalformedItem:
+def _malformed(index: int, item: Any, reason: str) -> MalformedItem:
     raw_id = item.get("id", item.get("endpoint_id")) if isinstance(item, dict) else None
     raw_name = item.get("name") if isinstance(item, dict) else None
-    reason = first_problem(exc)
     return MalformedItem(index=index, id=raw_id if isinstance(raw_id, str) and raw_id else None,
                          name=raw_name if isinstance(raw_name, str) else None, reason=reason)
 
 
 def parse_endpoints(body: Any) -> EndpointList:
-    """Accept a bare list or `{"endpoints": [...]}` / `{"items": [...]}`.
+    """`{"data": [...], "object": "list"}` (published), a bare list, or `{"endpoints" | "dedicated_endpoints" |
+    "items": [...]}`; any other shape is an error, never an empty account.
 
     One item that does not fit the model is skipped with a warning naming it, so that a
     single odd endpoint in the account cannot make every refresh fail; it is kept in
@@ -357,23 +468,19 @@ def parse_endpoints(body: Any) -> EndpointList:
     be read, the answer as a whole is unreadable (most likely a changed shape), and that
     is an error: reading it as an empty account would make every resource look deleted.
     """
-    if isinstance(body, dict):
-        items = body.get("endpoints", body.get("dedicated_endpoints", body.get("items", [])))
-    else:
-        items = body
-    if not isinstance(items, list):
-        raise ValueError("endpoints response is neither a list nor an object with an 'endpoints' list")
+    items = _list_items(body, "endpoint list", ("data", "endpoints", "dedicated_endpoints", "items"))
     endpoints: list[Endpoint] = []
     malformed: list[MalformedItem] = []
-    first_error: ValidationError | None = None
     for index, item in enumerate(items):
         try:
-            endpoints.append(Endpoint.model_validate(item))
+            endpoints.append(parse_endpoint(item, f"endpoint list's item #{index}"))
         except ValidationError as exc:
-            first_error = first_error or exc
-            malformed.append(_malformed(index, item, exc))
-    if first_error is not None and not endpoints:
-        raise first_error
+            malformed.append(_malformed(index, item, first_problem(exc)))
+        except UnreadableAnswer as exc:
+            malformed.append(_malformed(index, item, str(exc)))
+    if malformed and not endpoints:
+        raise UnreadableAnswer(f"none of the endpoint list's {len(items)} item(s) can be read: "
+                               f"{malformed[0].label()}: {malformed[0].reason}")
     for bad in malformed:
         log.warning("skipping an endpoint the API listed that this provider cannot read: %s (%s)",
                     bad.label(), bad.reason)
@@ -398,6 +505,7 @@ def catalogue_violations(
     flavor_name: str | None = None,
     gpu_type: str | None = None,
     gpu_count: int | None = None,
+    region: str | None = None,
 ) -> list[CatalogueViolation]:
     """Check a model/flavor/gpu choice against the catalogue.
 
@@ -428,4 +536,9 @@ def catalogue_violations(
             property="gpu_count",
             reason=f"gpu_count {gpu_count} is not offered for {model_name!r} flavor {flavor_name!r}; "
                    f"allowed: {_choices(flavor.gpu_counts)}"))
+    if region is not None and flavor.regions and region not in flavor.regions:
+        violations.append(CatalogueViolation(
+            property="region",
+            reason=f"region {region!r} is not offered for {model_name!r} flavor {flavor_name!r}; "
+                   f"allowed: {_choices(flavor.regions)}"))
     return violations

@@ -1,6 +1,7 @@
 """`tokenfactory-account`: every endpoint of the account, the GPUs it reserves and, with prices, its hourly cost.
 
     TOKENFACTORY_API_KEY=... tokenfactory-account [--prices FILE_OR_JSON] [--region R] [--json]
+    tokenfactory-account api-check [--base-url URL]   (no token: see console/apicheck.py)
 
 The question a platform team asks every Monday: what is running, where, and what does it cost
 per hour? One `GET /v0/dedicated_endpoints` lists the whole account (the management API has one
@@ -36,6 +37,7 @@ from typing import Any
 from .. import errors, spend
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
+from . import apicheck
 
 #: Shown for a region the API did not report.
 NO_REGION = "(no region)"
@@ -232,6 +234,9 @@ def load_prices(given: str | None) -> spend.PriceTable | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == [apicheck.COMMAND]:  # the one subcommand; the account view keeps its flags at the top level
+        return apicheck.main(given[1:])
     parser = argparse.ArgumentParser(prog="tokenfactory-account", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prices", metavar="FILE_OR_JSON",

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="keep endpoints in this JSON file across restarts (default: in memory)")
     parser.add_argument("--max-body-bytes", type=_byte_count, default=DEFAULT_MAX_BODY_BYTES,
                         help="refuse request bodies larger than this with 413 (default %(default)s, 1 MiB)")
+    parser.add_argument("--legacy-shapes", action="store_true",
+                        help="answer in the shapes this emulator used before the published API ({'endpoints': [...]}, "
+                             "a flat status, {'error': {...}}), to test a client's tolerance of them")
     parser.add_argument("--exit-with-parent", action="store_true",
                         help="shut down when the process that started the emulator dies (used by test helpers)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="stderr log level (default info)")
@@ -100,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stop_seconds=args.stop_seconds, delete_seconds=args.delete_seconds,
             routable_seconds=args.routable_seconds, api_key=api_key,
             state_file=args.state_file, max_body_bytes=args.max_body_bytes,
+            api_shapes="legacy" if args.legacy_shapes else "published",
             # The Host header must name loopback, or the --host given; when exposed on purpose, any name.
             trusted_hosts=("*",) if args.allow_non_loopback else (args.host,))
         serve(config, host=args.host, port=args.port, allow_non_loopback=args.allow_non_loopback,

@@ -1,5 +1,8 @@
 """Operator routes under `/_emulator/`: inspect traffic, inject faults, break endpoints, move time.
 
+Breaking an endpoint: `fail` (error now), `stuck` (transitions never finish) and `deployment` (pin a
+published status and readiness pair, such as running + not_ready for an outage) last until `recover`.
+
 They are how tests make the API misbehave on cue. They need the API key
 like every route (so a shared emulator cannot be reset by a stranger), and
 are neither logged nor faultable, so that looking at the emulator never
@@ -16,14 +19,27 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..api.models import EndpointSpec
 from ..fields import flatten_errors
 from .clock import Clock
 from .config import EmulatorConfig
 from .errors import ApiError, FieldProblem
 from .faults import FaultRegistry, FaultSpec
 from .requestlog import RequestLog
-from .store import DELETING, ERROR, RUNNING, STARTING, STOPPED, STOPPING, UPDATING, Store, isoformat
+from .store import (
+    DEFAULT_PROJECT,
+    DELETING,
+    ERROR,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    STOPPING,
+    UPDATING,
+    CreateRequest,
+    DeploymentReadiness,
+    DeploymentStatus,
+    Store,
+    isoformat,
+)
 from .validation import read_json, validate_create
 
 PREFIX = "/_emulator"
@@ -39,6 +55,15 @@ class Behaviour(BaseModel):
     count: int = Field(default=1, ge=1, le=1000)
 
 
+class DeploymentPin(BaseModel):
+    """The body of `POST /_emulator/endpoints/{id}/deployment`: what the deployment shows until `recover`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: DeploymentStatus
+    readiness: DeploymentReadiness
+
+
 class ClockMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,8 +77,9 @@ def _parse(model: type[BaseModel], body: Any) -> Any:
         raise ApiError.invalid([FieldProblem(p.property, p.message) for p in flatten_errors(exc.errors())]) from None
 
 
-#: The fields of a seed body beyond a create body: what only the API itself sets.
-SEED_ONLY_FIELDS = ("id", "routing_key", "status", "created_at", "updated_at")
+#: The fields of a seed body beyond a create body: what only the API itself sets (a caller may choose a routing
+#: key, but a recorded one is taken as it is, whatever its form).
+SEED_ONLY_FIELDS = ("id", "routing_key", "status", "deployment", "created_at", "updated_at")
 #: Statuses a seeded endpoint may have, and the `enabled` each requires (None: either).
 SEED_STATUSES: dict[str, bool | None] = {
     RUNNING: True, STARTING: True, UPDATING: True, STOPPED: False, STOPPING: False, ERROR: None, DELETING: None,
@@ -64,7 +90,7 @@ SEED_STATUSES: dict[str, bool | None] = {
 class SeedRequest:
     """The checked body of `POST /_emulator/endpoints`."""
 
-    spec: EndpointSpec
+    request: CreateRequest
     endpoint_id: str
     routing_key: str
     status: str
@@ -102,36 +128,43 @@ def _identifier(body: dict[str, Any], key: str, problems: list[FieldProblem]) ->
     return ""
 
 
-def validate_seed(body: Any) -> SeedRequest:
-    """An endpoint as `GET /v0/dedicated_endpoints/{id}` returns it; every problem is reported at once.
+def _seed_status(body: dict[str, Any]) -> Any:
+    """The status a seed asks for: `status` (legacy), else `deployment.status` (published), else by `enabled`."""
+    deployment = body.get("deployment")
+    status = body.get("status", deployment.get("status") if isinstance(deployment, dict) else None)
+    if status is None:
+        return RUNNING if body.get("enabled", True) is not False else STOPPED
+    return status
 
-    The create fields go through the very checks `POST /v0/dedicated_endpoints` makes
-    (catalogue included), so a seeded endpoint is one the API could have made.
+
+def validate_seed(body: Any) -> SeedRequest:
+    """An endpoint as the API lists it (either shape); every problem is reported at once.
+
+    The create fields go through the very checks `POST /v0/dedicated_endpoints` makes in the legacy
+    shapes (catalogue included; `enabled` honoured), so a seeded endpoint is one the API could have made.
     """
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "the request body must be a JSON object (an endpoint)")
     problems: list[FieldProblem] = []
     endpoint_id = _identifier(body, "id", problems)
     routing_key = _identifier(body, "routing_key", problems)
-    status = body.get("status")
-    if status is None:
-        status = RUNNING if body.get("enabled", True) is not False else STOPPED
-    elif status not in SEED_STATUSES:
+    status = _seed_status(body)
+    if status not in SEED_STATUSES:
         problems.append(FieldProblem("status", f"status {status!r} cannot be seeded; allowed: "
                                                f"{', '.join(SEED_STATUSES)}"))
     elif SEED_STATUSES[status] is not None and body.get("enabled", True) is not SEED_STATUSES[status]:
         problems.append(FieldProblem("status", f"status {status!r} needs enabled={SEED_STATUSES[status]}"))
     created_at = _timestamp(body, "created_at", problems)
     updated_at = _timestamp(body, "updated_at", problems)
-    spec: EndpointSpec | None = None
+    request: CreateRequest | None = None
     try:
-        spec = validate_create({k: v for k, v in body.items() if k not in SEED_ONLY_FIELDS})
+        request = validate_create({k: v for k, v in body.items() if k not in SEED_ONLY_FIELDS}, legacy=True)
     except ApiError as exc:
         problems.extend(exc.problems or [FieldProblem(exc.field, exc.message, exc.code)])
     if problems:
         raise ApiError.invalid(problems)
-    assert spec is not None
-    return SeedRequest(spec, endpoint_id, routing_key, str(status), created_at, updated_at)
+    assert request is not None
+    return SeedRequest(request, endpoint_id, routing_key, str(status), created_at, updated_at)
 
 
 def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, faults: FaultRegistry,
@@ -153,6 +186,7 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
             "api_key_required": config.api_key is not None,
             "state_file": str(config.state_file) if config.state_file else None,
             "max_body_bytes": config.max_body_bytes,
+            "api_shapes": config.api_shapes,
         })
 
     @router.get("/requests")
@@ -184,15 +218,16 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
         return JSONResponse({"removed": fault_id})
 
     @router.get("/endpoints")
-    async def list_endpoints() -> JSONResponse:
-        return JSONResponse({"endpoints": store.list_endpoints()})
+    async def list_endpoints(ai_project_id: str | None = None) -> JSONResponse:
+        """Every project's endpoints, or one project's, in the operator's view (flat lifecycle status, project)."""
+        return JSONResponse({"endpoints": store.operator_view(ai_project_id)})
 
     @router.post("/endpoints")
-    async def seed(request: Request) -> JSONResponse:
+    async def seed(request: Request, ai_project_id: str = DEFAULT_PROJECT) -> JSONResponse:
         wanted = validate_seed(await read_json(request))
-        return JSONResponse(store.seed(wanted.spec, endpoint_id=wanted.endpoint_id, routing_key=wanted.routing_key,
-                                       status=wanted.status, created_at=wanted.created_at,
-                                       updated_at=wanted.updated_at))
+        return JSONResponse(store.seed(wanted.request, endpoint_id=wanted.endpoint_id,
+                                       routing_key=wanted.routing_key, status=wanted.status, project=ai_project_id,
+                                       created_at=wanted.created_at, updated_at=wanted.updated_at))
 
     @router.post("/endpoints/{endpoint_id}/fail")
     async def fail(endpoint_id: str) -> JSONResponse:
@@ -201,6 +236,11 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
     @router.post("/endpoints/{endpoint_id}/stuck")
     async def stuck(endpoint_id: str) -> JSONResponse:
         return JSONResponse(store.stick(endpoint_id))
+
+    @router.post("/endpoints/{endpoint_id}/deployment")
+    async def pin_deployment(endpoint_id: str, request: Request) -> JSONResponse:
+        pin = _parse(DeploymentPin, await read_json(request))
+        return JSONResponse(store.pin(endpoint_id, (pin.status.value, pin.readiness.value)))
 
     @router.post("/endpoints/{endpoint_id}/recover")
     async def recover(endpoint_id: str) -> JSONResponse:

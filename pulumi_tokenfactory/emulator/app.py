@@ -19,15 +19,18 @@ from .admin import build_admin_router
 from .api import build_api_router
 from .clock import Clock, SystemClock
 from .config import EmulatorConfig
-from .errors import ApiError, FieldProblem, error_body
+from .errors import ApiError, FieldProblem, render_error
 from .faults import FaultRegistry
 from .gateway import Gateway
 from .inference import build_inference_router
 from .persistence import StateFile
 from .requestlog import RequestLog
+from .schemas import openapi_document
 from .store import Store
 
 log = logging.getLogger("tokenfactory.emulator")
+#: The emulator's `/openapi.json` version: the published schema version it follows, marked as the emulator's.
+SCHEMA_VERSION = "20260930-emulator"
 
 
 class EmulatorApp(Gateway):
@@ -37,20 +40,19 @@ class EmulatorApp(Gateway):
                  faults: FaultRegistry, requests: RequestLog) -> None:
         super().__init__(app, api_key=config.api_key, faults=faults, requests=requests, clock=clock.now,
                          max_body_bytes=config.max_body_bytes, log_body_bytes=config.request_log_body_bytes,
-                         trusted_hosts=config.trusted_hosts)
+                         trusted_hosts=config.trusted_hosts, legacy=config.legacy)
         self.config = config
         self.store = store
         self.clock = clock
 
 
-def _render(request: Request, error: ApiError) -> JSONResponse:
-    request_id = str(getattr(request.state, "request_id", ""))
-    return JSONResponse(error_body(error, path=request.url.path, request_id=request_id),
-                        status_code=error.status, headers=error.headers or None)
+def _install_error_handlers(app: FastAPI, *, legacy: bool) -> None:
+    """Every failure, including FastAPI's own 404/405/422, leaves in the route family's error shape."""
 
-
-def _install_error_handlers(app: FastAPI) -> None:
-    """Every failure, including FastAPI's own 404/405/422, leaves in the emulator's error shape."""
+    def _render(request: Request, error: ApiError) -> JSONResponse:
+        request_id = str(getattr(request.state, "request_id", ""))
+        status, body = render_error(error, path=request.url.path, request_id=request_id, legacy=legacy)
+        return JSONResponse(body, status_code=status, headers=error.headers or None)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -86,11 +88,15 @@ def create_app(config: EmulatorConfig | None = None, *, clock: Clock | None = No
     state_file = StateFile(config.state_file) if config.state_file else None
     store = Store(config, clock, state_file)
     faults, requests = FaultRegistry(), RequestLog(config.request_log_limit)
-    app = FastAPI(title="Token Factory emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    # The schema is the published API's; the legacy shapes have none.
+    app = FastAPI(title="Token Factory dedicated endpoints (emulator)", version=SCHEMA_VERSION, docs_url=None,
+                  redoc_url=None, openapi_url=None if config.legacy else "/openapi.json")
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.include_router(build_api_router(store))
-    app.include_router(build_inference_router(store))
+    # The document describes the Token Factory API only: the inference and operator routes stay out of it.
+    app.include_router(build_inference_router(store), include_in_schema=False)
     app.include_router(build_admin_router(config=config, store=store, clock=clock, faults=faults,
-                                          requests=requests))
-    _install_error_handlers(app)
+                                          requests=requests), include_in_schema=False)
+    _install_error_handlers(app, legacy=config.legacy)
     return EmulatorApp(app, config=config, store=store, clock=clock, faults=faults, requests=requests)
 

@@ -1,56 +1,60 @@
-"""The model templates the emulator offers, shaped like the real catalogue.
+"""The model templates the emulator offers, in the published shape or the legacy one.
 
-Hardware choices follow the models' memory needs (a 671B MoE needs a full
-8-GPU H200/B200 node, an 8B model fits one L40S), so programs and policies
-exercised against the emulator meet realistic constraints. The API
-description's example (openai/gpt-oss-120b, base, gpu-h100-sxm x 1) is valid.
+The catalogue itself is `pulumi_tokenfactory.sample_catalogue` (shared with the unit-test mocks); this module
+adds what the published `Model` carries besides it (metadata, flavors keyed by name, each in every region).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..api.models import Flavor, Template
+from ..api.models import Template
+from ..fields import REGIONS
+from ..sample_catalogue import SAMPLE_TEMPLATES
 
-L40S = "gpu-l40s-d"
-H100 = "gpu-h100-sxm"
-H200 = "gpu-h200-sxm"
-B200 = "gpu-b200-sxm"
-
-
-def _template(model_name: str, description: str, base: tuple[list[str], list[int]],
-              fast: tuple[list[str], list[int]]) -> Template:
-    return Template(model_name=model_name, description=description, flavors=[
-        Flavor(flavor_name="base", gpu_types=base[0], gpu_counts=base[1]),
-        Flavor(flavor_name="fast", gpu_types=fast[0], gpu_counts=fast[1]),
-    ])
+#: The sample catalogue (pulumi_tokenfactory/sample_catalogue.py, shared with the unit-test mocks) as models.
+TEMPLATES: tuple[Template, ...] = tuple(Template.model_validate(t) for t in SAMPLE_TEMPLATES)
 
 
-TEMPLATES: tuple[Template, ...] = (
-    _template("openai/gpt-oss-120b", "OpenAI gpt-oss 120B, open-weight reasoning MoE (117B total, 5.1B active)",
-              base=([H100, H200, B200], [1, 2, 4, 8]), fast=([H200, B200], [2, 4, 8])),
-    _template("openai/gpt-oss-20b", "OpenAI gpt-oss 20B, compact open-weight reasoning model",
-              base=([L40S, H100, H200], [1, 2, 4]), fast=([H100, H200], [1, 2])),
-    _template("deepseek-ai/DeepSeek-V3.1", "DeepSeek V3.1, 671B MoE with hybrid thinking mode",
-              base=([H200, B200], [8]), fast=([B200], [8])),
-    _template("meta-llama/Llama-3.3-70B-Instruct", "Meta Llama 3.3 70B Instruct",
-              base=([H100, H200, B200], [2, 4, 8]), fast=([H200, B200], [4, 8])),
-    _template("meta-llama/Meta-Llama-3.1-8B-Instruct", "Meta Llama 3.1 8B Instruct",
-              base=([L40S, H100, H200], [1, 2]), fast=([H100, H200], [1])),
-    _template("Qwen/Qwen3-235B-A22B", "Qwen3 235B MoE (22B active)",
-              base=([H100, H200, B200], [4, 8]), fast=([H200, B200], [8])),
-    _template("Qwen/Qwen3-32B", "Qwen3 32B dense",
-              base=([L40S, H100, H200], [1, 2, 4]), fast=([H100, H200], [2, 4])),
-)
+#: Each model's published metadata: (vendor, context window in thousands of tokens, size in billions of
+#: parameters, licence name, licence URL).
+_METADATA: dict[str, tuple[str, int, float, str, str]] = {
+    "openai/gpt-oss-120b": ("OpenAI", 128, 117, "Apache 2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
+    "openai/gpt-oss-20b": ("OpenAI", 128, 21, "Apache 2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
+    "deepseek-ai/DeepSeek-V3.1": ("DeepSeek", 128, 671, "MIT", "https://opensource.org/license/mit"),
+    "meta-llama/Llama-3.3-70B-Instruct": ("Meta", 128, 70, "Llama 3.3 Community License",
+                                          "https://www.llama.com/llama3_3/license/"),
+    "meta-llama/Meta-Llama-3.1-8B-Instruct": ("Meta", 128, 8, "Llama 3.1 Community License",
+                                              "https://www.llama.com/llama3_1/license/"),
+    "Qwen/Qwen3-235B-A22B": ("Qwen", 32, 235, "Apache 2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
+    "Qwen/Qwen3-32B": ("Qwen", 32, 32.8, "Apache 2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
+}
 
 
-def templates_payload() -> dict[str, Any]:
-    """The body of `GET /v0/dedicated_endpoints/templates`."""
-    return {"templates": [t.model_dump(mode="json") for t in TEMPLATES]}
+def published_model(template: Template) -> dict[str, Any]:
+    """A template as the published `Model`: metadata, and `flavors` keyed by flavor name, each in every region."""
+    vendor, context_k, size_b, licence, licence_url = _METADATA[template.model_name]
+    return {
+        "name": template.model_name,
+        "type": "text2text",
+        "metadata": {"vendor": vendor, "context_window_k": context_k, "size_b": size_b,
+                     "huggingface_url": f"https://huggingface.co/{template.model_name}",
+                     "license": {"name": licence, "url": licence_url}},
+        "flavors": {f.flavor_name: {"gpu_types": f.gpu_types, "gpu_counts": f.gpu_counts, "regions": list(REGIONS)}
+                    for f in template.flavors},
+    }
 
 
-#: The create payload of the API description's own example (shared/seeds/dedicated-endpoints-api.txt).
-#: The catalogue must accept it; the demo, the examples and the tests start from it.
+def templates_payload(*, legacy: bool = False) -> dict[str, Any]:
+    """The body of `GET /v0/dedicated_endpoints/templates`: the published list of Models, or the legacy form."""
+    if legacy:
+        return {"templates": [t.model_dump(mode="json") for t in TEMPLATES]}
+    return {"data": [published_model(t) for t in TEMPLATES], "object": "list"}
+
+
+#: The create payload of the API description's own example (shared/seeds/dedicated-endpoints-api.txt), with the
+#: region the published create request requires. The catalogue must accept it; the demo, the examples and the
+#: tests start from it.
 SEED_EXAMPLE: dict[str, Any] = {
     "name": "GPT-120B Endpoint",
     "description": "Dedicated GPT-120B for internal apps",
@@ -59,4 +63,5 @@ SEED_EXAMPLE: dict[str, Any] = {
     "gpu_type": "gpu-h100-sxm",
     "gpu_count": 1,
     "scaling": {"min_replicas": 1, "max_replicas": 2},
+    "region": "eu-north1",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 #: Read when --api-key is not given, so the token need not appear in a process list.
 API_KEY_ENV = "TOKENFACTORY_EMULATOR_API_KEY"
@@ -11,6 +12,9 @@ DEFAULT_PROVISION_SECONDS = 2.0
 #: 1 MiB: a create body is a few hundred bytes, a chat request rarely more than a few kilobytes.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_LOG_BODY_BYTES = 4096
+#: Which answers the management routes give: the API as published (its schema and reference), or the shapes
+#: this emulator spoke before them, kept so that a client's tolerance of those older forms stays testable.
+ApiShapes = Literal["published", "legacy"]
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,12 @@ class EmulatorConfig:
     #: Host header names accepted besides loopback ones (the `--host` given); `"*"` accepts any, for
     #: `--allow-non-loopback`, where clients reach the emulator by names it cannot know.
     trusted_hosts: tuple[str, ...] = ()
+    #: "published" (the default) or "legacy" (`--legacy-shapes`): see sdk-docs/emulator.md, "Answer shapes".
+    api_shapes: ApiShapes = "published"
 
     def __post_init__(self) -> None:
+        if self.api_shapes not in get_args(ApiShapes):
+            raise ValueError(f"api_shapes must be one of {', '.join(get_args(ApiShapes))}, got {self.api_shapes!r}")
         for name in ("provision_seconds", "update_seconds", "stop_seconds", "delete_seconds", "routable_seconds"):
             value = getattr(self, name)
             if value is not None and (value != value or value < 0):  # NaN or negative
@@ -51,6 +59,10 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         if self.request_log_body_bytes < 0:
             raise ValueError(f"request_log_body_bytes must be >= 0, got {self.request_log_body_bytes!r}")
+
+    @property
+    def legacy(self) -> bool:
+        return self.api_shapes == "legacy"
 
     @property
     def update_duration(self) -> float:

@@ -188,26 +188,43 @@ def with_extra_fields(value: Any, extras: dict[str, Any] | None) -> Any:
 
 
 def _alternate_endpoint(endpoint: dict[str, Any]) -> dict[str, Any]:
+    """`endpoint_id` for `id`; a legacy flat status nested, a published deployment's words upper-cased."""
     out = {("endpoint_id" if k == "id" else k): v for k, v in endpoint.items() if k != "status"}
     if "status" in endpoint:
         out["deployment"] = {"status": str(endpoint["status"]).upper(), "ready": endpoint["status"] == "running"}
+    deployment = endpoint.get("deployment")
+    if isinstance(deployment, dict):
+        out["deployment"] = {k: v.upper() if isinstance(v, str) else v for k, v in deployment.items()}
     return out
 
 
 def _alternate_template(template: dict[str, Any]) -> dict[str, Any]:
-    out = {("template_name" if k == "model_name" else k): v for k, v in template.items()}
+    """`template_name` for the model's name, and flavors as a list of `{name, ...}` (a third-party guide's form)."""
+    out = {("template_name" if k in ("model_name", "name") else k): v for k, v in template.items()}
+    flavors = template.get("flavors", [])
+    if isinstance(flavors, dict):
+        flavors = [{"flavor_name": name, **value} for name, value in flavors.items() if isinstance(value, dict)]
     out["flavors"] = [{("name" if k == "flavor_name" else k): v for k, v in f.items()}
-                      for f in template.get("flavors", []) if isinstance(f, dict)]
+                      for f in flavors if isinstance(f, dict)]
     return out
 
 
+def _is_endpoint(value: dict[str, Any]) -> bool:
+    return "id" in value and "routing_key" in value
+
+
 def alternate_shape(value: Any) -> Any:
-    """The variants reported by third-party integrations (see api-notes): same data, other keys."""
-    if isinstance(value, dict):
-        if isinstance(value.get("endpoints"), list):
-            return [_alternate_endpoint(e) if isinstance(e, dict) else e for e in value["endpoints"]]
-        if isinstance(value.get("templates"), list):
-            return [_alternate_template(t) if isinstance(t, dict) else t for t in value["templates"]]
-        if "id" in value and "routing_key" in value:
-            return _alternate_endpoint(value)
-    return value
+    """The variants reported by third-party integrations (see api-notes): same data, other keys.
+
+    A list answer (`{"data": [...]}`, `{"endpoints": [...]}`, `{"templates": [...]}`) becomes a bare
+    list; the create's `{"endpoint": {...}}` the bare endpoint.
+    """
+    if not isinstance(value, dict):
+        return value
+    items = next((value[k] for k in ("data", "endpoints", "templates") if isinstance(value.get(k), list)), None)
+    if items is not None:
+        return [(_alternate_endpoint(i) if _is_endpoint(i) else _alternate_template(i)) if isinstance(i, dict) else i
+                for i in items]
+    if isinstance(value.get("endpoint"), dict):
+        return _alternate_endpoint(value["endpoint"])
+    return _alternate_endpoint(value) if _is_endpoint(value) else value

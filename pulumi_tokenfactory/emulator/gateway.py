@@ -8,7 +8,7 @@ sends. Under uvicorn's h11 protocol the transport is reachable from the
 `ConnectionDropped` instead, which the client sees as a failed request.
 
 Before any route runs, a request is refused, in this order, when a web page
-sent it (403, see `browser`), when it lacks the API key (401), when its body
+sent it (403, see `browser`), when it lacks the API key (401; `GET /openapi.json` needs none), when its body
 is larger than `max_body_bytes` (413: the routes never hold more than that),
 or when it changes something with a body that is not declared JSON (415).
 """
@@ -30,15 +30,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .browser import cross_site_refusal, media_type_refusal
 from .config import DEFAULT_LOG_BODY_BYTES, DEFAULT_MAX_BODY_BYTES
-from .errors import ApiError, error_bytes
+from .errors import ADMIN_PREFIX, ApiError, error_bytes
 from .faults import APPLYING_ACTIONS, Fault, FaultRegistry, alternate_shape, malformed_body, with_extra_fields
 from .requestlog import DROPPED, LoggedRequest, RequestLog, body_text
 from .store import isoformat
 
 log = logging.getLogger("tokenfactory.emulator")
 
-ADMIN_PREFIX = "/_emulator"
 Headers = list[tuple[bytes, bytes]]
+#: Served without the API key, as the real API serves its schema.
+PUBLIC_PATHS = frozenset({"/openapi.json"})
 #: A body over the limit is still read to its end (and thrown away) so that the client, busy sending, gets to read
 #: the 413; beyond this many bytes the emulator stops reading and the connection closes instead.
 DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
@@ -86,7 +87,8 @@ class Gateway:
 
     def __init__(self, app: ASGIApp, *, api_key: str | None, faults: FaultRegistry, requests: RequestLog,
                  clock: Callable[[], float], max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 log_body_bytes: int = DEFAULT_LOG_BODY_BYTES, trusted_hosts: tuple[str, ...] = ()) -> None:
+                 log_body_bytes: int = DEFAULT_LOG_BODY_BYTES, trusted_hosts: tuple[str, ...] = (),
+                 legacy: bool = False) -> None:
         self.app = app
         self._api_key = api_key
         self.faults = faults
@@ -95,6 +97,8 @@ class Gateway:
         self._max_body_bytes = max_body_bytes
         self._log_body_bytes = log_body_bytes
         self._trusted_hosts = trusted_hosts
+        #: Refusals and injected errors on the management routes take the legacy error shape.
+        self._legacy = legacy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -145,7 +149,7 @@ class Gateway:
             trusted_hosts=self._trusted_hosts)
         if refusal is not None:
             return refusal
-        if not self._authorized(scope):
+        if not self._authorized(scope) and not (method == "GET" and scope["path"] in PUBLIC_PATHS):
             return ApiError(401, "unauthorized", "missing or invalid API token: send `Authorization: Bearer <token>`",
                             headers={"www-authenticate": "Bearer"})
         if body.too_large:
@@ -176,9 +180,9 @@ class Gateway:
                  fault_note)
 
     async def _send_error(self, send: Send, path: str, request_id: str, error: ApiError) -> None:
-        payload = error_bytes(error, path=path, request_id=request_id)
+        status, payload = error_bytes(error, path=path, request_id=request_id, legacy=self._legacy)
         headers = [(k.encode(), v.encode()) for k, v in error.headers.items()]
-        await _send_whole(send, Captured(error.status, [*headers, (b"content-type", b"application/json")], payload))
+        await _send_whole(send, Captured(status, [*headers, (b"content-type", b"application/json")], payload))
 
     async def _faulted(self, fault: Fault, scope: Scope, receive: Receive, raw_send: Send, send: Send,
                        request_id: str) -> int | str:

@@ -11,13 +11,18 @@ two ways that used to turn a bad request into an emulator failure:
 - it recurses once per nesting level and raises `RecursionError` (not a
   `ValueError`) on a body such as a million `[`: that was a 500 too. Nothing
   this API takes nests more than a few levels, so more than `MAX_DEPTH`
-  levels is refused outright.
+  levels is refused outright;
+- it accepts `NaN`, `Infinity` and `-Infinity`, and reads a number too large
+  for a float (`1e400`) as infinity: values no JSON encoder may write back,
+  so the request log that kept them answered 500 from then on. JSON has no
+  such numbers, and they are refused here as the syntax errors they are.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Any, NoReturn
 
 #: Deeper than any body of this API nests (a create: two levels; a chat request: four), far within recursion limits.
 MAX_DEPTH = 100
@@ -34,12 +39,26 @@ class BodyError(ValueError):
 def loads_strict(raw: bytes | str) -> Any:
     """The JSON value of `raw`, refused (BodyError) when not UTF-8, not JSON, too deep or holding a lone surrogate."""
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise BodyError(f"the request body nests deeper than {MAX_DEPTH} levels") from None
+    except BodyError:
+        raise
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are ValueErrors
         raise BodyError(f"the request body is not valid JSON: {exc}") from None
     _check_value(value)
+    return value
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise BodyError(f"the request body is not valid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refused when it overflows to infinity (`1e400`)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise BodyError(f"the request body is not valid JSON: the number {text[:40]} is out of range")
     return value
 
 

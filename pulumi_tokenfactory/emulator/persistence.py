@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions a state file may have; older ones are read and upgraded (the store's `upgrade_state`).
+READABLE_VERSIONS = (1, FORMAT_VERSION)
 
 
 class StateFileError(Exception):
@@ -50,9 +52,9 @@ class StateFile:
         except ValueError as exc:
             raise self.invalid(f"is not valid JSON ({exc})") from None
         version = data.get("version") if isinstance(data, dict) else None
-        if type(version) is not int or version != FORMAT_VERSION:
+        if type(version) is not int or version not in READABLE_VERSIONS:
             raise StateFileError(f"state file {self.path} is not an emulator state file of version "
-                                 f"{FORMAT_VERSION}")
+                                 f"{' or '.join(map(str, READABLE_VERSIONS))}")
         return dict(data)
 
     def invalid(self, problem: str) -> StateFileError:

@@ -1,34 +1,42 @@
-"""The emulated account: its endpoints and how their status moves over time.
+"""The emulated account: its endpoints and how their deployments move over time.
 
-Status is never advanced by a background task. Each endpoint records the
-transition it is in (say `starting`, settling to `running` at time T) and the
-status is read off the clock whenever someone looks, so behaviour is exact
-and testable with a manual clock, and a restarted emulator resumes every
-transition where the wall clock says it should be.
+An endpoint record holds the API's own model of it (`StoredEndpoint`, the create request's
+`EndpointSpec` plus what every endpoint has: a routing key and `enabled`), as moto's backends
+hold theirs, next to what only the emulator knows: id, project and lifecycle. A field newly
+declared in fields.py therefore flows through create, PATCH, the answers and the state file
+with no edit here.
 
-Serving inference is one step later than `running` when the emulator has a
-routable gap (`EmulatorConfig.routable_seconds`): after a start (create,
-enable) or a rise of `min_replicas`, the routing key answers 404 until
-`routable_at`, the way the real API may while new replicas warm up. That is
-what lets a readiness gate be tested; with no gap the record never has a
-`routable_at` and behaves as before.
+Status is never advanced by a background task. Each endpoint records the transition it is in
+(say `starting`, settling to `running` at time T) and the status is read off the clock whenever
+someone looks, so behaviour is exact and testable with a manual clock, and a restarted emulator
+resumes every transition where the wall clock says it should be.
+
+Serving inference is one step later than `running` when the emulator has a routable gap
+(`EmulatorConfig.routable_seconds`): after a start (create, enable) or a change that starts new
+replicas, the routing key answers 404 until `routable_at`, the way the real API may while new
+replicas warm up.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 import string
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 from typing import Any, Literal
 
-from ..api.models import EndpointPatch, EndpointSpec, LifecycleState, Scaling
+from pydantic import ValidationError
+
+from ..api.models import EndpointPatch, EndpointSpec, LifecycleState, Readiness, Scaling
+from ..fields import ROUTING_KEY_PREFIX, flatten_errors
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import ApiError
+from .errors import ApiError, FieldProblem
 from .persistence import StateFile
 
 STARTING = LifecycleState.STARTING.value
@@ -37,12 +45,46 @@ UPDATING = LifecycleState.UPDATING.value
 STOPPING = LifecycleState.STOPPING.value
 STOPPED = LifecycleState.STOPPED.value
 ERROR = LifecycleState.ERROR.value
+WARNING = LifecycleState.WARNING.value
 DELETING = LifecycleState.DELETING.value
+READY = Readiness.READY.value
+PARTIALLY_READY = Readiness.PARTIALLY_READY.value
+NOT_READY = Readiness.NOT_READY.value
 
-#: Statuses in which the endpoint answers inference: a scaling change keeps the old replicas serving.
+
+
+class DeploymentStatus(str, Enum):
+    """The published `deployment.status` (the lifecycle; `warning`: an issue that may still serve)."""
+
+    STARTING = STARTING
+    RUNNING = RUNNING
+    UPDATING = UPDATING
+    STOPPING = STOPPING
+    STOPPED = STOPPED
+    ERROR = ERROR
+    WARNING = WARNING
+
+
+class DeploymentReadiness(str, Enum):
+    """The published `deployment.readiness`: whether to send traffic, apart from the lifecycle."""
+
+    READY = READY
+    PARTIALLY_READY = PARTIALLY_READY
+    NOT_READY = NOT_READY
+
+
+DEPLOYMENT_STATUSES = tuple(s.value for s in DeploymentStatus)
+READINESS_VALUES = tuple(r.value for r in DeploymentReadiness)
+#: Statuses in which the endpoint answers inference: a change that starts replicas keeps the old ones serving.
 SERVING = frozenset({RUNNING, UPDATING})
+#: Fields whose change leaves the deployment alone; a change of any other (scaling, gpu_type, gpu_count,
+#: custom weights, and whatever is declared next) rolls out new replicas: `updating`.
+QUIET_FIELDS = frozenset({"name", "description", "routing_key", "enabled"})
+#: The project of a call that names none (no `ai_project_id`).
+DEFAULT_PROJECT = "default"
 
 CreateOutcome = Literal["error", "stuck"]
+Deployment = tuple[str, str]
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -58,6 +100,25 @@ def isoformat(timestamp: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class StoredEndpoint(EndpointSpec):
+    """An endpoint's API fields as they stand: the create request's, plus the two every endpoint has.
+
+    `routing_key` is always set (the API makes one when the create names none); `enabled` is not in the
+    create request (an endpoint starts enabled) but PATCH changes it.
+    """
+
+    routing_key: str
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """A checked create body: the API's model, and `enabled` (only legacy bodies may say false)."""
+
+    spec: EndpointSpec
+    enabled: bool = True
+
+
 @dataclass
 class Transition:
     """A status that lasts until `until`, then becomes `settles_to`."""
@@ -70,17 +131,8 @@ class Transition:
 @dataclass
 class EndpointRecord:
     id: str
-    routing_key: str
-    name: str
-    description: str | None
-    model_name: str
-    flavor_name: str
-    gpu_type: str
-    gpu_count: int
-    min_replicas: int
-    max_replicas: int
-    region: str
-    enabled: bool
+    project: str
+    spec: StoredEndpoint
     created_at: float
     updated_at: float
     #: The status once no transition is under way.
@@ -91,12 +143,15 @@ class EndpointRecord:
     deleting_until: float | None = None
     #: Before this time the routing key answers 404 even when the status serves (replicas warming up).
     routable_at: float | None = None
+    #: A (status, readiness) an operator pinned the deployment to, shown until `recover`.
+    pinned: Deployment | None = None
 
     @property
     def scaling(self) -> Scaling:
-        return Scaling(min_replicas=self.min_replicas, max_replicas=self.max_replicas)
+        return self.spec.scaling
 
     def status(self, now: float) -> str:
+        """The lifecycle underneath any pin (`deleting` while a deletion runs)."""
         if self.deleting_until is not None:
             return DELETING
         t = self.transition
@@ -104,8 +159,23 @@ class EndpointRecord:
             return self.settled
         return t.status if self.stuck or now < t.until else t.settles_to
 
+    def deployment(self, now: float) -> Deployment:
+        """The published (status, readiness): a deletion shows as stopping; old replicas serve while updating."""
+        if self.pinned is not None and self.deleting_until is None:
+            return self.pinned
+        status = self.status(now)
+        if status == DELETING:
+            return STOPPING, NOT_READY
+        return status, READY if status in SERVING else NOT_READY
+
+    def ready_replicas(self, readiness: str) -> int:
+        low = self.scaling.min_replicas
+        return {READY: low, PARTIALLY_READY: max(1, low // 2)}.get(readiness, 0)
+
     def routable(self, now: float) -> bool:
-        """Whether inference on the routing key is answered now: a serving status, and warm."""
+        """Whether inference on the routing key is answered now: a serving deployment, and warm."""
+        if self.pinned is not None and self.deleting_until is None:
+            return self.pinned[1] != NOT_READY
         return self.status(now) in SERVING and (self.routable_at is None or now >= self.routable_at)
 
     def settle(self, now: float) -> None:
@@ -118,31 +188,35 @@ class EndpointRecord:
     def begin(self, status: str, settles_to: str, now: float, duration: float) -> None:
         self.transition = Transition(status, settles_to, now + duration)
 
-    def to_json(self, now: float) -> dict[str, Any]:
+    def to_json(self, now: float, *, legacy: bool) -> dict[str, Any]:
+        """The endpoint as the API answers it: published (deployment object) or legacy (flat status, updated_at)."""
         self.settle(now)
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "routing_key": self.routing_key,
-            "model_name": self.model_name,
-            "flavor_name": self.flavor_name,
-            "gpu_type": self.gpu_type,
-            "gpu_count": self.gpu_count,
-            "scaling": {"min_replicas": self.min_replicas, "max_replicas": self.max_replicas},
-            "region": self.region,
-            "enabled": self.enabled,
-            "status": self.status(now),
-            "created_at": isoformat(self.created_at),
-            "updated_at": isoformat(self.updated_at),
-        }
+        fields = self.spec.model_dump(mode="json")
+        if legacy:
+            shown = self.pinned[0] if self.pinned is not None and self.deleting_until is None else self.status(now)
+            return {"id": self.id, **fields, "status": shown, "created_at": isoformat(self.created_at),
+                    "updated_at": isoformat(self.updated_at)}
+        status, readiness = self.deployment(now)
+        return {"id": self.id, **fields,
+                "deployment": {"status": status, "readiness": readiness,
+                               "ready_replicas": self.ready_replicas(readiness)},
+                "created_at": isoformat(self.created_at)}
+
+    def saved(self) -> dict[str, Any]:
+        """What the state file keeps of the record (`from_state` reads it back)."""
+        return {"id": self.id, "project": self.project, "spec": self.spec.model_dump(mode="json"),
+                "created_at": self.created_at, "updated_at": self.updated_at, "settled": self.settled,
+                "transition": None if self.transition is None else vars(self.transition).copy(),
+                "stuck": self.stuck, "deleting_until": self.deleting_until, "routable_at": self.routable_at,
+                "pinned": None if self.pinned is None else list(self.pinned)}
 
     @classmethod
     def from_state(cls, data: Any, where: str = "endpoint") -> EndpointRecord:
-        """A record saved by `Store._save`; ValueError names the first field that is missing or of the wrong type.
+        """A record saved by `saved`; ValueError names the first field that is missing or of the wrong type.
 
-        Checked field by field because a hand-edited or foreign file would otherwise fail
-        later and far away (a TypeError at start, a 500 on the first read of a bad time).
+        Checked field by field because a hand-edited or foreign file would otherwise fail later and far
+        away (a TypeError at start, a 500 on the first read of a bad time). The API fields are checked by
+        the API's own model, strictly (a string is not a number).
         """
         data = _expect_object(data, where)
         unknown = sorted(set(data) - set(_RECORD_FIELDS))
@@ -155,31 +229,61 @@ class EndpointRecord:
                 raise ValueError(f"{where}.{key} is missing")
         if "settled" in data and data["settled"] not in _STATUSES:
             raise ValueError(f"{where}.settled must be one of {', '.join(sorted(_STATUSES))}, got {data['settled']!r}")
-        transition = data.get("transition")
-        if transition is not None:
-            transition = _expect_object(transition, f"{where}.transition")
-            if set(transition) != {"status", "settles_to", "until"}:
-                raise ValueError(f"{where}.transition must have exactly status, settles_to and until")
-            for key in ("status", "settles_to"):
-                if transition[key] not in _STATUSES:
-                    raise ValueError(f"{where}.transition.{key} must be one of {', '.join(sorted(_STATUSES))}, "
-                                     f"got {transition[key]!r}")
-            _expect(transition["until"], "time", f"{where}.transition.until")
-            transition = Transition(**transition)
-        return cls(**{**data, "transition": transition})
+        return cls(**{**data, "spec": _stored_spec(data["spec"], f"{where}.spec"),
+                      "transition": _transition(data.get("transition"), f"{where}.transition"),
+                      "pinned": _pinned(data.get("pinned"), f"{where}.pinned")})
 
 
-_STATUSES = frozenset({STARTING, RUNNING, UPDATING, STOPPING, STOPPED, ERROR, DELETING})
+_STATUSES = frozenset({*DEPLOYMENT_STATUSES, DELETING})
 #: Each saved field: its kind (see `_expect`) and whether a saved record must have it.
 _RECORD_FIELDS: dict[str, tuple[str, bool]] = {
-    "id": ("string", True), "routing_key": ("string", True), "name": ("string", True),
-    "description": ("string or null", True), "model_name": ("string", True), "flavor_name": ("string", True),
-    "gpu_type": ("string", True), "gpu_count": ("integer", True), "min_replicas": ("integer", True),
-    "max_replicas": ("integer", True), "region": ("string", True), "enabled": ("boolean", True),
+    "id": ("string", True), "project": ("string", True), "spec": ("object", True),
     "created_at": ("time", True), "updated_at": ("time", True), "settled": ("string", False),
     "transition": ("object or null", False), "stuck": ("boolean", False), "deleting_until": ("time or null", False),
-    "routable_at": ("time or null", False),
+    "routable_at": ("time or null", False), "pinned": ("array or null", False),
 }
+
+
+def _stored_spec(value: dict[str, Any], where: str) -> StoredEndpoint:
+    try:
+        return StoredEndpoint.model_validate_json(json.dumps(value), strict=True)
+    except ValidationError as exc:
+        raise ValueError(f"{where}.{flatten_errors(exc.errors())[0].message}") from None
+
+
+def _transition(value: Any, where: str) -> Transition | None:
+    if value is None:
+        return None
+    if set(value) != {"status", "settles_to", "until"}:
+        raise ValueError(f"{where} must have exactly status, settles_to and until")
+    for key in ("status", "settles_to"):
+        if value[key] not in _STATUSES:
+            raise ValueError(f"{where}.{key} must be one of {', '.join(sorted(_STATUSES))}, got {value[key]!r}")
+    _expect(value["until"], "time", f"{where}.until")
+    return Transition(**value)
+
+
+def _pinned(value: Any, where: str) -> Deployment | None:
+    if value is None:
+        return None
+    if len(value) != 2 or value[0] not in DEPLOYMENT_STATUSES or value[1] not in READINESS_VALUES:
+        raise ValueError(f"{where} must be [status, readiness] of the published values, got {value!r:.60}")
+    return str(value[0]), str(value[1])
+
+
+def upgrade_state(saved: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 state (flat records, no projects) in today's form; a current one as it is."""
+    if saved.get("version") != 1 or not isinstance(saved.get("endpoints"), list):
+        return saved
+    return {**saved, "endpoints": [_upgrade_record(r) if isinstance(r, dict) else r for r in saved["endpoints"]]}
+
+
+def _upgrade_record(record: dict[str, Any]) -> dict[str, Any]:
+    lifecycle = {k: v for k, v in record.items() if k in _RECORD_FIELDS}
+    spec = {k: v for k, v in record.items() if k not in _RECORD_FIELDS and k not in ("min_replicas", "max_replicas")}
+    if "min_replicas" in record or "max_replicas" in record:
+        spec["scaling"] = {k: record[k] for k in ("min_replicas", "max_replicas") if k in record}
+    return {"project": DEFAULT_PROJECT, **lifecycle, "spec": spec}
 
 
 def _json_type(value: Any) -> str:
@@ -188,7 +292,8 @@ def _json_type(value: Any) -> str:
 
 
 def _expect(value: Any, kind: str, where: str) -> None:
-    """ValueError unless `value` is of `kind`: string, integer, boolean, time (a finite number), object, "X or null"."""
+    """ValueError unless `value` is of `kind`: string, integer, boolean, time (a finite number), object, array,
+    or "X or null"."""
     if value is None and kind.endswith(" or null"):
         return
     base = kind.removesuffix(" or null")
@@ -198,10 +303,11 @@ def _expect(value: Any, kind: str, where: str) -> None:
         "boolean": isinstance(value, bool),
         "time": type(value) in (int, float) and math.isfinite(value) and abs(value) < 1e11,
         "object": isinstance(value, dict),
+        "array": isinstance(value, list),
     }[base]
     if not ok:
-        wanted = {"time": "a finite number of seconds", "integer": "an integer", "object": "an object"}.get(
-            base, f"a {base}")
+        wanted = {"time": "a finite number of seconds", "integer": "an integer", "object": "an object",
+                  "array": "an array"}.get(base, f"a {base}")
         raise ValueError(f"{where} must be {wanted}{' or null' if kind.endswith(' or null') else ''}, "
                          f"got {_json_type(value)} {value!r:.40}")
 
@@ -211,9 +317,20 @@ def _expect_object(value: Any, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+def routing_key_taken(routing_key: str) -> ApiError:
+    """The 409 for a routing key another endpoint holds: it names the field, so a client can say which."""
+    message = f"routing_key {routing_key!r} is already taken by another endpoint"
+    return ApiError(409, "conflict", message, field="routing_key",
+                    problems=[FieldProblem("routing_key", message, "conflict", input=routing_key)])
+
+
 @dataclass
 class Store:
-    """Every endpoint of the emulated account; all reads and writes go through here."""
+    """Every endpoint of the emulated account, in every project; all reads and writes go through here.
+
+    `project` arguments: the project a call acts in (None: any, for the operator routes). An endpoint of
+    another project is not found, as the API answers for an id it does not know.
+    """
 
     config: EmulatorConfig
     clock: Clock
@@ -229,7 +346,7 @@ class Store:
         if saved is None:
             return
         try:
-            offset, records = self._parse_state(saved)
+            offset, records = self._parse_state(upgrade_state(saved))
         except ValueError as exc:
             raise self.state_file.invalid(f"is not usable: {exc}") from None
         behind = offset - self.clock.offset
@@ -261,33 +378,51 @@ class Store:
             del self._records[endpoint_id]
         return now
 
-    def list_endpoints(self) -> list[dict[str, Any]]:
-        with self._lock:
-            now = self._now()
-            return [r.to_json(now) for r in sorted(self._records.values(), key=lambda r: (r.created_at, r.id))]
+    def _json(self, record: EndpointRecord, now: float) -> dict[str, Any]:
+        return record.to_json(now, legacy=self.config.legacy)
 
-    def get(self, endpoint_id: str) -> dict[str, Any]:
+    def list_endpoints(self, project: str | None = None) -> list[dict[str, Any]]:
+        """Oldest first; of one project, or (None) of all."""
         with self._lock:
             now = self._now()
-            return self._record(endpoint_id).to_json(now)
+            records = sorted(self._records.values(), key=lambda r: (r.created_at, r.id))
+            return [self._json(r, now) for r in records if project is None or r.project == project]
+
+    def operator_view(self, project: str | None = None) -> list[dict[str, Any]]:
+        """`list_endpoints` plus what only an operator sees: the flat lifecycle `status` (`deleting` while a
+        deletion runs, underneath any pin) and the `project`; what tests and the admin routes read."""
+        with self._lock:
+            now = self._now()
+            records = sorted(self._records.values(), key=lambda r: (r.created_at, r.id))
+            return [{**self._json(r, now), "status": r.status(now), "project": r.project}
+                    for r in records if project is None or r.project == project]
+
+    def get(self, endpoint_id: str, project: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            now = self._now()
+            return self._json(self._record(endpoint_id, project), now)
 
     def serving(self, routing_key: str) -> tuple[dict[str, Any] | None, str | None]:
         """The endpoint with this routing key if it answers inference, else None and why not (None: no such key)."""
         with self._lock:
             now = self._now()
-            record = next((r for r in self._records.values() if r.routing_key == routing_key), None)
+            record = self._holder(routing_key)
             if record is None:
                 return None, None
             if record.routable(now):
-                return record.to_json(now), None
-            status = record.status(now)
-            if status in SERVING:
+                return self._json(record, now), None
+            status, readiness = record.deployment(now)
+            if readiness != NOT_READY or (record.pinned is None and record.status(now) in SERVING):
                 return None, f"the endpoint is {status}, but its replicas are still warming up; it answers shortly"
             return None, f"the endpoint is {status}; it answers once running"
 
-    def _record(self, endpoint_id: str) -> EndpointRecord:
+    def _holder(self, routing_key: str) -> EndpointRecord | None:
+        """The endpoint holding `routing_key`, in any project: routing keys are unique across the service."""
+        return next((r for r in self._records.values() if r.spec.routing_key == routing_key), None)
+
+    def _record(self, endpoint_id: str, project: str | None = None) -> EndpointRecord:
         record = self._records.get(endpoint_id)
-        if record is None:
+        if record is None or (project is not None and record.project != project):
             raise ApiError.not_found(f"endpoint {endpoint_id} not found")
         return record
 
@@ -296,90 +431,106 @@ class Store:
         gap = self.config.routable_seconds
         return until + gap if gap > 0 else None
 
-    def _live_record(self, endpoint_id: str) -> EndpointRecord:
+    def _live_record(self, endpoint_id: str, project: str | None = None) -> EndpointRecord:
         """An endpoint that can still be changed: one being deleted is as good as gone."""
-        record = self._record(endpoint_id)
+        record = self._record(endpoint_id, project)
         if record.deleting_until is not None:
             raise ApiError.not_found(f"endpoint {endpoint_id} is being deleted")
         return record
 
-    def scaling_of(self, endpoint_id: str) -> Scaling:
+    def scaling_of(self, endpoint_id: str, project: str | None = None) -> Scaling:
         with self._lock:
             self._now()
-            return self._live_record(endpoint_id).scaling
+            return self._live_record(endpoint_id, project).scaling
+
+    def spec_of(self, endpoint_id: str, project: str | None = None) -> StoredEndpoint:
+        """The endpoint's API fields as they stand (what a PATCH is checked against)."""
+        with self._lock:
+            self._now()
+            return self._live_record(endpoint_id, project).spec
+
+    def _claim(self, routing_key: str | None, model_name: str, owner: str | None = None) -> str:
+        """`routing_key` when no other endpoint holds it (409 otherwise); a fresh one when None."""
+        if routing_key is None:
+            return f"{ROUTING_KEY_PREFIX}{model_name}-{_random(_KEY_ALPHABET, 12)}"
+        holder = self._holder(routing_key)
+        if holder is not None and holder.id != owner:
+            raise routing_key_taken(routing_key)
+        return routing_key
 
     # -- API changes --------------------------------------------------------------------------------
 
-    def create(self, spec: EndpointSpec) -> dict[str, Any]:
+    def create(self, request: CreateRequest, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
         with self._lock:
             now = self._now()
-            record = EndpointRecord(
-                id="ep-" + _random(_ID_ALPHABET, 16),
-                routing_key=f"dedicated/{spec.model_name}-{_random(_KEY_ALPHABET, 12)}",
-                name=spec.name, description=spec.description, model_name=spec.model_name,
-                flavor_name=spec.flavor_name, gpu_type=spec.gpu_type, gpu_count=spec.gpu_count,
-                min_replicas=spec.scaling.min_replicas, max_replicas=spec.scaling.max_replicas,
-                region=spec.region, enabled=spec.enabled, created_at=now, updated_at=now,
-                settled=STOPPED,
-            )
-            if spec.enabled:
+            spec = request.spec
+            routing_key = self._claim(spec.routing_key, spec.model_name)
+            stored = StoredEndpoint.model_validate({**spec.model_dump(), "routing_key": routing_key,
+                                                    "enabled": request.enabled})
+            record = EndpointRecord(id="ep-" + _random(_ID_ALPHABET, 16), project=project, spec=stored,
+                                    created_at=now, updated_at=now, settled=STOPPED)
+            if request.enabled:
                 outcome = self._next_creates.popleft() if self._next_creates else None
-                record.begin(STARTING, ERROR if outcome == "error" else RUNNING, now, self.config.provision_seconds)
+                self._start(record, now, settles_to=ERROR if outcome == "error" else RUNNING)
                 record.stuck = outcome == "stuck"
-                record.routable_at = self._routable_after(now + self.config.provision_seconds)
             self._records[record.id] = record
             self._save()
-            return record.to_json(now)
+            return self._json(record, now)
 
-    def update(self, endpoint_id: str, patch: EndpointPatch) -> dict[str, Any]:
+    def _start(self, record: EndpointRecord, now: float, settles_to: str = RUNNING) -> None:
+        """Replicas start from none: `starting` for the provisioning time, then routable after the gap."""
+        record.begin(STARTING, settles_to, now, self.config.provision_seconds)
+        record.routable_at = self._routable_after(now + self.config.provision_seconds)
+
+    def update(self, endpoint_id: str, patch: EndpointPatch, project: str | None = None) -> dict[str, Any]:
+        """Apply the fields the PATCH set onto the endpoint's model; the lifecycle follows what changed."""
         with self._lock:
             now = self._now()
-            record = self._live_record(endpoint_id)
+            record = self._live_record(endpoint_id, project)
             record.settle(now)
-            status = record.status(now)
-            given = patch.model_fields_set
-            changed = False
-            if "name" in given and patch.name is not None and patch.name != record.name:
-                record.name, changed = patch.name, True
-            if "description" in given and patch.description != record.description:
-                record.description, changed = patch.description, True
-            rescaled = patch.scaling is not None and patch.scaling != record.scaling
-            more_replicas = patch.scaling is not None and patch.scaling.min_replicas > record.min_replicas
-            if patch.scaling is not None and rescaled:
-                record.min_replicas, record.max_replicas = patch.scaling.min_replicas, patch.scaling.max_replicas
-                changed = True
-            if patch.enabled is not None and patch.enabled != record.enabled:
-                record.enabled, changed = patch.enabled, True
-                if patch.enabled:
-                    record.begin(STARTING, RUNNING, now, self.config.provision_seconds)
-                    record.routable_at = self._routable_after(now + self.config.provision_seconds)
-                else:
-                    record.begin(STOPPING, STOPPED, now, self.config.stop_duration)
-                    record.routable_at = None
-            elif rescaled and status in (RUNNING, UPDATING):
-                # New replicas start beside the serving ones; while starting or stopped there is nothing to scale.
-                record.begin(UPDATING, RUNNING, now, self.config.update_duration)
-                warm = self._routable_after(now + self.config.update_duration) if more_replicas else None
-                if warm is not None:
-                    # With a gap configured, a min_replicas rise restarts the serving set (the pessimistic
-                    # reading of "new replicas need a warm-up period"): 404 until warm.
-                    record.routable_at = max(warm, record.routable_at or warm)
+            before = record.spec
+            after = StoredEndpoint.model_validate({**before.model_dump(), **patch.model_dump(exclude_unset=True)})
+            changed = {name for name in StoredEndpoint.model_fields if getattr(after, name) != getattr(before, name)}
+            if "routing_key" in changed:
+                self._claim(after.routing_key, after.model_name, owner=record.id)
             if changed:
-                record.updated_at = now
+                self._roll_out(record, before, after, changed, now)
+                record.spec, record.updated_at = after, now
                 self._save()
-            return record.to_json(now)
+            return self._json(record, now)
 
-    def delete(self, endpoint_id: str) -> dict[str, Any]:
+    def _roll_out(self, record: EndpointRecord, before: StoredEndpoint, after: StoredEndpoint, changed: set[str],
+                  now: float) -> None:
+        """The transition a change starts: a start or stop for `enabled`, else `updating` for a deployment change."""
+        status = record.status(now)
+        if "enabled" in changed:
+            if after.enabled:
+                self._start(record, now)
+            else:
+                record.begin(STOPPING, STOPPED, now, self.config.stop_duration)
+                record.routable_at = None
+        elif changed - QUIET_FIELDS and status in SERVING:
+            # New replicas start beside the serving ones; while starting or stopped there is nothing to roll out.
+            record.begin(UPDATING, RUNNING, now, self.config.update_duration)
+            new_replicas = (after.scaling.min_replicas > before.scaling.min_replicas
+                            or bool(changed - QUIET_FIELDS - {"scaling"}))
+            warm = self._routable_after(now + self.config.update_duration) if new_replicas else None
+            if warm is not None:
+                # With a gap configured, new replicas restart the serving set (the pessimistic reading of
+                # "new replicas need a warm-up period"): 404 until warm.
+                record.routable_at = max(warm, record.routable_at or warm)
+
+    def delete(self, endpoint_id: str, project: str | None = None) -> dict[str, Any]:
         """Start the deletion; repeating it while it runs is harmless (DELETE is idempotent)."""
         with self._lock:
             now = self._now()
-            record = self._record(endpoint_id)
+            record = self._record(endpoint_id, project)
             if record.deleting_until is None:
                 record.settle(now)
                 record.transition, record.updated_at = None, now
                 record.deleting_until = now + self.config.delete_duration
                 self._save()
-            return record.to_json(now)
+            return self._json(record, now)
 
     # -- operator controls (admin routes) ---------------------------------------------------------
 
@@ -390,7 +541,7 @@ class Store:
             record = self._live_record(endpoint_id)
             record.transition, record.settled, record.stuck, record.updated_at = None, ERROR, False, now
             self._save()
-            return record.to_json(now)
+            return self._json(record, now)
 
     def stick(self, endpoint_id: str) -> dict[str, Any]:
         """Transitions stop completing: the current one freezes; a running endpoint restarts, forever."""
@@ -398,26 +549,36 @@ class Store:
             now = self._now()
             record = self._live_record(endpoint_id)
             record.settle(now)
-            if record.transition is None and record.enabled:
+            if record.transition is None and record.spec.enabled:
                 record.begin(STARTING, RUNNING, now, 0.0)
                 record.updated_at = now
             record.stuck = True
             self._save()
-            return record.to_json(now)
+            return self._json(record, now)
 
-    def recover(self, endpoint_id: str) -> dict[str, Any]:
-        """Undo `fail` and `stick`: settled at once in the state `enabled` asks for."""
+    def pin(self, endpoint_id: str, deployment: Deployment) -> dict[str, Any]:
+        """Show this (status, readiness) whatever the lifecycle does underneath, until `recover`."""
         with self._lock:
             now = self._now()
             record = self._live_record(endpoint_id)
-            record.transition, record.stuck, record.updated_at = None, False, now
-            record.settled = RUNNING if record.enabled else STOPPED
+            record.pinned, record.updated_at = deployment, now
+            self._save()
+            return self._json(record, now)
+
+    def recover(self, endpoint_id: str) -> dict[str, Any]:
+        """Undo `fail`, `stick` and `pin`: settled at once in the state `enabled` asks for."""
+        with self._lock:
+            now = self._now()
+            record = self._live_record(endpoint_id)
+            record.transition, record.stuck, record.pinned, record.updated_at = None, False, None, now
+            record.settled = RUNNING if record.spec.enabled else STOPPED
             record.routable_at = None
             self._save()
-            return record.to_json(now)
+            return self._json(record, now)
 
-    def seed(self, spec: EndpointSpec, *, endpoint_id: str, routing_key: str, status: str,
-             created_at: float | None = None, updated_at: float | None = None) -> dict[str, Any]:
+    def seed(self, request: CreateRequest, *, endpoint_id: str, routing_key: str, status: str,
+             project: str = DEFAULT_PROJECT, created_at: float | None = None,
+             updated_at: float | None = None) -> dict[str, Any]:
         """Put an endpoint in place exactly as given, with the id, routing key and times no caller may pick.
 
         This is how a recorded Pulumi state is replayed against a fresh emulator: the state
@@ -430,34 +591,30 @@ class Store:
             now = self._now()
             if endpoint_id in self._records:
                 raise ApiError(409, "conflict", f"endpoint {endpoint_id} already exists", field="id")
-            if any(r.routing_key == routing_key for r in self._records.values()):
-                raise ApiError(409, "conflict", f"routing key {routing_key!r} is already taken", field="routing_key")
+            self._claim(routing_key, request.spec.model_name)
             created = now if created_at is None else created_at
-            record = EndpointRecord(
-                id=endpoint_id, routing_key=routing_key,
-                name=spec.name, description=spec.description, model_name=spec.model_name,
-                flavor_name=spec.flavor_name, gpu_type=spec.gpu_type, gpu_count=spec.gpu_count,
-                min_replicas=spec.scaling.min_replicas, max_replicas=spec.scaling.max_replicas,
-                region=spec.region, enabled=spec.enabled, created_at=created,
-                updated_at=created if updated_at is None else updated_at,
-                settled=status,
-            )
-            if status == STARTING:
-                record.settled = STOPPED
-                record.begin(STARTING, RUNNING, now, self.config.provision_seconds)
-                record.routable_at = self._routable_after(now + self.config.provision_seconds)
-            elif status == UPDATING:
-                record.settled = RUNNING
-                record.begin(UPDATING, RUNNING, now, self.config.update_duration)
-            elif status == STOPPING:
-                record.settled = RUNNING
-                record.begin(STOPPING, STOPPED, now, self.config.stop_duration)
-            elif status == DELETING:
-                record.settled = RUNNING if spec.enabled else STOPPED
-                record.deleting_until = now + self.config.delete_duration
+            stored = StoredEndpoint.model_validate({**request.spec.model_dump(), "routing_key": routing_key,
+                                                    "enabled": request.enabled})
+            record = EndpointRecord(id=endpoint_id, project=project, spec=stored, created_at=created,
+                                    updated_at=created if updated_at is None else updated_at, settled=status)
+            self._seed_transition(record, status, now)
             self._records[record.id] = record
             self._save()
-            return record.to_json(now)
+            return self._json(record, now)
+
+    def _seed_transition(self, record: EndpointRecord, status: str, now: float) -> None:
+        if status == STARTING:
+            record.settled = STOPPED
+            self._start(record, now)
+        elif status == UPDATING:
+            record.settled = RUNNING
+            record.begin(UPDATING, RUNNING, now, self.config.update_duration)
+        elif status == STOPPING:
+            record.settled = RUNNING
+            record.begin(STOPPING, STOPPED, now, self.config.stop_duration)
+        elif status == DELETING:
+            record.settled = RUNNING if record.spec.enabled else STOPPED
+            record.deleting_until = now + self.config.delete_duration
 
     def queue_next_creates(self, outcome: CreateOutcome | None, count: int) -> list[str]:
         """The next `count` creates end in `outcome` (None clears the queue)."""
@@ -488,5 +645,5 @@ class Store:
         if self.state_file is not None:
             self.state_file.save({
                 "clock_offset": self.clock.offset,
-                "endpoints": [asdict(r) for r in self._records.values()],
+                "endpoints": [r.saved() for r in self._records.values()],
             })

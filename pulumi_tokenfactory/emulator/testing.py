@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import httpx
 
-from .config import API_KEY_ENV
+from .config import API_KEY_ENV, ApiShapes
 
 _URL = re.compile(r"(http://\S+):(\d+)")
 STARTUP_TIMEOUT_SECONDS = 30.0
@@ -72,6 +72,7 @@ class EmulatorProcess:
         routable_seconds: float | None = None,
         api_key: str | None = None,
         state_file: str | os.PathLike[str] | None = None,
+        api_shapes: ApiShapes = "published",
         extra_args: Sequence[str] = (),
         startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
     ) -> None:
@@ -82,6 +83,8 @@ class EmulatorProcess:
         self.routable_seconds = routable_seconds
         self.api_key = api_key
         self.state_file = state_file
+        #: "legacy" starts it with `--legacy-shapes` (the answers this emulator gave before the published API).
+        self.api_shapes = api_shapes
         self.extra_args = tuple(extra_args)
         self.startup_timeout = startup_timeout
         self.base_url = ""
@@ -107,6 +110,8 @@ class EmulatorProcess:
                 command += [flag, str(value)]
         if self.state_file is not None:
             command += ["--state-file", os.fspath(self.state_file)]
+        if self.api_shapes == "legacy":
+            command.append("--legacy-shapes")
         return command + list(self.extra_args)
 
     def start(self) -> EmulatorProcess:
@@ -244,21 +249,33 @@ class EmulatorProcess:
     def clear_faults(self) -> None:
         self.admin("DELETE", "faults")
 
-    def endpoints(self) -> list[dict[str, Any]]:
-        """The account's endpoints, as `GET /v0/dedicated_endpoints` lists them.
+    def endpoints(self, project: str | None = None) -> list[dict[str, Any]]:
+        """The account's endpoints (of every project, or of `project`), as `GET /v0/dedicated_endpoints` lists them,
+        plus the operator's `status` (the emulator's lifecycle, `deleting` included) and `project`.
 
         Read through the admin twin of that route, so that looking neither
         shows up in the request log nor trips a fault armed for the list.
         """
-        return list(self.admin("GET", "endpoints")["endpoints"])
+        path = "endpoints" if project is None else f"endpoints?ai_project_id={project}"
+        return list(self.admin("GET", path)["endpoints"])
 
-    def seed_endpoint(self, endpoint: dict[str, Any]) -> dict[str, Any]:
+    def pin_deployment(self, endpoint_id: str, status: str, readiness: str) -> dict[str, Any]:
+        """Show `deployment {status, readiness}` (e.g. running + not_ready, an outage) until `recover`."""
+        return dict(self.admin("POST", f"endpoints/{endpoint_id}/deployment",
+                               json={"status": status, "readiness": readiness}))
+
+    def recover(self, endpoint_id: str) -> dict[str, Any]:
+        """Undo fail, stuck and a pinned deployment: settled at once as `enabled` asks."""
+        return dict(self.admin("POST", f"endpoints/{endpoint_id}/recover"))
+
+    def seed_endpoint(self, endpoint: dict[str, Any], project: str | None = None) -> dict[str, Any]:
         """Put `endpoint` (as the API returns one: id, routing_key, status, ...) in place as given.
 
         For replaying a recorded state against a fresh emulator: the state names an id and a
         routing key that only a seeded endpoint can have. Returns the endpoint as the API now shows it.
         """
-        return dict(self.admin("POST", "endpoints", json=endpoint))
+        path = "endpoints" if project is None else f"endpoints?ai_project_id={project}"
+        return dict(self.admin("POST", path, json=endpoint))
 
     def reset(self) -> None:
         """No endpoints, faults, queued behaviours or logged requests."""

@@ -6,11 +6,12 @@ it reaches every call like any other: `check` verifies the endpoint in preview, 
 takes it over with no POST:
 
 * the endpoint must exist and be adoptable (not in error, not being deleted);
-* the fields that cannot change in place (model, flavor, GPU type and count, region) must
-  equal the program's, each difference named, or adopting it would silently mean a different
-  endpoint than the program declares;
-* what may change in place (name, description, scaling, enabled) is PATCHed to the program's
-  values, and the create waits as usual;
+* the fields that cannot change in place (model, flavor, region) must equal the program's,
+  each difference named, or adopting it would silently mean a different endpoint than the
+  program declares;
+* what may change in place (name, description, GPU type and count, scaling, enabled, custom
+  weights, a routing key the program sets) is PATCHed to the program's values, and the create
+  waits as usual; a routing key the program leaves out stays the endpoint's;
 * one endpoint is adopted by at most one resource of a deployment; a failed adoption never
   deletes the endpoint (it was not this create's to delete).
 

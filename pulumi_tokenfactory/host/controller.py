@@ -26,8 +26,8 @@ from pydantic import ValidationError
 
 from .. import errors
 from ..api.client import TokenFactoryClient
-from ..api.models import MalformedItem, Template, first_problem
-from ..fields import DIFFED_FIELDS, INPUT_DEFAULTS
+from ..api.models import EndpointPatch, MalformedItem, Template, first_problem
+from ..fields import BY_NAME, DIFFED_FIELDS
 from ..schema import (
     ADOPT_FIELD,
     DEFAULT_READY_TIMEOUT_SECONDS,
@@ -37,7 +37,7 @@ from ..schema import (
 )
 from ..settings import GPU_PRICES, HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
-from ..wire import integral
+from . import routingkey
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
@@ -54,9 +54,8 @@ READ_MAX_AGE_SECONDS = 2.0
 CHECK_LIST_MAX_AGE_SECONDS = 10.0
 
 
-def _normalised(prop: str, value: Any) -> Any:
-    """Compare 1 and 1.0, a missing default and its value, as equal."""
-    return integral(INPUT_DEFAULTS.get(prop) if value is None else value)
+#: In-place fields whose change moves the deployment (replicas start or stop): an update waits for it.
+_REDEPLOYING = frozenset(name for name, f in BY_NAME.items() if f.redeploys)
 
 
 #: Lines for the resource row of `pulumi preview`/`up` (spend, wait progress): `logging` and `pulumi.log`
@@ -88,8 +87,6 @@ class _Session:
     so it is not invalidated by them and one list serves a whole preview."""
     settings: Settings
     """Where the waiter's poll ceiling and thread lending come from."""
-    answer_timeout: float
-    """The client's timeout: after a lost POST answer, the creator settles for twice as long."""
     creator: ExactlyOnceCreator = field(init=False)
     waiter: Waiter = field(init=False)
     gate: ReadinessGate = field(init=False)
@@ -98,14 +95,9 @@ class _Session:
     """Which declaration named which endpoint in `adopt_id`, as the checks of this process saw them."""
 
     def __post_init__(self) -> None:
-        self.creator = ExactlyOnceCreator(self.client, known_ids=self._known_ids, on_change=self.changed,
-                                          answer_timeout=self.answer_timeout)
+        self.creator = ExactlyOnceCreator(self.client, on_change=self.changed)
         self.waiter = Waiter(self.directory, progress=_progress, settings=self.settings)
         self.gate = ReadinessGate.for_settings(self.client, self.settings, progress=_progress)
-
-    def _known_ids(self) -> frozenset[str]:
-        """Ids any completed list of this process has shown: all existed before a POST made now."""
-        return self.existing.seen_ids() | self.directory.seen_so_far() | self.reads.seen_so_far()
 
     def changed(self) -> None:
         """Called after every change this process makes: no cached view may outlive it."""
@@ -123,6 +115,9 @@ class EndpointController:
         self._session: _Session | None = None
         self._templates: list[Template] | None = None
         self._spend: SpendReport | None = None
+        #: The endpoint each resource (by URN) had when diff saw it: a replacement's second check (the engine
+        #: sends it no olds) must not take the endpoint it replaces for a twin or the holder of its key.
+        self._diffed_ids: dict[str, str] = {}
 
     def _spend_report(self) -> SpendReport:
         """Built on first use, so a bad price table fails the first call, naming the setting."""
@@ -138,7 +133,7 @@ class EndpointController:
                 client = TokenFactoryClient(settings=self._settings, timeout=timeout)
                 self._session = _Session(client, directory=EndpointDirectory(client),
                                          reads=EndpointDirectory(client), existing=EndpointDirectory(client),
-                                         settings=self._settings, answer_timeout=timeout)
+                                         settings=self._settings)
             return self._session
 
     def _template_catalogue(self) -> list[Template]:
@@ -160,7 +155,7 @@ class EndpointController:
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         with _ENGINE_LOG.resource(*_row(news)):
-            result = self._check(olds, without_urn(news))
+            result = self._check(olds, without_urn(news), urn_of(news))
         urn = news.get(URN_FIELD)
         if urn is not None:
             result.inputs = {**result.inputs, URN_FIELD: urn}  # kept for diff, create and update; never diffed
@@ -168,11 +163,13 @@ class EndpointController:
             self._spend_report().checked(olds, result.inputs)
         return result
 
-    def _check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def _check(self, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> CheckResult:
         conflict = option_conflict(news)  # a refused pair of options fails before any API call (no catalogue)
         outcome = check_inputs(news, templates=None if conflict else self._template_catalogue)
         if conflict:
             outcome.fail(*conflict)
+        if not outcome.failures:
+            routingkey.settle(olds, outcome.inputs, urn)
         if not olds and not outcome.failures and not any(_contains_unknown(v) for v in outcome.inputs.values()):
             inputs = EndpointInputs.from_props(outcome.inputs)
             if inputs.adopt_id:
@@ -184,7 +181,9 @@ class EndpointController:
                 spec = inputs.spec()
                 api = self._api()
                 listed = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).values()
-                duplicate = twin_failure(spec, [e for e in listed if not api.creator.accounts_for(e)])
+                replaced = self._diffed_ids.get(urn) if urn else None
+                duplicate = twin_failure(spec, [e for e in listed
+                                                if not api.creator.accounts_for(e) and e.id != replaced])
                 if duplicate:
                     outcome.fail("name", duplicate)
         return CheckResult(outcome.inputs, [CheckFailure(prop, reason) for prop, reason in outcome.failures])
@@ -216,20 +215,26 @@ class EndpointController:
         return problems
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        urn = urn_of(news)
+        if urn:
+            with self._lock:
+                self._diffed_ids[urn] = id_
         adopt_id = news.get(ADOPT_FIELD)
         if isinstance(adopt_id, str) and adopt_id and adopt_id != id_:
             raise errors.ConfigurationError(
                 f"adopt_id names endpoint {adopt_id}, but this resource already manages endpoint {id_}; adopt_id "
                 f"only takes effect when the resource is created. Remove it (or set it to {id_!r}); to manage "
                 f"{adopt_id} as well, declare another resource with adopt_id={adopt_id!r}")
-        changed = [
-            prop for prop in DIFFED_FIELDS
-            if _contains_unknown(news.get(prop))
-            or _normalised(prop, olds.get(prop)) != _normalised(prop, news.get(prop))
-        ]
+        changed = [prop for prop in DIFFED_FIELDS
+                   if _contains_unknown(news.get(prop)) or routingkey.differs(prop, olds, news)]
         replaces = [prop for prop in changed if prop in REPLACE_FIELDS]
-        self._spend_report().diffed(olds, news, changed=bool(changed), replaces=bool(replaces))
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+        # A replacement that keeps the routing key (set by the program, or a replace_on_changes of an in-place
+        # field) cannot exist beside the old endpoint, which holds the key until it is deleted.
+        key = news.get(routingkey.ROUTING_KEY)
+        keeps_key = isinstance(key, str) and bool(key) and key == olds.get(routingkey.ROUTING_KEY)
+        self._spend_report().diffed(olds, news, changed=bool(changed), replaces=bool(replaces),
+                                    delete_before_replace=keeps_key and bool(replaces))
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=keeps_key)
 
     # -- create, read, update, delete -----------------------------------------
 
@@ -241,26 +246,30 @@ class EndpointController:
         return CreateResult(result.id, report.outputs(result.outs or {}, props))
 
     def _create(self, props: dict[str, Any]) -> CreateResult:
+        props = dict(props)
+        routingkey.settle({}, props, urn_of(props))  # a caller that skipped check still sends a key
         inputs = _parse_inputs(props)
         if inputs.adopt_id:
             return self._adopt(inputs)
         api = self._api()
-        spec = inputs.spec()
-        outcome = api.creator.create(spec)
-        endpoint = outcome.endpoint
-        if inputs.wait_for_ready:
-            budget = api.gate.budget(inputs.ready_timeout)
-            try:
-                endpoint = api.waiter.until_state(
-                    endpoint.id, inputs.target_state, inputs.ready_timeout, label=f"create {inputs.name!r}",
-                    on_poll=lambda listed: api.creator.reap_twins(outcome, spec, listed.values()))
+        endpoint = api.creator.create(inputs.spec()).endpoint
+        label = f"create {inputs.name!r}"
+        try:
+            if not inputs.enabled:
+                # The create request has no `enabled`: a stopped endpoint is created, then stopped (not billed
+                # while it provisions).
+                endpoint = api.client.update_endpoint(endpoint.id, EndpointPatch(enabled=False)) or endpoint
+                api.changed()
+            if inputs.wait_for_ready:
+                budget = api.gate.budget(inputs.ready_timeout)
+                endpoint = api.waiter.until_state(endpoint.id, inputs.target_state, inputs.ready_timeout,
+                                                  label=label)
                 if inputs.wait_for_inference and inputs.enabled:
                     # Not done until a real call is answered; a create that never gets there is undone below.
-                    api.gate.until_routable(endpoint.id, endpoint.routing_key or outcome.endpoint.routing_key,
-                                            inputs.region, budget, label=f"create {inputs.name!r}")
-            except errors.TokenFactoryError as exc:
-                raise self._undo_create(api, endpoint.id, exc) from None
-        api.creator.sweep(outcome, spec)  # late twins of a POST proven absent, waiting or not
+                    api.gate.until_routable(endpoint.id, endpoint.routing_key or inputs.routing_key,
+                                            inputs.region, budget, label=label)
+        except errors.TokenFactoryError as exc:
+            raise self._undo_create(api, endpoint.id, exc) from None
         state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
         return CreateResult(endpoint.id, state.output_props())
 
@@ -304,12 +313,18 @@ class EndpointController:
         try:
             api.client.delete_endpoint(endpoint_id, missing_ok=True)
             api.changed()
-            api.waiter.until_gone(endpoint_id, DEFAULT_READY_TIMEOUT_SECONDS / 3, label="clean-up")
         except errors.TokenFactoryError as cleanup_error:
             return errors.EndpointOperationError(
                 f"{cause.message}. Deleting the half-created endpoint {endpoint_id} also failed "
                 f"({cleanup_error}); it STILL EXISTS and may be billed: delete it in the Token Factory "
                 f"console or with DELETE /v0/dedicated_endpoints/{endpoint_id}.", endpoint_id=endpoint_id)
+        try:
+            api.waiter.until_gone(endpoint_id, DEFAULT_READY_TIMEOUT_SECONDS / 3, label="clean-up")
+        except errors.TokenFactoryError as wait_error:
+            return errors.EndpointOperationError(
+                f"{cause.message}. The half-created endpoint {endpoint_id} was deleted (the API accepted the "
+                f"DELETE), but its removal could not be confirmed ({wait_error}); nothing was recorded in the "
+                f"state. Check that it is gone in the Token Factory console.", endpoint_id=endpoint_id)
         return errors.EndpointOperationError(
             f"{cause.message}. The endpoint {endpoint_id} was deleted again so that nothing is left running "
             f"or billed; nothing was recorded in the state.", endpoint_id=endpoint_id)
@@ -367,7 +382,7 @@ class EndpointController:
                     f"Endpoint {id_} no longer exists (deleted outside Pulumi). Run `pulumi refresh` to drop "
                     f"it from the state; the next `pulumi up` creates it again.", endpoint_id=id_) from None
             api.changed()
-        if desired.wait_for_ready and patch.model_fields_set & {"scaling", "enabled"}:
+        if desired.wait_for_ready and patch.model_fields_set & _REDEPLOYING:
             budget = api.gate.budget(desired.ready_timeout)
             endpoint = api.waiter.until_state(id_, desired.target_state, desired.ready_timeout,
                                               label=f"update {desired.name!r}")

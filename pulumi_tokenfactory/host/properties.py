@@ -26,6 +26,7 @@ from ..fields import (
     ABSENT_WHEN_UNSET,
     API_FIELDS,
     BY_NAME,
+    CREATE_FIELDS,
     DEFAULT_REGION,
     FIELDS,
     INPUT_FIELDS,
@@ -59,6 +60,8 @@ class EndpointInputs(BaseModel):
         scaling: Scaling
         region: str = "eu-north1"
         enabled: bool = True
+        routing_key: str | None = None
+        custom_weights_id: str | None = None
         wait_for_ready: bool = True
         ready_timeout: float = 1800
         wait_for_inference: bool = False
@@ -72,14 +75,28 @@ class EndpointInputs(BaseModel):
         return cls.model_validate({k: integral(v) for k, v in props.items() if v is not None})
 
     def spec(self) -> EndpointSpec:
-        """The create payload: every field the API knows; an empty optional text is left out."""
-        values: dict[str, Any] = {name: getattr(self, name) for name in API_FIELDS}
+        """The create payload: the create request's fields; an empty optional text is left out."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in CREATE_FIELDS}
         return EndpointSpec.model_validate(
             {name: value for name, value in values.items() if value != "" or BY_NAME[name].required})
 
     def patch_from(self, current: EndpointInputs) -> EndpointPatch:
-        """A PATCH holding exactly the in-place fields that differ from `current`."""
-        changed = {f: getattr(self, f) for f in UPDATABLE_FIELDS if getattr(self, f) != getattr(current, f)}
+        """A PATCH holding exactly the in-place fields that differ from `current`.
+
+        A field the program leaves out is cleared the way the API says (`custom_weights_id` as
+        "UNSET"), except one the API fills in (`routing_key`), which keeps what the endpoint has.
+        """
+        changed: dict[str, Any] = {}
+        for name in UPDATABLE_FIELDS:
+            desired, now = getattr(self, name), getattr(current, name)
+            if desired == now:
+                continue
+            if desired is None:
+                declared = BY_NAME[name]
+                if declared.computed or declared.clear_with is None or now is None:
+                    continue
+                desired = declared.clear_with
+            changed[name] = desired
         return EndpointPatch(**changed)
 
     @property
@@ -102,8 +119,8 @@ class EndpointState(EndpointInputs):
     """What the Pulumi state holds: the inputs as they are live, plus what the API computed."""
 
     if TYPE_CHECKING:
-        routing_key: str = ""
         status: str = "unknown"
+        readiness: str | None = None
         inference_base_url: str = ""
         created_at: str | None = None
         updated_at: str | None = None
@@ -135,8 +152,9 @@ class EndpointState(EndpointInputs):
         merged.update(
             region=region,
             routing_key=_known(endpoint.routing_key, fallback.get("routing_key")) or "",
-            status=endpoint.lifecycle.value if reported_status
+            status=_status(endpoint) if reported_status
             else _known(None, fallback.get("status")) or LifecycleState.UNKNOWN.value,
+            readiness=_known(endpoint.readiness, None) or _known(None, fallback.get("readiness")),
             inference_base_url=inference_base_url(region, api_base_url),
             created_at=_known(endpoint.created_at, fallback.get("created_at")),
             updated_at=_known(endpoint.updated_at, fallback.get("updated_at")),
@@ -146,6 +164,12 @@ class EndpointState(EndpointInputs):
     def output_props(self) -> dict[str, Any]:
         """The property bag returned to the engine (inputs echoed + computed outputs)."""
         return {**self.model_dump(include=set(OUTPUT_FIELDS)), **self.input_props()}
+
+
+def _status(endpoint: Endpoint) -> str:
+    """The status as the state keeps it: our word for a known one, the API's own word for any other."""
+    state = endpoint.lifecycle
+    return endpoint.status.strip() if state is LifecycleState.UNKNOWN and endpoint.status else state.value
 
 
 def _known(live: str | None, prior: Any) -> str | None:

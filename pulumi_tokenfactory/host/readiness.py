@@ -64,13 +64,16 @@ def option_conflict(props: Mapping[str, Any]) -> tuple[str, str] | None:
 def starts_replicas(current: EndpointInputs, desired: EndpointInputs) -> bool:
     """Whether an update from `current` to `desired` starts replicas, so that the routing key may 404 again.
 
-    The same rule as the emulator's routable gap: enabling a stopped endpoint, or raising
-    `min_replicas` of an enabled one (new replicas must start and warm up). A lower minimum,
-    a `max_replicas` change (autoscaling headroom, nothing starts now), a rename or a stop do not.
+    Enabling a stopped endpoint, raising `min_replicas` of an enabled one, or a change that restarts
+    every replica (new GPUs, `gpu_type` or `gpu_count`; new weights, `custom_weights_id`): new replicas
+    must start and warm up. A lower minimum, a `max_replicas` change (autoscaling headroom, nothing
+    starts now), a rename or a stop do not.
     """
     if not desired.enabled:
         return False
-    return not current.enabled or desired.scaling.min_replicas > current.scaling.min_replicas
+    restarted = any(getattr(desired, name) != getattr(current, name)
+                    for name in ("gpu_type", "gpu_count", "custom_weights_id"))
+    return not current.enabled or restarted or desired.scaling.min_replicas > current.scaling.min_replicas
 
 
 def _count(n: int, noun: str) -> str:

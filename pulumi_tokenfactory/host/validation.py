@@ -260,7 +260,7 @@ def check_inputs(
         if f.is_input and known(f.name):
             _check_field(out, f, news.get(f.name))
 
-    catalogue_keys = ("model_name", "flavor_name", "gpu_type", "gpu_count")
+    catalogue_keys = ("model_name", "flavor_name", "gpu_type", "gpu_count", "region")
     failed = {prop.split(".")[0] for prop, _ in out.failures}
     if templates is not None and all(known(k) for k in catalogue_keys) and not failed & set(catalogue_keys):
         for violation in catalogue_violations(
@@ -269,6 +269,7 @@ def check_inputs(
             flavor_name=news["flavor_name"],
             gpu_type=news["gpu_type"],
             gpu_count=out.inputs["gpu_count"],
+            region=out.inputs.get("region"),
         ):
             out.fail(violation.property, violation.reason)
     return out

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .. import errors
-from ..api.models import Endpoint, LifecycleState, describe_status
+from ..api.models import Endpoint, LifecycleState, Readiness, describe_status
 from ..settings import HOST_WIDENING, POLL_MAX_INTERVAL, Settings
 from .directory import EndpointDirectory, Listing
 from .hostpool import lend_thread_while_waiting
@@ -67,6 +67,43 @@ def _format_elapsed(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
+#: Statuses of a change still under way: even when the API calls it ready, the step waits for it to end.
+_IN_PROGRESS = frozenset({LifecycleState.STARTING, LifecycleState.UPDATING, LifecycleState.STOPPING,
+                          LifecycleState.STOPPED, LifecycleState.DELETING})
+
+
+def goal_word(goal: LifecycleState) -> str:
+    """How a wait names its goal: `ready` for a running endpoint (readiness decides), else the status."""
+    return "ready" if goal is LifecycleState.RUNNING else goal.value
+
+
+def reached(endpoint: Endpoint, goal: LifecycleState) -> bool:
+    """Ready: readiness `ready` with no change under way (`error`/`warning` + ready serve, with an issue).
+    Stopped: the status says so."""
+    if goal is not LifecycleState.RUNNING:
+        return endpoint.lifecycle is goal
+    return endpoint.readiness_state is Readiness.READY and endpoint.lifecycle not in _IN_PROGRESS
+
+
+def failed(endpoint: Endpoint) -> bool:
+    """`error` without readiness `ready`: the deployment broke (error + ready still serves)."""
+    return endpoint.lifecycle is LifecycleState.ERROR and endpoint.readiness_state is not Readiness.READY
+
+
+def describe_deployment(endpoint: Endpoint) -> str:
+    """`running`, or `running, readiness not_ready` when the readiness is not what the status implies."""
+    shown = describe_status(endpoint.status)
+    if endpoint.readiness is None:
+        return shown
+    readiness = endpoint.readiness_state
+    implied = Readiness.READY if endpoint.lifecycle is LifecycleState.RUNNING else Readiness.NOT_READY
+    if readiness is implied:
+        return shown
+    word = readiness.value if readiness is not Readiness.UNKNOWN else f"{endpoint.readiness!r} (not a readiness " \
+        f"this provider recognises)"
+    return f"{shown}, readiness {word}"
+
+
 class Waiter:
     """Polls the directory until an endpoint reaches a goal, fails, vanishes or times out."""
 
@@ -105,7 +142,7 @@ class Waiter:
             if elapsed >= timeout:
                 last = f"last status: {last_seen}" if last_seen is not None else "its status was never read"
                 raise errors.EndpointOperationError(
-                    f"{label}: endpoint {endpoint_id} did not become {goal.value} within {timeout:g}s ({last})",
+                    f"{label}: endpoint {endpoint_id} did not become {goal_word(goal)} within {timeout:g}s ({last})",
                     endpoint_id=endpoint_id)
             self._sleep(min(interval, max(0.0, timeout - elapsed)))
             snapshot = self._poll(interval)
@@ -119,7 +156,7 @@ class Waiter:
                 if unreadable is None:
                     raise errors.EndpointOperationError(
                         f"{label}: endpoint {endpoint_id} disappeared while waiting for it to become "
-                        f"{goal.value} (deleted outside Pulumi?)", endpoint_id=endpoint_id)
+                        f"{goal_word(goal)} (deleted outside Pulumi?)", endpoint_id=endpoint_id)
                 unreadable_polls += 1
                 # Through the progress sink, so the line reaches the resource's row (`logging` in the host does not).
                 self._progress(f"{label}: the list item {unreadable.label()} cannot be read ({unreadable.reason}); "
@@ -131,19 +168,24 @@ class Waiter:
                         endpoint_id=endpoint_id)
                 continue
             unreadable_polls = 0
-            status = endpoint.lifecycle
-            shown = describe_status(endpoint.status)
+            shown = describe_deployment(endpoint)
+            if reached(endpoint, goal):
+                if endpoint.lifecycle is not LifecycleState.RUNNING and goal is LifecycleState.RUNNING:
+                    self._progress(f"{label}: endpoint {endpoint_id} is {shown}: it serves traffic, but the API "
+                                   f"reports a deployment issue (contact Token Factory support if it lasts)")
+                elif last_seen is not None:  # it was waited for: say when it got there
+                    self._progress(f"{label}: endpoint {endpoint_id} is {goal_word(goal)} "
+                                   f"({_format_elapsed(self._clock() - started)} elapsed)")
+                return endpoint
             now = self._clock()
             if shown != last_seen or now - last_report >= PROGRESS_EVERY_SECONDS:
                 self._progress(f"{label}: endpoint {endpoint_id} is {shown} "
-                               f"({_format_elapsed(now - started)} elapsed, waiting for {goal.value})")
+                               f"({_format_elapsed(now - started)} elapsed, waiting for {goal_word(goal)})")
                 last_seen, last_report = shown, now
-            if status == goal:
-                return endpoint
-            if status == LifecycleState.ERROR:
+            if failed(endpoint):
                 raise errors.EndpointOperationError(
-                    f"{label}: endpoint {endpoint_id} reported status {endpoint.status!r} "
-                    f"instead of becoming {goal.value}", endpoint_id=endpoint_id)
+                    f"{label}: endpoint {endpoint_id} reported status {shown} instead of becoming {goal_word(goal)}",
+                    endpoint_id=endpoint_id)
         raise AssertionError("unreachable")
 
     def until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:

@@ -85,7 +85,7 @@ DEFAULT_TOP_CONTRIBUTORS: Final = 3
 DEFAULT_MIN_REPLICAS_FLOOR: Final = 1
 DEFAULT_DESCRIPTION_MIN_LENGTH: Final = 1
 #: Starts with a letter or digit, then letters, digits, space, ``._()-``;
-#: 3 to NAME_MAX_LENGTH (128) characters in all, the API's own limit.
+#: 3 to NAME_MAX_LENGTH (100) characters in all, the API's own limit.
 DEFAULT_NAME_PATTERN: Final = rf"^[A-Za-z0-9][A-Za-z0-9 ._()-]{{2,{NAME_MAX_LENGTH - 1}}}$"
 
 def _label(resource: str) -> str:

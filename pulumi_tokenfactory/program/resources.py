@@ -141,15 +141,16 @@ class ScalingOutput(dict[str, int]):
 
 class _DedicatedEndpointRequiredArgsDict(TypedDict):
     name: pulumi.Input[str]
-    """Display name (1-128 characters). Changes in place."""
+    """Display name (1-100 characters). Changes in place."""
     model_name: pulumi.Input[str]
     """Model template, e.g. `openai/gpt-oss-120b` (see `get_templates()`). Changing it replaces the endpoint."""
     flavor_name: pulumi.Input[str]
     """Template flavor, e.g. `base` or `fast`. Changing it replaces the endpoint."""
     gpu_type: pulumi.Input[str]
-    """GPU type the flavor supports, e.g. `gpu-h100-sxm`. Changing it replaces the endpoint."""
+    """GPU type the flavor supports, e.g. `gpu-h100-sxm`. Changes in place (the replicas restart on the new GPUs;
+    for a new endpoint instead, use `replace_on_changes=["gpu_type"]`)."""
     gpu_count: pulumi.Input[int]
-    """GPUs per replica, one of the flavor's allowed counts. Changing it replaces the endpoint."""
+    """GPUs per replica, one of the flavor's allowed counts. Changes in place (the replicas restart)."""
     scaling: pulumi.Input[ScalingArgs | ScalingArgsDict]
     """Replica bounds. Changes in place."""
 
@@ -161,14 +162,21 @@ class DedicatedEndpointArgsDict(_DedicatedEndpointRequiredArgsDict, total=False)
     """
 
     description: pulumi.Input[str]
-    """Free text, e.g. the owning team. Changes in place."""
+    """Free text (at most 500 characters), e.g. the owning team. Changes in place."""
     region: pulumi.Input[str]
-    """`eu-north1`, `eu-west1` or `us-central1`; default: config `tokenfactory:region`, else `eu-north1`.
-    Changing it replaces the endpoint."""
+    """`eu-north1`, `us-central1`, `eu-west1`, `me-west1`, `uk-south1`, `tf-us1`, `tf-us2` or `tf-ca1`; default:
+    config `tokenfactory:region`, else `eu-north1`. Changing it replaces the endpoint."""
     enabled: pulumi.Input[bool]
     """False stops the endpoint without deleting it (not billed while stopped). Default true. Changes in place."""
+    routing_key: pulumi.Input[str]
+    """The `model` of inference calls: `dedicated/...`, 11-128 printable characters. Changes in place. Left
+    out, the provider chooses `dedicated/<model_name>-<suffix>` at create and keeps it."""
+    custom_weights_id: pulumi.Input[str]
+    """Fine-tuned weights held by Token Factory (`model-artifact_...`). Changes in place (the replicas
+    restart); removing it serves the template's own weights again."""
     wait_for_ready: pulumi.Input[bool]
-    """Provider option: wait until the endpoint is running (or stopped) before finishing. Default true."""
+    """Provider option: wait until the endpoint is ready (readiness `ready`, or stopped) before finishing.
+    Default true."""
     ready_timeout: pulumi.Input[float]
     """Provider option: seconds to wait for readiness (default 1800). A create that times out is rolled back."""
     wait_for_inference: pulumi.Input[bool]
@@ -185,25 +193,33 @@ class DedicatedEndpointArgs:
                  flavor_name: pulumi.Input[str], gpu_type: pulumi.Input[str], gpu_count: pulumi.Input[int],
                  scaling: pulumi.Input[ScalingArgs | ScalingArgsDict],
                  description: pulumi.Input[str] | None = None, region: pulumi.Input[str] | None = None,
-                 enabled: pulumi.Input[bool] | None = None, wait_for_ready: pulumi.Input[bool] | None = None,
+                 enabled: pulumi.Input[bool] | None = None, routing_key: pulumi.Input[str] | None = None,
+                 custom_weights_id: pulumi.Input[str] | None = None, wait_for_ready: pulumi.Input[bool] | None = None,
                  ready_timeout: pulumi.Input[float] | None = None, wait_for_inference: pulumi.Input[bool] | None = None,
                  adopt_id: pulumi.Input[str] | None = None) -> None:
         """
-        :param name: Display name (1-128 characters). Changes in place.
+        :param name: Display name (1-100 characters). Changes in place.
         :param model_name: Model template, e.g. `openai/gpt-oss-120b`. Changing it replaces the endpoint.
         :param flavor_name: Template flavor, e.g. `base` or `fast`. Changing it replaces the endpoint.
-        :param gpu_type: GPU type the flavor offers, e.g. `gpu-h100-sxm`. Changing it replaces the endpoint.
-        :param gpu_count: GPUs per replica, one of the flavor's counts. Changing it replaces the endpoint.
+        :param gpu_type: GPU type the flavor offers, e.g. `gpu-h100-sxm`. Changes in place: the replicas restart
+               on the new GPUs (for a new endpoint instead, use `replace_on_changes=["gpu_type"]`).
+        :param gpu_count: GPUs per replica, one of the flavor's counts. Changes in place: the replicas restart.
         :param scaling: Replica bounds, `ScalingArgs` or a `ScalingArgsDict`. Changes in place.
-        :param description: Free text, e.g. the owning team. Changes in place.
-        :param region: `eu-north1`, `eu-west1` or `us-central1`; default: config `tokenfactory:region`,
-               else `eu-north1`. Changing it replaces the endpoint.
+        :param description: Free text (at most 500 characters), e.g. the owning team. Changes in place.
+        :param region: `eu-north1`, `us-central1`, `eu-west1`, `me-west1`, `uk-south1`, `tf-us1`, `tf-us2` or `tf-ca1`;
+               default: config `tokenfactory:region`, else `eu-north1`. Changing it replaces the endpoint.
         :param enabled: False stops the endpoint without deleting it. Default true. Changes in place.
-        :param wait_for_ready: Provider option: wait until running (or stopped) before finishing. Default true.
+        :param routing_key: The `model` of inference calls: `dedicated/...`, 11-128 printable characters.
+               Changes in place. Left out, the provider chooses `dedicated/<model_name>-<suffix>` (derived from
+               the resource's URN) when the endpoint is created, and keeps it.
+        :param custom_weights_id: Fine-tuned weights held by Token Factory (`model-artifact_...`; a beta enabled
+               on request). Changes in place (the replicas restart); removing it serves the template's weights.
+        :param wait_for_ready: Provider option: wait until ready (readiness `ready`, or stopped) before
+               finishing. Default true.
         :param ready_timeout: Provider option: seconds to wait for readiness, default 1800.
         :param wait_for_inference: Provider option: after running, also wait until one tiny chat completion on
-               the routing key stops answering 404 (create, enable, min_replicas rise). Default false; needs
-               wait_for_ready. Each try is one billed 1-token completion.
+               the routing key stops answering 404 (create, enable, min_replicas rise, new GPUs or weights).
+               Default false; needs wait_for_ready. Each try is one billed 1-token completion.
         :param adopt_id: Provider option: the id of an existing endpoint (made in the console, or left by an
                interrupted `pulumi up`) that the create takes over instead of buying a new one; see
                sdk-docs/dedicated-endpoint.md#adopt-an-existing-endpoint.
@@ -217,6 +233,8 @@ class DedicatedEndpointArgs:
         pulumi.set(__self__, "description", description)
         pulumi.set(__self__, "region", region)
         pulumi.set(__self__, "enabled", enabled)
+        pulumi.set(__self__, "routing_key", routing_key)
+        pulumi.set(__self__, "custom_weights_id", custom_weights_id)
         pulumi.set(__self__, "wait_for_ready", wait_for_ready)
         pulumi.set(__self__, "ready_timeout", ready_timeout)
         pulumi.set(__self__, "wait_for_inference", wait_for_inference)
@@ -225,7 +243,7 @@ class DedicatedEndpointArgs:
     @property
     @pulumi.getter
     def name(self) -> pulumi.Input[str]:
-        """Display name (1-128 characters). Changes in place."""
+        """Display name (1-100 characters). Changes in place."""
         return pulumi.get(self, "name")
 
     @name.setter
@@ -255,7 +273,7 @@ class DedicatedEndpointArgs:
     @property
     @pulumi.getter
     def gpu_type(self) -> pulumi.Input[str]:
-        """GPU type the flavor supports, e.g. `gpu-h100-sxm`. Changing it replaces the endpoint."""
+        """GPU type the flavor supports, e.g. `gpu-h100-sxm`. Changes in place (the replicas restart)."""
         return pulumi.get(self, "gpu_type")
 
     @gpu_type.setter
@@ -265,7 +283,7 @@ class DedicatedEndpointArgs:
     @property
     @pulumi.getter
     def gpu_count(self) -> pulumi.Input[int]:
-        """GPUs per replica, one of the flavor's allowed counts. Changing it replaces the endpoint."""
+        """GPUs per replica, one of the flavor's allowed counts. Changes in place (the replicas restart)."""
         return pulumi.get(self, "gpu_count")
 
     @gpu_count.setter
@@ -285,7 +303,7 @@ class DedicatedEndpointArgs:
     @property
     @pulumi.getter
     def description(self) -> pulumi.Input[str] | None:
-        """Free text, e.g. the owning team. Changes in place."""
+        """Free text (at most 500 characters), e.g. the owning team. Changes in place."""
         return pulumi.get(self, "description")
 
     @description.setter
@@ -295,8 +313,8 @@ class DedicatedEndpointArgs:
     @property
     @pulumi.getter
     def region(self) -> pulumi.Input[str] | None:
-        """`eu-north1`, `eu-west1` or `us-central1`; default: config `tokenfactory:region`, else `eu-north1`.
-        Changing it replaces the endpoint."""
+        """A Token Factory region (eu-north1, us-central1, eu-west1, me-west1, uk-south1, tf-us1, tf-us2 or
+        tf-ca1); default: config `tokenfactory:region`, else `eu-north1`. Changing it replaces the endpoint."""
         return pulumi.get(self, "region")
 
     @region.setter
@@ -315,8 +333,28 @@ class DedicatedEndpointArgs:
 
     @property
     @pulumi.getter
+    def routing_key(self) -> pulumi.Input[str] | None:
+        """The `model` of inference calls (`dedicated/...`). Changes in place; left out, the provider chooses one."""
+        return pulumi.get(self, "routing_key")
+
+    @routing_key.setter
+    def routing_key(self, value: pulumi.Input[str] | None) -> None:
+        pulumi.set(self, "routing_key", value)
+
+    @property
+    @pulumi.getter
+    def custom_weights_id(self) -> pulumi.Input[str] | None:
+        """Fine-tuned weights held by Token Factory. Changes in place; removing it serves the template's weights."""
+        return pulumi.get(self, "custom_weights_id")
+
+    @custom_weights_id.setter
+    def custom_weights_id(self, value: pulumi.Input[str] | None) -> None:
+        pulumi.set(self, "custom_weights_id", value)
+
+    @property
+    @pulumi.getter
     def wait_for_ready(self) -> pulumi.Input[bool] | None:
-        """Provider option: wait until the endpoint is running (or stopped) before finishing. Default true."""
+        """Provider option: wait until the endpoint is ready (or stopped) before finishing. Default true."""
         return pulumi.get(self, "wait_for_ready")
 
     @wait_for_ready.setter
@@ -435,35 +473,48 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
 
         DedicatedEndpoint(resource_name, opts=None, *, name, model_name, flavor_name, gpu_type,
                           gpu_count, scaling, description=None, region=None, enabled=None,
-                          wait_for_ready=None, ready_timeout=None, wait_for_inference=None, adopt_id=None)
+                          routing_key=None, custom_weights_id=None, wait_for_ready=None,
+                          ready_timeout=None, wait_for_inference=None, adopt_id=None)
         DedicatedEndpoint(resource_name, args: DedicatedEndpointArgs, opts=None)
         DedicatedEndpoint.get(resource_name, id, opts=None)   # a read-only reference to an existing one
 
     Inputs (every one accepts a plain value or a `pulumi.Output`; "in place" is one PATCH of the
-    same endpoint, "replace" a new endpoint and a new routing key)::
+    same endpoint, "replace" a new endpoint and a new routing key; "waits" marks an in-place change
+    that starts, stops or restarts replicas, after which an update waits for readiness again)::
 
-        name            str, required                 in place   display name, 1 to 128 characters
+        name            str, required                 in place   display name, 1 to 100 characters
         model_name      str, required                 replace    model template, e.g. openai/gpt-oss-120b
         flavor_name     str, required                 replace    template flavor, e.g. base or fast
-        gpu_type        str, required                 replace    a GPU type the flavor offers, e.g. gpu-h100-sxm
-        gpu_count       int, required                 replace    GPUs per replica, one the flavor offers
+        gpu_type        str, required                 in place   a published GPU type the flavor offers,
+                                                      waits      e.g. gpu-h100-sxm
+        gpu_count       int, required                 in place   GPUs per replica, one the flavor offers,
+                                                      waits      1 to 64
         scaling         ScalingArgs | ScalingArgsDict in place   min_replicas (billed while enabled) and
-                        required                                 max_replicas, 1 to 1000
-        description     str, default ""               in place   free text, e.g. the owning team
-        region          str, default tokenfactory:region, else eu-north1; replace
-        enabled         bool, default True            in place   False stops the endpoint (not billed)
-        wait_for_ready  bool, default True            in place   provider option: wait until running
+                        required                      waits      max_replicas, 1 to 1000
+        description     str, default ""               in place   free text, at most 500 characters
+        region          str, default tokenfactory:region, else eu-north1; replace (one of eight regions)
+        enabled         bool, default True            in place   False stops the endpoint (not billed);
+                                                      waits      not sent on create: stopped after it
+        routing_key     str, default None             in place   the model of inference calls, dedicated/...;
+                                                                 left out, the provider chooses one and keeps it
+        custom_weights_id                             in place   fine-tuned weights (model-artifact_...);
+                        str, default None             waits      removing it serves the template's weights
+        wait_for_ready  bool, default True            in place   provider option: wait until ready
         ready_timeout   float, default 1800           in place   provider option: seconds to wait
         wait_for_inference                            no diff    provider option: also wait until the
                         bool, default False                      routing key answers inference (not 404)
         adopt_id        str, default None             no diff    provider option: take over this existing
                                                                  endpoint instead of creating one
 
+    For a new endpoint on a GPU change instead, give `opts=pulumi.ResourceOptions(replace_on_changes=
+    ["gpu_type"])`; a replacement that keeps the routing key deletes the old endpoint first.
+
     Outputs (`pulumi.Output` attributes): `id`, every input as the API reports it (`scaling` as a
-    `ScalingOutput`), and `routing_key` (the `model` of inference calls), `status` (starting,
-    running, updating, stopping, stopped, error, deleting or unknown), `inference_base_url`
-    (ends in `/v1/`), `created_at`, `updated_at`; the spend (sdk-docs/spend.md): `reserved_gpus`
-    (min_replicas x gpu_count while enabled, else 0), `max_gpus` (max_replicas x gpu_count) and, with
+    `ScalingOutput`, `routing_key` the `model` of inference calls), and `status` (starting, running,
+    updating, stopping, stopped, error, warning, or the API's own word), `readiness` (ready,
+    partially_ready or not_ready: decide on traffic by it), `inference_base_url` (ends in `/v1/`),
+    `created_at`, `updated_at`; the spend (sdk-docs/spend.md): `reserved_gpus` (min_replicas x
+    gpu_count while enabled, else 0), `max_gpus` (max_replicas x gpu_count) and, with
     `tokenfactory:gpuHourlyPrices` in the stack config, `hourly_cost_min`, `hourly_cost_max`, `cost_currency`.
 
     Reference: sdk-docs/dedicated-endpoint.md.
@@ -479,7 +530,8 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
                  gpu_type: pulumi.Input[str], gpu_count: pulumi.Input[int],
                  scaling: pulumi.Input[ScalingArgs | ScalingArgsDict],
                  description: pulumi.Input[str] | None = None, region: pulumi.Input[str] | None = None,
-                 enabled: pulumi.Input[bool] | None = None, wait_for_ready: pulumi.Input[bool] | None = None,
+                 enabled: pulumi.Input[bool] | None = None, routing_key: pulumi.Input[str] | None = None,
+                 custom_weights_id: pulumi.Input[str] | None = None, wait_for_ready: pulumi.Input[bool] | None = None,
                  ready_timeout: pulumi.Input[float] | None = None, wait_for_inference: pulumi.Input[bool] | None = None,
                  adopt_id: pulumi.Input[str] | None = None) -> None: ...
 
@@ -505,7 +557,8 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
         props: dict[str, Any] = dict(inputs)
         if props["region"] is None:
             props["region"] = _default_region()
-        props.update(dict.fromkeys(OUTPUT_FIELDS))
+        # Outputs to be filled in; `routing_key` is also an input, which keeps the program's value.
+        props.update(dict.fromkeys(name for name in OUTPUT_FIELDS if name not in props))
         # Our own URN, so the provider can put spend lines on this resource's row (see host/enginelog.py).
         props[URN_FIELD] = pulumi.resource.create_urn(resource_name, RESOURCE_TYPE,
                                                       parent=opts.parent if opts is not None else None)
@@ -600,6 +653,12 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
 
     @property
     @pulumi.getter
+    def custom_weights_id(self) -> pulumi.Output[str | None]:
+        """The fine-tuned weights the endpoint serves; None when it serves the template's own."""
+        return pulumi.get(self, "custom_weights_id")
+
+    @property
+    @pulumi.getter
     def wait_for_ready(self) -> pulumi.Output[bool]:
         """Provider option, echoed."""
         return pulumi.get(self, "wait_for_ready")
@@ -625,15 +684,23 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
     @property
     @pulumi.getter
     def routing_key(self) -> pulumi.Output[str]:
-        """The model identifier for inference calls, e.g. `dedicated/openai/gpt-oss-120b-tSPQ1iBvCKj3`."""
+        """The model identifier for inference calls, e.g. `dedicated/openai/gpt-oss-120b-tSPQ1iBvCKj3`: the
+        program's `routing_key`, or the one the provider chose when the endpoint was created."""
         return pulumi.get(self, "routing_key")
 
     @property
     @pulumi.getter
     def status(self) -> pulumi.Output[str]:
-        """Lifecycle state when last read: starting, running, updating, stopping, stopped, error, deleting or
-        unknown."""
+        """Lifecycle state when last read: starting, running, updating, stopping, stopped, error, warning, or
+        the API's own word for another one (unknown when it reported none). Decide on traffic by `readiness`."""
         return pulumi.get(self, "status")
+
+    @property
+    @pulumi.getter
+    def readiness(self) -> pulumi.Output[str | None]:
+        """Whether the endpoint serves traffic when last read: ready, partially_ready or not_ready (None when
+        the API reported none)."""
+        return pulumi.get(self, "readiness")
 
     @property
     @pulumi.getter
@@ -651,7 +718,7 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
     @property
     @pulumi.getter
     def updated_at(self) -> pulumi.Output[str | None]:
-        """Last update time reported by the API (ISO 8601), when it reports one."""
+        """Last update time, when the API reports one (ISO 8601)."""
         return pulumi.get(self, "updated_at")
 
     @property

@@ -18,6 +18,7 @@ from pulumi import automation as auto
 
 from devtools.programs import endpoint_program
 from devtools.realcli import Backend, Program, stack_resources
+from pulumi_tokenfactory.api.models import parse_created
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
@@ -39,7 +40,7 @@ def _console_create(emulator: EmulatorProcess, **changes: Any) -> dict[str, Any]
                           headers={"Authorization": f"Bearer {API_KEY}"},
                           json={**SEED_EXAMPLE, "region": "eu-north1", **changes})
     response.raise_for_status()
-    return dict(response.json())
+    return parse_created(response.json()).model_dump()
 
 
 def _stack(backend: Backend, emulator: EmulatorProcess, program: Program, project: str = "tokenfactory-adopt"

@@ -19,6 +19,7 @@ import pytest
 from pulumi import automation as auto
 
 from devtools.realcli import Backend, stack_resources
+from pulumi_tokenfactory.api.models import parse_created
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.schema import RESOURCE_MODULE, RESOURCE_NAME, RESOURCE_TYPE
@@ -38,7 +39,7 @@ def _made_in_console(emulator: EmulatorProcess) -> dict[str, Any]:
     response = httpx.post(f"{emulator.base_url}/v0/dedicated_endpoints", json={**SEED_EXAMPLE, "region": "eu-north1"},
                           headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
     response.raise_for_status()
-    return dict(response.json())
+    return parse_created(response.json()).model_dump()
 
 
 def _stack(backend: Backend, emulator: EmulatorProcess, program: Any) -> auto.Stack:

@@ -97,7 +97,9 @@ def test_spend_lines_outputs_and_total_on_the_real_cli(cli_backend: Backend, cli
     preview = Preview()
     base = reservation()
     scaled = reservation(scaling={"min_replicas": 2, "max_replicas": 2})
-    replaced = reservation(scaling={"min_replicas": 2, "max_replicas": 2}, gpu_count=2)
+    more_gpus = reservation(scaling={"min_replicas": 2, "max_replicas": 2}, gpu_count=2)
+    replaced = reservation(scaling={"min_replicas": 2, "max_replicas": 2}, gpu_count=2,
+                           model_name="openai/gpt-oss-20b")
 
     def lines_are(expected: dict[str, list[str]]) -> Any:
         def check(s: Scenario) -> None:
@@ -149,9 +151,11 @@ def test_spend_lines_outputs_and_total_on_the_real_cli(cli_backend: Backend, cli
         return check
 
     scale_line = f"update: {spend.update_line(base, scaled, TABLE)}"
-    replace_line = spend.replace_line(scaled, replaced, TABLE)
+    gpus_line = f"update: {spend.update_line(scaled, more_gpus, TABLE)}"
+    replace_line = spend.replace_line(more_gpus, replaced, TABLE)
     assert scale_line == "update: +1 gpu-h100-sxm reserved, +$3.50/h (1 -> 2)"
-    assert "peak 6 reserved while both exist" in replace_line
+    assert gpus_line == "update: +2 gpu-h100-sxm reserved, +$7.00/h (2 -> 4)"
+    assert "peak 8 reserved while both exist" in replace_line
 
     def no_change(s: Scenario) -> None:
         assert preview.lines == {}, f"a no-change preview printed {preview.lines}"
@@ -172,17 +176,23 @@ def test_spend_lines_outputs_and_total_on_the_real_cli(cli_backend: Backend, cli
                                    "small": [f"create: {spend.create_line(base, TABLE)}"]}),
                         save("preview-create.txt"),
                         up_said("create", f"gpt: created: {spend.create_line(base, TABLE)}",
-                                "gpt: is running", f"small: created: {spend.create_line(base, TABLE)}"))),
+                                "gpt: is ready", f"small: created: {spend.create_line(base, TABLE)}"))),
         Step("scale gpt min 1 -> 2", program=program({"scaling": {"min_replicas": 2, "max_replicas": 2}}),
              before=preview.take, ops={"gpt": ("update",)}, mutations={PATCH: 1}, endpoints=2,
              check=both(lines_are({"gpt": [scale_line]}), save("preview-scale-up.txt"),
                         up_said("scale-up", f"gpt: updated: {spend.update_line(base, scaled, TABLE)}"))),
-        Step("gpt_count 1 -> 2 replaces gpt (create before delete)",
+        Step("gpu_count 1 -> 2 updates gpt in place (the published API PATCHes it)",
              program=program({"scaling": {"min_replicas": 2, "max_replicas": 2}, "gpu_count": 2}),
+             before=preview.take, ops={"gpt": ("update",)}, mutations={PATCH: 1}, endpoints=2,
+             check=both(lines_are({"gpt": [gpus_line]}), save("preview-more-gpus.txt"),
+                        up_said("more-gpus", f"gpt: updated: {spend.update_line(scaled, more_gpus, TABLE)}"))),
+        Step("a new model replaces gpt (create before delete)",
+             program=program({"scaling": {"min_replicas": 2, "max_replicas": 2}, "gpu_count": 2,
+                              "model_name": "openai/gpt-oss-20b"}),
              before=preview.take, ops={"gpt": REPLACE}, mutations={POST: 1, DELETE: 1}, endpoints=2,
              check=both(lines_are({"gpt": [replace_line]}), save("preview-replace.txt"))),
-        Step("delete small", program=program({"scaling": {"min_replicas": 2, "max_replicas": 2}, "gpu_count": 2},
-                                             small=False),
+        Step("delete small", program=program({"scaling": {"min_replicas": 2, "max_replicas": 2}, "gpu_count": 2,
+                                              "model_name": "openai/gpt-oss-20b"}, small=False),
              before=preview.take, ops={"small": ("delete",)}, mutations={DELETE: 1}, endpoints=1,
              check=both(delete_shows_in_the_outputs_diff, save("preview-delete.txt"),
                         up_said("delete", f"small: deleted: {spend.delete_line(base, TABLE)}"))),

@@ -31,6 +31,7 @@ import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
 from pulumi_tokenfactory.api import models
+from pulumi_tokenfactory.api.models import Readiness, parse_created, parse_endpoints
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
@@ -340,10 +341,12 @@ def _api(emulator: EmulatorProcess) -> httpx.Client:
 
 
 def _raw_catalogue(emulator: EmulatorProcess) -> list[dict[str, Any]]:
-    """The templates exactly as the API sends them (bare list or {"templates": [...]})."""
+    """The templates exactly as the API sends them (published: under "data"; legacy: a bare list or "templates")."""
     with _api(emulator) as api:
         body = api.get("/v0/dedicated_endpoints/templates").raise_for_status().json()
-    return body["templates"] if isinstance(body, dict) else body
+    if isinstance(body, list):
+        return body
+    return body["data"] if "data" in body else body["templates"]
 
 
 def _template_name(template: dict[str, Any]) -> str:
@@ -352,7 +355,10 @@ def _template_name(template: dict[str, Any]) -> str:
 
 def _flavor(emulator: EmulatorProcess, model: str, flavor: str) -> dict[str, Any]:
     template = next(t for t in _raw_catalogue(emulator) if _template_name(t) == model)
-    return next(f for f in template["flavors"] if (f.get("flavor_name") or f.get("name")) == flavor)
+    flavors = template["flavors"]
+    if isinstance(flavors, dict):  # published: keyed by flavor name
+        return dict(flavors[flavor])
+    return next(f for f in flavors if (f.get("flavor_name") or f.get("name")) == flavor)
 
 
 def test_templates_example_chooses_the_hardware_from_the_live_catalogue(
@@ -448,14 +454,15 @@ def call_endpoint() -> ModuleType:
 def _create_endpoint(emulator: EmulatorProcess, name: str) -> dict[str, Any]:
     with _api(emulator) as api:
         body = api.post("/v0/dedicated_endpoints", json={**SEED_PAYLOAD, "name": name}).raise_for_status().json()
-    return dict(body)
+    return parse_created(body).model_dump()
 
 
 def _wait_running(emulator: EmulatorProcess, endpoint_id: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     with _api(emulator) as api:
         while time.monotonic() < deadline:
-            if api.get(f"/v0/dedicated_endpoints/{endpoint_id}").json().get("status") == "running":
+            listed = parse_endpoints(api.get("/v0/dedicated_endpoints").raise_for_status().json())
+            if any(e.id == endpoint_id and e.readiness_state is Readiness.READY for e in listed):
                 return
             time.sleep(0.1)
     raise AssertionError(f"{endpoint_id} did not become running within {timeout}s")

@@ -17,9 +17,9 @@ import pytest
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.server import is_loopback
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess, EmulatorStartError
+from tests.emulator.shapes import ENDPOINTS, created, detail_of, listed, status_of
 
 SEED: dict[str, Any] = {k: v for k, v in SEED_EXAMPLE.items() if k != "description"}
-ENDPOINTS = "/v0/dedicated_endpoints"
 EMULATOR = [sys.executable, "-m", "pulumi_tokenfactory.emulator"]
 
 
@@ -32,7 +32,7 @@ def test_port_zero_prints_exactly_one_url_line_and_sigterm_stops_cleanly() -> No
         assert line.startswith("Token Factory emulator listening on http://127.0.0.1:"), line
         url = line.split()[-1]
         assert int(url.rsplit(":", 1)[1]) > 0
-        assert httpx.get(f"{url}/v0/dedicated_endpoints", trust_env=False).json() == {"endpoints": []}
+        assert httpx.get(f"{url}/v0/dedicated_endpoints", trust_env=False).json() == {"data": [], "object": "list"}
         process.send_signal(signal.SIGTERM)
         stdout, _ = process.communicate(timeout=10)
     finally:
@@ -71,12 +71,20 @@ def test_api_key_is_required_everywhere_and_never_logged(emulator_factory: Any) 
                 response = client.request(method, path, headers=headers, json=SEED if method == "POST" else None)
                 assert response.status_code == 401, (method, path, headers)
                 assert response.headers["www-authenticate"] == "Bearer"
-                assert response.json()["error"]["request_id"] == response.headers["x-request-id"]
+                if path.startswith("/_emulator"):  # the operator routes keep the emulator's own error shape
+                    assert response.json()["error"]["request_id"] == response.headers["x-request-id"]
+                elif path.startswith("/v1/"):  # OpenAI's
+                    assert response.json()["error"]["code"] == "unauthorized"
+                else:
+                    assert "API token" in detail_of(response, 401)
         assert emu.endpoints() == [], "a refused request must not act"
-        assert client.post(ENDPOINTS, json={**SEED, "description": f"mentions {key}"}, headers=good).status_code == 200
+        assert client.post(ENDPOINTS, json={**SEED, "description": f"mentions {key}"}, headers=good).status_code == 201
         assert client.get(ENDPOINTS, headers={"authorization": f"bearer {key}"}).status_code == 200
+        # The schema is public, as the real API serves it; nothing else is.
+        assert client.get("/openapi.json").status_code == 200
+        assert client.post("/openapi.json", headers={}).status_code == 401
     log = emu.requests()
-    assert {r["status"] for r in log} == {401, 200}
+    assert {r["status"] for r in log} == {401, 201, 200}
     assert key not in json.dumps(log), "neither headers nor the token may reach the request log"
     assert key not in emu.logs()
 
@@ -85,19 +93,23 @@ def test_state_file_keeps_endpoints_across_restart_and_crash(emulator_factory: A
     state = tmp_path / "state" / "emulator.json"
     emu: EmulatorProcess = emulator_factory(provision_seconds=0.3, state_file=state)
     with httpx.Client(trust_env=False, timeout=5) as client:
-        kept = client.post(f"{emu.base_url}{ENDPOINTS}", json=SEED).json()
-        client.patch(f"{emu.base_url}{ENDPOINTS}/{kept['id']}", json={"name": "renamed"})
-        assert json.loads(state.read_text())["endpoints"][0]["name"] == "renamed"
+        client.base_url = httpx.URL(emu.base_url)
+        kept = created(client.post(ENDPOINTS, json=SEED))
+        client.patch(f"{ENDPOINTS}/{kept['id']}", json={"name": "renamed"})
+        saved = json.loads(state.read_text())
+        assert saved["version"] == 2 and saved["endpoints"][0]["spec"]["name"] == "renamed"
         emu.restart()
-        [after] = client.get(f"{emu.base_url}{ENDPOINTS}").json()["endpoints"]
+        client.base_url = httpx.URL(emu.base_url)
+        [after] = listed(client)
         assert after["id"] == kept["id"] and after["routing_key"] == kept["routing_key"]
-        assert after["name"] == "renamed" and after["status"] == "running"
-        gone = client.post(f"{emu.base_url}{ENDPOINTS}", json={**SEED, "name": "second"}).json()
-        client.delete(f"{emu.base_url}{ENDPOINTS}/{gone['id']}")
+        assert after["name"] == "renamed" and status_of(after) == "running"
+        gone = created(client.post(ENDPOINTS, json={**SEED, "name": "second"}))
+        client.delete(f"{ENDPOINTS}/{gone['id']}")
         emu.kill()
         emu.start()
+        client.base_url = httpx.URL(emu.base_url)
         time.sleep(0.2)
-        assert [e["id"] for e in client.get(f"{emu.base_url}{ENDPOINTS}").json()["endpoints"]] == [kept["id"]]
+        assert [e["id"] for e in listed(client)] == [kept["id"]]
     leftovers = [p.name for p in state.parent.iterdir() if p != state]
     assert leftovers == [], "atomic writes leave no temporary files behind"
 

@@ -13,9 +13,10 @@ import pytest
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorAdminError, EmulatorProcess
+from tests.emulator.shapes import ENDPOINTS, as_listed, created, detail_of
+from tests.harness.emulators import in_process_emulator
 
 SEED: dict[str, Any] = {k: v for k, v in SEED_EXAMPLE.items() if k != "description"}
-ENDPOINTS = "/v0/dedicated_endpoints"
 
 
 def last_request(emu: EmulatorProcess) -> dict[str, Any]:
@@ -25,13 +26,20 @@ def last_request(emu: EmulatorProcess) -> dict[str, Any]:
 def test_error_answers_the_status_without_acting(emu: EmulatorProcess, api: httpx.Client) -> None:
     fault_id = emu.inject_fault(method="POST", path=ENDPOINTS, status=503, retry_after=2)
     response = api.post(ENDPOINTS, json=SEED)
-    assert response.status_code == 503
+    assert f"injected fault {fault_id}" in detail_of(response, 503)
     assert response.headers["retry-after"] == "2"
-    assert response.json()["error"]["code"] == "injected_fault"
     assert emu.endpoints() == [], "an error fault must not act"
-    assert api.post(ENDPOINTS, json=SEED).status_code == 200, "count defaults to 1"
+    assert api.post(ENDPOINTS, json=SEED).status_code == 201, "count defaults to 1"
     logged = [r for r in emu.requests() if r["method"] == "POST"]
-    assert [(r["status"], r["fault"], r["action"]) for r in logged] == [(503, fault_id, "error"), (200, None, None)]
+    assert [(r["status"], r["fault"], r["action"]) for r in logged] == [(503, fault_id, "error"), (201, None, None)]
+
+
+def test_legacy_shapes_answer_an_injected_error_with_its_code() -> None:
+    http = in_process_emulator(api_shapes="legacy").http
+    assert http.post("/_emulator/faults", json={"method": "POST", "path": ENDPOINTS, "status": 503}).status_code == 200
+    response = http.post(ENDPOINTS, json=SEED)
+    assert response.status_code == 503 and response.json()["error"]["code"] == "injected_fault"
+    assert http.get(ENDPOINTS).json() == {"endpoints": []}
 
 
 def test_error_can_carry_a_custom_body(emu: EmulatorProcess, api: httpx.Client) -> None:
@@ -68,12 +76,11 @@ def test_apply_then_drop_acts_but_the_answer_is_lost(emu: EmulatorProcess, api: 
 def test_apply_then_error_really_applies(emu: EmulatorProcess, api: httpx.Client) -> None:
     emu.inject_fault(method="POST", path=ENDPOINTS, action="apply_then_error")
     response = api.post(ENDPOINTS, json=SEED)
-    assert response.status_code == 500
-    assert "applied" in response.json()["error"]["message"]
-    [created] = emu.endpoints()
-    assert created["name"] == SEED["name"]
+    assert "applied" in detail_of(response, 500)
+    [made] = emu.endpoints()
+    assert made["name"] == SEED["name"]
     emu.inject_fault(method="PATCH", path=f"{ENDPOINTS}/*", action="apply_then_error", status=502)
-    assert api.patch(f"{ENDPOINTS}/{created['id']}", json={"name": "renamed"}).status_code == 502
+    assert api.patch(f"{ENDPOINTS}/{made['id']}", json={"name": "renamed"}).status_code == 502
     assert emu.endpoints()[0]["name"] == "renamed"
 
 
@@ -96,7 +103,7 @@ def test_delay_answers_late_and_a_client_that_gave_up_still_gets_the_change(emu:
 def test_malformed_answers_a_body_that_is_not_json(emu: EmulatorProcess, api: httpx.Client) -> None:
     emu.inject_fault(method="POST", path=ENDPOINTS, action="malformed")
     response = api.post(ENDPOINTS, json=SEED)
-    assert response.status_code == 200
+    assert response.status_code == 201, "the status the route answered, the body broken"
     with pytest.raises(ValueError):
         response.json()
     assert len(emu.endpoints()) == 1, "malformed acts, only the answer is broken"
@@ -118,7 +125,8 @@ def test_extra_fields_are_added_everywhere_and_the_models_ignore_them(emu: Emula
     emu.inject_fault(method="GET", path=ENDPOINTS, action="extra_fields", count=None)
     for _ in range(2):
         body = api.get(ENDPOINTS).json()
-        assert "x_emulator_note" in body and "x_emulator_note" in body["endpoints"][0]
+        assert "x_emulator_note" in body and "x_emulator_note" in body["data"][0]
+        assert "x_emulator_note" in body["data"][0]["deployment"], "nested objects too"
         [endpoint] = models.parse_endpoints(body)
         assert endpoint.name == SEED["name"]
     emu.clear_faults()
@@ -127,23 +135,28 @@ def test_extra_fields_are_added_everywhere_and_the_models_ignore_them(emu: Emula
 
 
 def test_alternate_shape_still_parses_with_the_tolerant_models(emu: EmulatorProcess, api: httpx.Client) -> None:
-    created = api.post(ENDPOINTS, json=SEED).json()
-    emu.inject_fault(method="GET", path=f"{ENDPOINTS}*", action="alternate_shape", count=3)
-    listed = api.get(ENDPOINTS).json()
-    assert isinstance(listed, list) and "endpoint_id" in listed[0] and "status" not in listed[0]
-    assert [e.id for e in models.parse_endpoints(listed)] == [created["id"]]
-    single = api.get(f"{ENDPOINTS}/{created['id']}").json()
+    emu.inject_fault(method="POST", path=ENDPOINTS, action="alternate_shape")
+    single = api.post(ENDPOINTS, json=SEED).json()
+    assert "endpoint" not in single and "endpoint_id" in single, "the create's endpoint, bare"
+    assert single["deployment"]["status"] == "STARTING"
     assert models.Endpoint.model_validate(single).lifecycle == models.LifecycleState.STARTING
+    emu.inject_fault(method="GET", path=f"{ENDPOINTS}*", action="alternate_shape", count=2)
+    listed = api.get(ENDPOINTS).json()
+    assert isinstance(listed, list) and "endpoint_id" in listed[0] and "id" not in listed[0]
+    assert [e.id for e in models.parse_endpoints(listed)] == [single["endpoint_id"]]
     templates = api.get(f"{ENDPOINTS}/templates").json()
-    assert "template_name" in templates[0]
+    assert "template_name" in templates[0] and isinstance(templates[0]["flavors"], list)
     assert "openai/gpt-oss-120b" in [t.model_name for t in models.parse_templates(templates)]
+    parsed = next(t for t in models.parse_templates(templates) if t.model_name == "openai/gpt-oss-120b")
+    assert [f.flavor_name for f in parsed.flavors] == ["base", "fast"]
 
 
 def test_count_skip_method_and_regex_paths(emu: EmulatorProcess, api: httpx.Client) -> None:
-    emu.inject_fault(method="get", path=r"^/v0/dedicated_endpoints/ep-[a-z0-9]+$", status=504, count=2, skip=1)
-    endpoint_id = api.post(ENDPOINTS, json=SEED).json()["id"]
+    emu.inject_fault(method="patch", path=r"^/v0/dedicated_endpoints/ep-[a-z0-9]+$", status=504, count=2, skip=1)
+    endpoint_id = created(api.post(ENDPOINTS, json=SEED))["id"]
     url = f"{ENDPOINTS}/{endpoint_id}"
-    assert [api.get(url).status_code for _ in range(4)] == [200, 504, 504, 200]
+    assert [api.patch(url, json={"name": f"n{i}"}).status_code for i in range(4)] == [200, 504, 504, 200]
+    assert [as_listed(e)["name"] for e in emu.endpoints()] == ["n3"], "the faulted PATCHes did not act"
     assert api.get(f"{ENDPOINTS}/templates").status_code == 200, "the regex does not match templates"
     [fault] = emu.admin("GET", "faults")["faults"]
     assert (fault["hits"], fault["remaining"]) == (2, 0)

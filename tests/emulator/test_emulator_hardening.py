@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorAdminError, EmulatorProcess, EmulatorStartError
+from tests.emulator.shapes import ADMIN, created, detail_of, fields_of, legacy_error, listed
 from tests.harness.emulators import in_process_emulator
 
 SEED: dict[str, Any] = dict(SEED_EXAMPLE)
@@ -33,12 +34,13 @@ def in_process(**config: Any) -> TestClient:
     return in_process_emulator(raise_server_exceptions=False, **config).http
 
 
-def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
-    """The error object of a management-route answer, after checking the status and the request id."""
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["request_id"] == response.headers["x-request-id"]
-    return dict(error)
+def refusal(response: httpx.Response, path: str, status: int, code: str) -> str:
+    """The message of a refusal: the API's `{"detail": text}`, or on an operator route its `{"error"}` with `code`."""
+    if path.startswith(ADMIN):
+        error = legacy_error(response, status)
+        assert error["code"] == code, error
+        return str(error["message"])
+    return detail_of(response, status)
 
 
 def create_body(**changes: Any) -> bytes:
@@ -52,16 +54,15 @@ def test_a_body_over_the_default_limit_is_refused_with_413_and_logged_as_a_prefi
         clean_emulator: EmulatorProcess, api: httpx.Client) -> None:
     body = create_body(description="x" * (2 * MiB))
     response = api.post(ENDPOINTS, content=body, headers=JSON)
-    error = error_of(response, 413)
-    assert error["code"] == "payload_too_large" and str(MiB) in error["message"], error
+    assert str(MiB) in detail_of(response, 413)
     assert clean_emulator.endpoints() == [], "a refused body must not act"
     [entry] = clean_emulator.requests()
     assert entry["status"] == 413 and entry["body_truncated"] is True and entry["body_bytes"] == len(body)
     assert isinstance(entry["body"], str) and len(entry["body"].encode()) <= 4096
     assert entry["body"].startswith('{"name": "GPT-120B Endpoint"')
-    # A body just within the limit still reaches the routes (and is a 400 there, for the over-long description).
-    assert error_of(api.post(ENDPOINTS, content=create_body(description="x" * (MiB - 500)), headers=JSON),
-                    400)["field"] == "description"
+    # A body just within the limit still reaches the routes (and is a 422 there, for the over-long description).
+    assert fields_of(api.post(ENDPOINTS, content=create_body(description="x" * (MiB - 500)), headers=JSON)) == [
+        "description"]
 
 
 def test_inference_routes_answer_413_in_openai_shape(api: httpx.Client) -> None:
@@ -77,7 +78,7 @@ def test_the_body_limit_is_a_cli_flag(emulator_factory: Any) -> None:
     assert emu.admin("GET", "config")["max_body_bytes"] == 100
     with httpx.Client(base_url=emu.base_url, timeout=10, trust_env=False) as client:
         assert client.post(ENDPOINTS, json=SEED).status_code == 413
-        assert client.post(ENDPOINTS, json={"name": "short"}).status_code == 400  # within 100 bytes: validated
+        assert client.post(ENDPOINTS, json={"name": "short"}).status_code == 422  # within 100 bytes: validated
     assert emu.endpoints() == []
 
 
@@ -85,9 +86,9 @@ def test_the_request_log_keeps_only_a_prefix_of_each_body_and_says_so() -> None:
     client = in_process(request_log_body_bytes=1000)
     big = create_body(description="d" * 900_000)
     for _ in range(20):
-        assert client.post(ENDPOINTS, content=big, headers=JSON).status_code == 400
+        assert client.post(ENDPOINTS, content=big, headers=JSON).status_code == 422
     small = create_body()
-    assert client.post(ENDPOINTS, content=small, headers=JSON).status_code == 200
+    assert client.post(ENDPOINTS, content=small, headers=JSON).status_code == 201
     entries = client.get("/_emulator/requests").json()["requests"]
     assert len(json.dumps(entries)) < 21 * 1500, "the log must not hold whole bodies"
     assert all(e["body_truncated"] and e["body_bytes"] == len(big) for e in entries[:20])
@@ -133,13 +134,16 @@ def test_a_lone_surrogate_is_refused_with_400_and_the_log_stays_readable(
         case: str, clean_emulator: EmulatorProcess, api: httpx.Client) -> None:
     path, body, field = SURROGATE_BODIES[case]
     response = api.post(path, content=body, headers=JSON)
-    assert response.status_code == 400, response.text
-    error = response.json()["error"]
-    assert error["code"] == "invalid_json" and "lone UTF-16 surrogate" in error["message"]
-    assert (error["param"] if path.startswith("/v1/") else error["field"]) == field
+    if path == ENDPOINTS:  # the published API's {"detail": text}, naming where the string was
+        assert f"the string at {field} holds a lone UTF-16 surrogate" in detail_of(response, 400)
+    else:  # OpenAI's shape on inference, the emulator's own on its operator routes: both carry a code and a field
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_json" and "lone UTF-16 surrogate" in error["message"]
+        assert (error["param"] if path.startswith("/v1/") else error["field"]) == field
     log = api.get("/_emulator/requests")
     assert log.status_code == 200, "the request log must stay serialisable"
-    assert api.get(ENDPOINTS).json() == {"endpoints": []}
+    assert listed(api) == []
     assert api.get("/_emulator/faults").json() == {"faults": []}
     if not path.startswith("/_emulator"):
         [entry] = log.json()["requests"]
@@ -150,8 +154,7 @@ def test_a_surrogate_pair_is_ordinary_text(api: httpx.Client) -> None:
     """A guard against refusing too much: an escaped pair is one valid character (here U+1F600)."""
     body = create_body(name="PLACEHOLDER").replace(b"PLACEHOLDER", b"smile \\ud83d\\ude00")
     response = api.post(ENDPOINTS, content=body, headers=JSON)
-    assert response.status_code == 200, response.text
-    assert response.json()["name"] == "smile \U0001f600"
+    assert created(response)["name"] == "smile \U0001f600"
     assert api.get("/_emulator/requests").json()["requests"][0]["body"]["name"] == "smile \U0001f600"
 
 
@@ -164,9 +167,13 @@ def test_a_surrogate_pair_is_ordinary_text(api: httpx.Client) -> None:
 ])
 def test_deeply_nested_json_is_a_400_not_a_500(path: str, body: bytes, api: httpx.Client) -> None:
     response = api.post(path, content=body, headers=JSON)
-    assert response.status_code == 400, response.text
-    error = response.json()["error"]
-    assert error["code"] == "invalid_json" and "nests deeper than 100 levels" in error["message"]
+    if path == ENDPOINTS:
+        message = detail_of(response, 400)
+    else:
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "invalid_json"
+        message = response.json()["error"]["message"]
+    assert "nests deeper than 100 levels" in message
     assert api.get("/_emulator/requests").status_code == 200
 
 
@@ -178,7 +185,20 @@ def test_nesting_within_the_limit_is_accepted(api: httpx.Client) -> None:
 # -- a corrupt --state-file: one line, exit status 2 ---------------------------------------------------
 
 
+#: A record as the emulator saves it (state-file version 2): the API's fields under `spec`, the lifecycle beside it.
+GOOD_SPEC: dict[str, Any] = {
+    "name": "n", "description": None, "model_name": "openai/gpt-oss-120b", "flavor_name": "base",
+    "gpu_type": "gpu-h100-sxm", "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2},
+    "region": "eu-north1", "routing_key": "dedicated/openai/gpt-oss-120b-abcdefghijkl", "custom_weights_id": None,
+    "enabled": True,
+}
 GOOD_RECORD: dict[str, Any] = {
+    "id": "ep-0123456789abcdef", "project": "default", "spec": GOOD_SPEC,
+    "created_at": 1767225600.0, "updated_at": 1767225600.0, "settled": "running", "transition": None,
+    "stuck": False, "deleting_until": None, "routable_at": None, "pinned": None,
+}
+#: The same record as version 1 saved it: flat, no project, no custom weights. Still read.
+V1_RECORD: dict[str, Any] = {
     "id": "ep-0123456789abcdef", "routing_key": "dedicated/openai/gpt-oss-120b-abcdefghijkl", "name": "n",
     "description": None, "model_name": "openai/gpt-oss-120b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
     "gpu_count": 1, "min_replicas": 1, "max_replicas": 2, "region": "eu-north1", "enabled": True,
@@ -187,29 +207,49 @@ GOOD_RECORD: dict[str, Any] = {
 }
 
 
-def _state(**changes: Any) -> bytes:
-    return json.dumps({"version": 1, "clock_offset": 0.0, "endpoints": [{**GOOD_RECORD, **changes}]}).encode()
+def _state(spec_changes: dict[str, Any] | None = None, **changes: Any) -> bytes:
+    """A version 2 state of GOOD_RECORD, its spec changed by `spec_changes`, the record by `changes`."""
+    record = {**GOOD_RECORD, "spec": {**GOOD_SPEC, **(spec_changes or {})}, **changes}
+    return json.dumps({"version": 2, "clock_offset": 0.0, "endpoints": [record]}).encode()
+
+
+def _v1_state(**changes: Any) -> bytes:
+    return json.dumps({"version": 1, "clock_offset": 0.0, "endpoints": [{**V1_RECORD, **changes}]}).encode()
+
+
+def _without(record: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != key}
 
 
 CORRUPT_STATES: dict[str, tuple[bytes, str]] = {
-    "bad bytes": (b'\xff\xfe{"version": 1}', "is not UTF-8 text (byte 0xff at offset 0)"),
-    "latin-1 text": ('{"version": 1, "endpoints": [{"name": "caf\u00e9"}]}'.encode("latin-1"), "is not UTF-8"),
+    "bad bytes": (b'\xff\xfe{"version": 2}', "is not UTF-8 text (byte 0xff at offset 0)"),
+    "latin-1 text": ('{"version": 2, "endpoints": [{"name": "caf\u00e9"}]}'.encode("latin-1"), "is not UTF-8"),
     "not JSON": (b"{ not json", "is not valid JSON"),
     "deeply nested": (b"[" * 100_000, "is not valid JSON"),
-    "a JSON array": (b"[1, 2]", "is not an emulator state file of version 1"),
-    "version true": (b'{"version": true}', "is not an emulator state file of version 1"),
-    "endpoints not an array": (b'{"version": 1, "endpoints": {"a": 1}}', "endpoints must be an array"),
-    "an endpoint not an object": (b'{"version": 1, "endpoints": ["ep-1"]}', "endpoints[0] must be an object"),
-    "gpu_count a string": (_state(gpu_count="1"), "endpoints[0].gpu_count must be an integer"),
-    "enabled a number": (_state(enabled=1), "endpoints[0].enabled must be a boolean"),
+    "a JSON array": (b"[1, 2]", "is not an emulator state file of version 1 or 2"),
+    "version true": (b'{"version": true}', "is not an emulator state file of version 1 or 2"),
+    "a later version": (b'{"version": 3, "endpoints": []}', "is not an emulator state file of version 1 or 2"),
+    "endpoints not an array": (b'{"version": 2, "endpoints": {"a": 1}}', "endpoints must be an array"),
+    "an endpoint not an object": (b'{"version": 2, "endpoints": ["ep-1"]}', "endpoints[0] must be an object"),
+    "gpu_count a string": (_state({"gpu_count": "1"}), "endpoints[0].spec.gpu_count: Input should be a valid integer"),
+    "enabled a number": (_state({"enabled": 1}), "endpoints[0].spec.enabled: Input should be a valid boolean"),
+    "spec not an object": (_state(spec="n"), "endpoints[0].spec must be an object"),
     "created_at a string": (_state(created_at="2026-01-01"), "endpoints[0].created_at must be a finite number"),
-    "a missing field": (json.dumps({"version": 1, "endpoints": [{k: v for k, v in GOOD_RECORD.items()
-                                                                 if k != "region"}]}).encode(),
-                        "endpoints[0].region is missing"),
+    "a missing field": (json.dumps({"version": 2, "endpoints": [_without(GOOD_RECORD, "project")]}).encode(),
+                        "endpoints[0].project is missing"),
+    "a missing API field": (_state(spec=_without(GOOD_SPEC, "name")),
+                            "endpoints[0].spec.name: Field required"),
     "an unknown field": (_state(colour="red"), "endpoints[0] has unknown field 'colour'"),
+    "an unknown API field": (_state({"colour": "red"}), "endpoints[0].spec.colour: Extra inputs are not permitted"),
     "an unknown status": (_state(settled="sleeping"), "endpoints[0].settled must be one of"),
     "a broken transition": (_state(transition={"status": "starting"}), "endpoints[0].transition must have"),
-    "clock_offset a string": (b'{"version": 1, "clock_offset": "soon"}', "clock_offset must be a finite number"),
+    "a pin of unknown values": (_state(pinned=["sleeping", "ready"]),
+                                "endpoints[0].pinned must be [status, readiness]"),
+    "clock_offset a string": (b'{"version": 2, "clock_offset": "soon"}', "clock_offset must be a finite number"),
+    "version 1, gpu_count a string": (_v1_state(gpu_count="1"),
+                                      "endpoints[0].spec.gpu_count: Input should be a valid integer"),
+    "version 1, a missing field": (json.dumps({"version": 1, "endpoints": [_without(V1_RECORD, "created_at")]}
+                                              ).encode(), "endpoints[0].created_at is missing"),
 }
 
 
@@ -229,17 +269,23 @@ def test_an_unusable_state_file_stops_the_start_with_one_line_and_status_2(case:
     assert state.read_bytes() == content, "the file must not be touched"
 
 
-def test_a_well_formed_state_file_still_loads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", [_state(), _v1_state()], ids=["version 2", "version 1"])
+def test_a_well_formed_state_file_still_loads(content: bytes, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    state.write_bytes(_state())
+    state.write_bytes(content)
     with EmulatorProcess(state_file=state) as emu:
-        assert [e["id"] for e in emu.endpoints()] == [GOOD_RECORD["id"]]
+        [endpoint] = emu.endpoints()
+        assert endpoint["id"] == GOOD_RECORD["id"] and endpoint["routing_key"] == GOOD_SPEC["routing_key"]
+        assert endpoint["scaling"] == GOOD_SPEC["scaling"] and endpoint["custom_weights_id"] is None
+        assert endpoint["deployment"]["status"] == "running"
+        emu.reset()  # any change writes the file back, in today's version
+    assert json.loads(state.read_text())["version"] == 2
 
 
 def test_the_test_helper_reports_the_state_file_problem(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    state.write_bytes(_state(gpu_count="1"))
-    with pytest.raises(EmulatorStartError, match=r"(?s)status 2.*endpoints\[0\]\.gpu_count must be an integer"):
+    state.write_bytes(_state({"gpu_count": "1"}))
+    with pytest.raises(EmulatorStartError, match=r"(?s)status 2.*endpoints\[0\]\.spec\.gpu_count: Input should be"):
         EmulatorProcess(state_file=state).start()
 
 
@@ -335,21 +381,21 @@ CROSS_SITE_CASES = ["foreign origin", "null origin", "another localhost port", "
 def test_a_web_page_cannot_drive_the_emulator(case: str, clean_emulator: EmulatorProcess,
                                               api: httpx.Client) -> None:
     headers = _cross_site_headers(clean_emulator)[case]
-    endpoint = api.post(ENDPOINTS, json=SEED).json()
+    endpoint = created(api.post(ENDPOINTS, json=SEED))
     attempts = [
-        api.post("/_emulator/reset", headers=headers),
-        api.post("/_emulator/faults", json={"path": "*", "count": None}, headers=headers),
-        api.delete(f"{ENDPOINTS}/{endpoint['id']}", headers=headers),
-        api.post(ENDPOINTS, json=SEED, headers=headers),
-        api.get("/_emulator/requests", headers=headers),  # reading the traffic is refused too
-        api.get(ENDPOINTS, headers=headers),
+        ("/_emulator/reset", api.post("/_emulator/reset", headers=headers)),
+        ("/_emulator/faults", api.post("/_emulator/faults", json={"path": "*", "count": None}, headers=headers)),
+        (ENDPOINTS, api.delete(f"{ENDPOINTS}/{endpoint['id']}", headers=headers)),
+        (ENDPOINTS, api.post(ENDPOINTS, json=SEED, headers=headers)),
+        ("/_emulator/requests", api.get("/_emulator/requests", headers=headers)),  # reading the traffic too
+        (ENDPOINTS, api.get(ENDPOINTS, headers=headers)),
     ]
-    for response in attempts:
-        error = error_of(response, 403)
-        expected = "forbidden_host" if "rebinding" in case else "cross_site_request"
-        assert error["code"] == expected, error
+    rebinding = "rebinding" in case
+    for path, response in attempts:
+        message = refusal(response, path, 403, "forbidden_host" if rebinding else "cross_site_request")
+        assert ("DNS rebinding" if rebinding else "only programs") in message, message
     assert [e["id"] for e in clean_emulator.endpoints()] == [endpoint["id"]]
-    assert clean_emulator.endpoints()[0]["status"] != "deleting"
+    assert clean_emulator.endpoints()[0]["deployment"]["status"] != "stopping", "the DELETE must not have acted"
     assert clean_emulator.admin("GET", "faults") == {"faults": []}
 
 
@@ -364,8 +410,7 @@ def test_a_change_must_be_declared_json(content_type: str | None, body: bytes, c
     headers = {"content-type": content_type} if content_type else {}
     for method, path in (("POST", ENDPOINTS), ("POST", "/_emulator/faults"), ("POST", "/_emulator/endpoints")):
         response = api.request(method, path, content=body, headers=headers)
-        error = error_of(response, 415)
-        assert error["code"] == "unsupported_media_type" and "application/json" in error["message"]
+        assert "application/json" in refusal(response, path, 415, "unsupported_media_type")
     assert clean_emulator.endpoints() == []
     assert clean_emulator.admin("GET", "faults") == {"faults": []}
 
@@ -375,15 +420,28 @@ def test_programs_and_the_emulators_own_pages_are_not_affected(clean_emulator: E
     """A guard: what clients send (no Origin, loopback Host, JSON) keeps working, as do same-origin requests."""
     base = clean_emulator.base_url
     port = base.rsplit(":", 1)[1]
-    assert api.post(ENDPOINTS, json=SEED).status_code == 200
+    assert api.post(ENDPOINTS, json=SEED).status_code == 201
     for headers in ({"origin": base}, {"sec-fetch-site": "same-origin"}, {"sec-fetch-site": "none"},
                     {"host": f"localhost:{port}"}, {"host": f"LOCALHOST:{port}", "origin": f"http://localhost:{port}"},
                     {"content-type": "application/json; charset=utf-8"}):
         response = api.post(ENDPOINTS, content=json.dumps(SEED).encode(), headers={**JSON, **headers})
-        assert response.status_code == 200, (headers, response.text)
+        assert response.status_code == 201, (headers, response.text)
     assert api.post("/_emulator/reset").status_code == 200, "a body-less POST without a content type is accepted"
     assert api.delete(f"{ENDPOINTS}/ep-none").status_code == 404
     assert clean_emulator.endpoints() == []
+
+
+def test_the_legacy_shapes_keep_the_refusal_codes() -> None:
+    """With `api_shapes="legacy"` the gateway's refusals carry the emulator's error codes, as before."""
+    client = in_process(api_shapes="legacy", max_body_bytes=1000)
+    too_big = legacy_error(client.post(ENDPOINTS, content=create_body(description="x" * 1000), headers=JSON), 413)
+    assert too_big["code"] == "payload_too_large"
+    cross_site = legacy_error(client.get(ENDPOINTS, headers={"origin": "https://evil.example"}), 403)
+    assert cross_site["code"] == "cross_site_request"
+    deep = legacy_error(client.post(ENDPOINTS, content=b"[" * 101 + b"]" * 101, headers=JSON), 400)
+    assert deep["code"] == "invalid_json" and "nests deeper" in deep["message"]
+    plain = legacy_error(client.post(ENDPOINTS, content=b"{}", headers={"content-type": "text/plain"}), 415)
+    assert plain["code"] == "unsupported_media_type"
 
 
 def test_a_trusted_host_is_accepted_and_any_host_when_exposed() -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from tests.emulator.shapes import ENDPOINTS, as_listed, created, status_of
 
 SEED: dict[str, Any] = {k: v for k, v in SEED_EXAMPLE.items() if k != "description"}
 QUESTION = "Explain the difference between LLM fine-tuning and RAG."
@@ -25,9 +26,13 @@ def openai_client(emu: EmulatorProcess, api_key: str = "any-token") -> openai.Op
 
 
 def create(emu: EmulatorProcess, **changes: Any) -> dict[str, Any]:
-    response = httpx.post(f"{emu.base_url}/v0/dedicated_endpoints", json={**SEED, **changes}, trust_env=False)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
+    return created(httpx.post(f"{emu.base_url}{ENDPOINTS}", json={**SEED, **changes}, trust_env=False))
+
+
+def stop(emu: EmulatorProcess, endpoint: dict[str, Any]) -> None:
+    """Disable the endpoint (the published create has no `enabled`: a PATCH is the way to stop one)."""
+    response = httpx.patch(f"{emu.base_url}{ENDPOINTS}/{endpoint['id']}", json={"enabled": False}, trust_env=False)
+    assert response.status_code == 200 and status_of(response.json()) == "stopping", response.text
 
 
 def test_openai_client_gets_404_while_starting_and_an_answer_once_running(clean_emulator: EmulatorProcess) -> None:
@@ -54,10 +59,12 @@ def test_openai_client_gets_404_while_starting_and_an_answer_once_running(clean_
 
 def test_unknown_stopped_and_deleted_models_are_404(clean_emulator: EmulatorProcess) -> None:
     client = openai_client(clean_emulator)
-    stopped = create(clean_emulator, enabled=False)
+    stopped = create(clean_emulator)
+    stop(clean_emulator, stopped)
     running = create(clean_emulator)
     clean_emulator.advance_clock(60)
-    httpx.delete(f"{clean_emulator.base_url}/v0/dedicated_endpoints/{running['id']}", trust_env=False)
+    assert [status_of(as_listed(e)) for e in clean_emulator.endpoints()] == ["stopped", "running"]
+    httpx.delete(f"{clean_emulator.base_url}{ENDPOINTS}/{running['id']}", trust_env=False)
     for model in ("dedicated/openai/gpt-oss-120b-nosuchkey000", stopped["routing_key"], running["routing_key"]):
         with pytest.raises(openai.NotFoundError):
             client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
@@ -95,7 +102,8 @@ def test_openai_client_sees_401_with_a_wrong_key(emulator_factory: Any) -> None:
 # -- the API description's own snippets ------------------------------------------------------------
 
 #: The Python snippets of seeds/dedicated-endpoints-api.txt, verbatim, in order. Only BASE_URL is
-#: substituted, and the glue between snippets (endpoint_id, the routing key, waiting) is marked.
+#: substituted, and the glue between snippets (endpoint_id, the routing key, waiting) is marked; the glue
+#: (GLUE_IDS, GLUE_WAIT) depends on the answer shapes (`GLUE`), and the published API also needs a region.
 SEED_SNIPPETS = '''
 import requests, os, json
 
@@ -131,15 +139,14 @@ r = requests.post(f"{BASE_URL}/v0/dedicated_endpoints", headers=headers, json=pa
 print(json.dumps(r.json(), indent=2))
 print("=== list")
 
-endpoint_id, routing_key = r.json()["id"], r.json()["routing_key"]  # glue
+GLUE_IDS
 
 r = requests.get(f"{BASE_URL}/v0/dedicated_endpoints", headers=headers)
 print(json.dumps(r.json(), indent=2))
 print("=== inference")
 
 import time  # glue: startup takes a while; the API answers 404 meanwhile
-while requests.get(f"{BASE_URL}/v0/dedicated_endpoints/{endpoint_id}", headers=headers).json()["status"] != "running":
-    time.sleep(0.1)
+GLUE_WAIT
 
 from openai import OpenAI
 import os
@@ -176,28 +183,58 @@ print(r.status_code)
 '''
 
 
-def test_the_api_descriptions_snippets_run_against_the_emulator(emulator_factory: Any) -> None:
+#: Per answer shape: the glue that reads the create's ids, and the glue that waits until it serves.
+GLUE: dict[str, dict[str, str]] = {
+    "published": {
+        "GLUE_IDS": ('endpoint_id, routing_key = r.json()["endpoint"]["id"], '
+                     'r.json()["endpoint"]["routing_key"]  # glue'),
+        "GLUE_WAIT": ("def readiness():  # glue: the published API has no GET of one endpoint; read it in the list\n"
+                      "    listed = requests.get(f\"{BASE_URL}/v0/dedicated_endpoints\", headers=headers).json()\n"
+                      "    return [e['deployment']['readiness'] for e in listed['data'] if e['id'] == endpoint_id]\n"
+                      "while readiness() != ['ready']:\n"
+                      "    time.sleep(0.1)"),
+        '"gpu_count": 1,\n': ('"gpu_count": 1,\n'
+                              '    "region": "eu-north1",  # glue: the published create requires a region\n'),
+    },
+    "legacy": {
+        "GLUE_IDS": 'endpoint_id, routing_key = r.json()["id"], r.json()["routing_key"]  # glue',
+        "GLUE_WAIT": ('while requests.get(f"{BASE_URL}/v0/dedicated_endpoints/{endpoint_id}", '
+                      'headers=headers).json()["status"] != "running":\n    time.sleep(0.1)'),
+    },
+}
+
+
+@pytest.mark.parametrize("shapes", list(GLUE))
+def test_the_api_descriptions_snippets_run_against_the_emulator(emulator_factory: Any, shapes: str) -> None:
     token = "seed-token-1234"
-    emu: EmulatorProcess = emulator_factory(api_key=token, provision_seconds=0.3)
+    emu: EmulatorProcess = emulator_factory(api_key=token, provision_seconds=0.3, api_shapes=shapes)
     script = (SEED_SNIPPETS.replace("https://api.tokenfactory.nebius.com", emu.base_url)
               .replace('model="dedicated/openai/gpt-oss-120b-tSPQ1iBvCKj3"', "model=routing_key"))
+    for marker, glue in GLUE[shapes].items():
+        assert marker in script, marker
+        script = script.replace(marker, glue)
     env = {**os.environ, "API_TOKEN": token, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
                           timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     sections = dict(zip(["templates", "create", "list", "inference", "patch", "delete"],
                         done.stdout.split("\n=== "), strict=True))
+    published = shapes == "published"
     templates = json.loads(sections["templates"])
-    assert "openai/gpt-oss-120b" in [t["model_name"] for t in templates["templates"]]
-    created = json.loads(sections["create"].removeprefix("create\n"))
-    assert created["routing_key"].startswith("dedicated/openai/gpt-oss-120b-") and created["status"] == "starting"
+    names = [t["name"] for t in templates["data"]] if published else [t["model_name"] for t in templates["templates"]]
+    assert "openai/gpt-oss-120b" in names
+    made = json.loads(sections["create"].removeprefix("create\n"))
+    endpoint = made["endpoint"] if published else made
+    assert endpoint["routing_key"].startswith("dedicated/openai/gpt-oss-120b-")
+    assert (status_of(endpoint) if published else endpoint["status"]) == "starting"
     listed = json.loads(sections["list"].removeprefix("list\n"))
-    assert [e["id"] for e in listed["endpoints"]] == [created["id"]]
+    assert [e["id"] for e in listed["data" if published else "endpoints"]] == [endpoint["id"]]
     answer = sections["inference"].removeprefix("inference\n")
     assert "openai/gpt-oss-120b" in answer and "fine-tuning and RAG" in answer
     patched = json.loads(sections["patch"].removeprefix("patch\n"))
     assert patched["name"] == "GPT-120B Endpoint (updated)"
-    assert patched["scaling"] == {"min_replicas": 2, "max_replicas": 4} and patched["status"] == "updating"
+    assert patched["scaling"] == {"min_replicas": 2, "max_replicas": 4}
+    assert (status_of(patched) if published else patched["status"]) == "updating"
     assert sections["delete"].strip() == "delete\n200"
     assert token not in json.dumps(emu.requests()), "the request log must never hold the token"
     assert token not in emu.logs()

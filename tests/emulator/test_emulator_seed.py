@@ -16,18 +16,32 @@ import pytest
 
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorAdminError, EmulatorProcess
+from tests.emulator.shapes import ENDPOINTS, as_listed, status_of
+from tests.harness.emulators import in_process_emulator
 
-ENDPOINTS = "/v0/dedicated_endpoints"
+#: An endpoint as the published API lists it.
 RECORDED: dict[str, Any] = {
     "id": "ep-seeded0000000001",
     "routing_key": "dedicated/openai/gpt-oss-120b-Seeded0Key01",
     **SEED_EXAMPLE,
     "region": "eu-north1",
+    "custom_weights_id": None,
     "enabled": True,
-    "status": "running",
+    "deployment": {"status": "running", "readiness": "ready", "ready_replicas": 1},
     "created_at": "2025-01-01T00:00:00.000Z",
+}
+#: The same endpoint as the legacy shapes show it: a flat status, and updated_at.
+LEGACY_RECORDED: dict[str, Any] = {
+    **{k: v for k, v in RECORDED.items() if k != "deployment"},
+    "status": "running",
     "updated_at": "2025-01-01T00:00:01.250Z",
 }
+
+
+def api_list(emulator: EmulatorProcess) -> list[dict[str, Any]]:
+    response = httpx.get(f"{emulator.base_url}{ENDPOINTS}", trust_env=False)
+    assert response.status_code == 200
+    return list(response.json()["data"])
 
 
 def test_seeded_endpoint_is_returned_and_served_exactly_as_given(clean_emulator: EmulatorProcess) -> None:
@@ -35,10 +49,22 @@ def test_seeded_endpoint_is_returned_and_served_exactly_as_given(clean_emulator:
     # Seeding is an operator action: nothing in the API's request log.
     assert clean_emulator.requests() == []
     assert seeded == RECORDED
-    assert clean_emulator.endpoints() == [RECORDED]
-    got = httpx.get(f"{clean_emulator.base_url}{ENDPOINTS}/{RECORDED['id']}", trust_env=False)
-    assert got.status_code == 200
-    assert got.json() == RECORDED
+    assert [as_listed(e) for e in clean_emulator.endpoints()] == [RECORDED]
+    assert api_list(clean_emulator) == [RECORDED]
+
+
+def test_a_legacy_seed_is_returned_exactly_as_given_in_the_legacy_shapes() -> None:
+    http = in_process_emulator(api_shapes="legacy").http
+    seeded = http.post("/_emulator/endpoints", json=LEGACY_RECORDED)
+    assert seeded.status_code == 200 and seeded.json() == LEGACY_RECORDED
+    got = http.get(f"{ENDPOINTS}/{LEGACY_RECORDED['id']}")
+    assert got.status_code == 200 and got.json() == LEGACY_RECORDED
+    assert http.get(ENDPOINTS).json() == {"endpoints": [LEGACY_RECORDED]}
+
+
+def test_a_seed_in_the_legacy_form_is_shown_in_the_published_one(clean_emulator: EmulatorProcess) -> None:
+    """A recorded state may hold the legacy form: the seed route reads both, the API answers as published."""
+    assert clean_emulator.seed_endpoint(LEGACY_RECORDED) == RECORDED
 
 
 def test_seeded_endpoint_serves_inference_under_its_routing_key(clean_emulator: EmulatorProcess) -> None:
@@ -52,38 +78,37 @@ def test_seeded_endpoint_has_the_normal_lifecycle_afterwards(clean_emulator: Emu
     clean_emulator.seed_endpoint(RECORDED)
     url = f"{clean_emulator.base_url}{ENDPOINTS}/{RECORDED['id']}"
     patched = httpx.patch(url, json={"scaling": {"max_replicas": 4}}, trust_env=False).json()
-    assert patched["status"] == "updating"
+    assert status_of(patched) == "updating"
     assert patched["scaling"] == {"min_replicas": 1, "max_replicas": 4}
-    assert patched["updated_at"] > RECORDED["updated_at"]
     assert patched["created_at"] == RECORDED["created_at"]
     clean_emulator.advance_clock(60)
-    assert httpx.get(url, trust_env=False).json()["status"] == "running"
-    assert httpx.delete(url, trust_env=False).json()["status"] == "deleting"
+    assert [status_of(e) for e in api_list(clean_emulator)] == ["running"]
+    deleted = httpx.delete(url, trust_env=False).json()
+    assert deleted["deployment"] == {"status": "stopping", "readiness": "not_ready", "ready_replicas": 0}
     clean_emulator.advance_clock(60)
     assert clean_emulator.endpoints() == []
 
 
-@pytest.mark.parametrize(("status", "enabled", "then"), [
-    ("starting", True, "running"),
-    ("updating", True, "running"),
-    ("stopping", False, "stopped"),
-    ("stopped", False, "stopped"),
-    ("error", True, "error"),
-    ("deleting", True, None),
+@pytest.mark.parametrize(("status", "enabled", "shown", "then"), [
+    ("starting", True, "starting", "running"),
+    ("updating", True, "updating", "running"),
+    ("stopping", False, "stopping", "stopped"),
+    ("stopped", False, "stopped", "stopped"),
+    ("error", True, "error", "error"),
+    ("deleting", True, "stopping", None),  # a deletion under way shows as stopping, then the endpoint is gone
 ])
 def test_a_transitional_status_starts_now_and_settles_like_the_apis(
-        clean_emulator: EmulatorProcess, status: str, enabled: bool, then: str | None) -> None:
-    seeded = clean_emulator.seed_endpoint({**RECORDED, "status": status, "enabled": enabled})
-    assert seeded["status"] == status
+        clean_emulator: EmulatorProcess, status: str, enabled: bool, shown: str, then: str | None) -> None:
+    seeded = clean_emulator.seed_endpoint({**RECORDED, "deployment": {"status": status}, "enabled": enabled})
+    assert status_of(seeded) == shown
     clean_emulator.advance_clock(60)
-    assert [e["status"] for e in clean_emulator.endpoints()] == ([then] if then else [])
+    assert [status_of(e) for e in api_list(clean_emulator)] == ([then] if then else [])
 
 
 def test_timestamps_and_status_are_optional(clean_emulator: EmulatorProcess) -> None:
-    body = {k: v for k, v in RECORDED.items() if k not in ("created_at", "updated_at", "status")}
+    body = {k: v for k, v in RECORDED.items() if k not in ("created_at", "deployment")}
     seeded = clean_emulator.seed_endpoint({**body, "enabled": False})
-    assert seeded["status"] == "stopped"
-    assert seeded["created_at"] == seeded["updated_at"]
+    assert seeded["deployment"] == {"status": "stopped", "readiness": "not_ready", "ready_replicas": 0}
     assert seeded["created_at"] > RECORDED["created_at"]
 
 
@@ -91,9 +116,9 @@ def test_the_same_id_or_routing_key_twice_is_a_conflict(clean_emulator: Emulator
     clean_emulator.seed_endpoint(RECORDED)
     with pytest.raises(EmulatorAdminError, match=r"HTTP 409.*already exists"):
         clean_emulator.seed_endpoint(RECORDED)
-    with pytest.raises(EmulatorAdminError, match=r"HTTP 409.*routing key"):
+    with pytest.raises(EmulatorAdminError, match=r"HTTP 409.*routing_key.*already taken"):
         clean_emulator.seed_endpoint({**RECORDED, "id": "ep-other"})
-    assert clean_emulator.endpoints() == [RECORDED]
+    assert api_list(clean_emulator) == [RECORDED]
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [
@@ -129,4 +154,5 @@ def test_a_seeded_endpoint_survives_a_restart_with_a_state_file(emulator_factory
     emulator = emulator_factory(state_file=tmp_path / "state.json")
     emulator.seed_endpoint(RECORDED)
     emulator.restart()
-    assert emulator.endpoints() == [RECORDED]
+    assert [as_listed(e) for e in emulator.endpoints()] == [RECORDED]
+    assert api_list(emulator) == [RECORDED]

@@ -30,6 +30,7 @@ from devtools.enginehost import (
     make_urn,
 )
 from pulumi_tokenfactory import errors
+from pulumi_tokenfactory.api.models import parse_templates
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.fields import DIFFED_FIELDS, REPLACE_FIELDS, SCALING_CHILDREN
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
@@ -63,9 +64,8 @@ def catalogue(emulator: EmulatorProcess) -> dict[str, dict[str, dict[str, list[A
     response = httpx.get(f"{emulator.base_url}/v0/dedicated_endpoints/templates",
                          headers={"Authorization": f"Bearer {TOKEN}"})
     response.raise_for_status()
-    return {t["model_name"]: {f["flavor_name"]: {"gpu_types": f["gpu_types"], "gpu_counts": f["gpu_counts"]}
-                              for f in t["flavors"]}
-            for t in response.json()["templates"]}
+    return {t.model_name: {f.flavor_name: {"gpu_types": f.gpu_types, "gpu_counts": f.gpu_counts} for f in t.flavors}
+            for t in parse_templates(response.json())}
 
 
 
@@ -155,7 +155,7 @@ CASES: list[Bad] = [
     Bad("name-with-line-break", fixed(name="gpt\nprod"), "name", texts("control characters")),
     Bad("ready_timeout-above-a-day", fixed(ready_timeout=90_000), "ready_timeout", texts("from 1 to 86400")),
     Bad("ready_timeout-negative", fixed(ready_timeout=-5), "ready_timeout", texts("from 1 to 86400")),
-    Bad("description-overlong", fixed(description="d" * 1025), "description", texts("at most 1024")),
+    Bad("description-overlong", fixed(description="d" * 501), "description", texts("at most 500")),
     # -- values the emulator's catalogue does not offer
     Bad("model-not-in-catalogue", lambda c: {"model_name": _unlisted_model(c)}, "model_name",
         lambda c: [repr(m) for m in c]),
@@ -169,7 +169,7 @@ CASES: list[Bad] = [
     # -- names
     Bad("name-empty", fixed(name=""), "name", texts("must not be empty")),
     Bad("name-blank", fixed(name="  \t "), "name", texts("must not be empty")),
-    Bad("name-overlong", fixed(name="n" * 129), "name", texts("at most 128")),
+    Bad("name-overlong", fixed(name="n" * 101), "name", texts("at most 100")),
     Bad("name-with-escape-character", fixed(name="prod\x1b[31m"), "name", texts("control characters")),
     Bad("name-with-nul", fixed(name="prod\x00"), "name", texts("control characters")),
     Bad("name-missing", fixed(name=DROP), "name", texts("required")),

@@ -1,20 +1,21 @@
-"""Class 2 of issue 11: no second POST after a create whose outcome is unknown, unless absence is proven.
+"""Class 2 of issue 11: one resource never creates two endpoints, whatever happens to its POST's answer.
 
-A POST whose answer is lost may have made a GPU endpoint, and may still make one
-after we gave up on it. These tests drive the real provider host against the
-emulator and count POSTs and endpoints afterwards:
+Every create carries a routing key chosen before its first POST (by `check`, from the URN, when
+the program sets none) and sends it with every POST; the API refuses a second endpoint with a
+key one already holds. These tests drive the real provider host against the emulator, which
+enforces that rule, and count requests and endpoints afterwards:
 
-- the POST is applied, its answer is lost, and every look-up that could find it
-  fails too: the provider must refuse, naming the endpoint and what to check,
-  instead of concluding "absent" and buying a second endpoint;
-- the POST lands well after the client's timeout: it must be found and adopted,
-  not duplicated, with `wait_for_ready` true or false;
-- a POST that never landed is posted again only after the settle period, with
-  successful look-ups showing nothing new.
+- a create without faults is one POST carrying the key check chose, and no list;
+- a lost answer costs one POST and one list, then the endpoint holding the key is adopted, or
+  the POST is sent once more with the same key;
+- the POST lands well after the client's timeout, after the create posted again: the late POST is
+  refused for the key, so one endpoint remains, with `wait_for_ready` true or false; landing before
+  the list, it is adopted without a second POST;
+- the POST is applied, its answer lost, and every look-up fails too: the create may post again with
+  the same key (refused: the first holds it) but fails naming the key, and one endpoint exists.
 
-A duplicate that a POST breaking the settle assumption still produces is swept
-whether or not the create waits for readiness; that path is shown in-process,
-where the moment the late POST lands can be chosen exactly.
+In-process (the moment a late POST lands chosen exactly): a POST landing just behind its repost is
+refused, waiting or not, with nothing to clean up; a create whose check was skipped still sends a key.
 """
 
 from __future__ import annotations
@@ -31,14 +32,20 @@ import pytest
 from devtools.enginehost import ProviderCallError
 from devtools.harness import ENDPOINTS, EmulatorAccount, endpoint_inputs
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
+from pulumi_tokenfactory.fields import ROUTING_KEY_PREFIX
 from pulumi_tokenfactory.host import controller as controller_module
 from pulumi_tokenfactory.host.controller import EndpointController
+from pulumi_tokenfactory.host.creation import MAX_LOOKUPS
+from pulumi_tokenfactory.host.routingkey import SUFFIX_LENGTH
+from pulumi_tokenfactory.schema import URN_FIELD
 from tests.harness.accounts import AccountSettings
+from tests.harness.live import delete_all, live_endpoints
 
 pytestmark = pytest.mark.timeout(120)
 
 TOKEN = "tf-exactly-once-token-51c2"
 PROGRAM: dict[str, Any] = endpoint_inputs("exactly-once")
+MODEL_KEY_PREFIX = f"{ROUTING_KEY_PREFIX}{PROGRAM['model_name']}-"
 
 
 def wait_until_served(account: EmulatorAccount, which: Callable[[dict[str, Any]], bool], timeout: float) -> None:
@@ -47,6 +54,21 @@ def wait_until_served(account: EmulatorAccount, which: Callable[[dict[str, Any]]
     while not any(which(r) for r in account.emulator.requests()):
         assert time.monotonic() < deadline, "the request never finished at the server"
         time.sleep(0.1)
+
+
+def from_first_post(account: EmulatorAccount) -> list[dict[str, Any]]:
+    """The requests one create made: the logged ones from its first POST on (check may have listed before)."""
+    log = [r for r in account.emulator.requests() if r["path"] == ENDPOINTS]
+    first = next(i for i, r in enumerate(log) if r["method"] == "POST")
+    return log[first:]
+
+
+def shown(requests: list[dict[str, Any]]) -> list[str]:
+    return [f"{r['method']} {r['status']}" for r in requests]
+
+
+def posted_keys(account: EmulatorAccount) -> list[str]:
+    return [r["body"]["routing_key"] for r in account.requests_of("POST", ENDPOINTS)]
 
 
 @pytest.fixture(scope="module")
@@ -59,125 +81,177 @@ def account(tf_account: EmulatorAccount) -> Iterator[EmulatorAccount]:
     """The module's account, blank; whatever a test leaves in it is deleted afterwards."""
     tf_account.emulator.reset()
     yield tf_account
-    tf_account.delete_all()
+    delete_all(tf_account)
 
 
-# --------------------------------------------------------------------------- (a) look-ups fail too
+# --------------------------------------------------------------------------- requests per create
+
+
+def test_a_create_without_faults_is_one_post_carrying_the_key_check_chose_and_no_list(
+        account: EmulatorAccount) -> None:
+    program = {**PROGRAM, "name": "no-faults", "wait_for_ready": False}
+    with account.host() as host:
+        steps = account.resource(host, "no-faults")
+        program = {**program, URN_FIELD: steps.urn}  # as a program's DedicatedEndpoint passes it
+        key = steps.preview(program).inputs["routing_key"]
+        account.emulator.clear_requests()
+        plan = steps.up(program)
+        assert shown(from_first_post(account)) == ["POST 201"], "a create without faults is one POST, no list"
+        assert plan.inputs["routing_key"] == key, "preview and up must choose the same key for one URN"
+        assert key.startswith(MODEL_KEY_PREFIX) and len(key) == len(MODEL_KEY_PREFIX) + SUFFIX_LENGTH, key
+        assert posted_keys(account) == [key]
+        (endpoint,) = live_endpoints(account)
+        assert endpoint["id"] == steps.id and endpoint["routing_key"] == steps.outputs["routing_key"] == key
+        twin = account.resource(host, "no-faults-twin")
+        other = twin.preview({**program, URN_FIELD: twin.urn}).inputs["routing_key"]
+        assert other != key, "two resources never share a chosen key"
+        steps.destroy()
+
+
+@pytest.mark.parametrize(("fault", "expected"), [
+    ({"action": "apply_then_drop"}, ["POST dropped", "GET 200"]),
+    ({"action": "error", "status": 503}, ["POST 503", "GET 200", "POST 201"]),
+], ids=["acted-then-adopted", "not-acted-then-posted-again"])
+def test_a_lost_answer_costs_one_post_and_one_list_then_adoption_or_one_more_post(
+        fault: dict[str, Any], expected: list[str], account: EmulatorAccount) -> None:
+    program = {**PROGRAM, "name": "one-lost-answer", "wait_for_ready": False}
+    with account.host() as host:
+        steps = account.resource(host, "one-lost-answer")
+        program = {**program, URN_FIELD: steps.urn}  # as a program's DedicatedEndpoint passes it
+        key = steps.preview(program).inputs["routing_key"]
+        account.emulator.clear_requests()
+        account.emulator.inject_fault(method="POST", path=ENDPOINTS, **fault)
+        steps.up(program)
+        assert shown(from_first_post(account)) == expected
+        assert set(posted_keys(account)) == {key}, "every POST of one create carries its one key"
+        assert [(e["id"], e["routing_key"]) for e in live_endpoints(account)] == [(steps.id, key)]
+        steps.destroy()
+
+
+# --------------------------------------------------------------------------- a late-landing POST
 
 
 @pytest.mark.parametrize("wait_for_ready", [False, True], ids=["no-wait", "wait"])
-def test_applied_post_whose_answer_and_lookups_fail_is_not_posted_again(
+def test_post_landing_after_its_repost_is_refused_for_the_key_so_one_endpoint_remains(
+        wait_for_ready: bool, account: EmulatorAccount) -> None:
+    # Client timeout 1 s; the server acts on the first POST 3 s after receiving it: the answer is lost, the
+    # list shows nothing, the POST is sent again (and made), then the first lands and must be refused.
+    program = {**PROGRAM, "name": f"late-landing-{wait_for_ready}", "wait_for_ready": wait_for_ready}
+    with account.host(TOKENFACTORY_HTTP_TIMEOUT="1") as host:
+        steps = account.resource(host, "late-landing")
+        program = {**program, URN_FIELD: steps.urn}  # as a program's DedicatedEndpoint passes it
+        key = steps.preview(program).inputs["routing_key"]
+        account.emulator.clear_requests()
+        account.emulator.inject_fault(method="POST", path=ENDPOINTS, action="delay", delay=3.0)
+        steps.up(program)
+        wait_until_served(account, lambda r: r.get("fault") is not None, timeout=15)  # the delayed POST landed
+        posts = account.requests_of("POST", ENDPOINTS)
+        late = next(r for r in posts if r.get("fault") is not None)
+        assert late["status"] == 409, f"the late POST must be refused for its key: {shown(posts)}"
+        assert len(posts) == 2 and set(posted_keys(account)) == {key}, shown(posts)
+        endpoints = live_endpoints(account)
+        assert [(e["id"], e["routing_key"]) for e in endpoints] == [(steps.id, key)], endpoints
+        steps.destroy()
+
+
+def test_post_landing_late_but_before_a_lookup_is_adopted_without_a_second_post(account: EmulatorAccount) -> None:
+    # Client timeout 1 s; the POST lands 1.3 s after it was sent. The first look-up is unreadable, so the
+    # second comes a pause later, after the landing: the endpoint holding the key is adopted.
+    program = {**PROGRAM, "name": "lands-before-lookup", "wait_for_ready": False}
+    with account.host(TOKENFACTORY_HTTP_TIMEOUT="1") as host:
+        steps = account.resource(host, "lands-before-lookup")
+        program = {**program, URN_FIELD: steps.urn}  # as a program's DedicatedEndpoint passes it
+        key = steps.preview(program).inputs["routing_key"]
+        account.emulator.clear_requests()
+        account.emulator.inject_fault(method="POST", path=ENDPOINTS, action="delay", delay=1.3)
+        account.emulator.inject_fault(method="GET", path=ENDPOINTS, action="malformed")
+        steps.up(program)
+        assert len(account.requests_of("POST", ENDPOINTS)) == 1, "the late POST must be adopted, not repeated"
+        assert [(e["id"], e["routing_key"]) for e in live_endpoints(account)] == [(steps.id, key)]
+        steps.destroy()
+
+
+# --------------------------------------------------------------------------- the look-ups fail too
+
+
+@pytest.mark.parametrize("wait_for_ready", [False, True], ids=["no-wait", "wait"])
+def test_applied_post_whose_answer_and_lookups_fail_never_makes_a_second_endpoint_and_names_the_key(
         wait_for_ready: bool, account: EmulatorAccount) -> None:
     program = {**PROGRAM, "name": f"lookups-fail-{wait_for_ready}", "wait_for_ready": wait_for_ready,
                "ready_timeout": 4}
     with account.host(TOKENFACTORY_HTTP_TIMEOUT="1") as host:
         steps = account.resource(host, "lookups-fail")
-        steps.preview(program)  # the duplicate check has listed: the next request is the POST
+        program = {**program, URN_FIELD: steps.urn}  # as a program's DedicatedEndpoint passes it
+        key = steps.preview(program).inputs["routing_key"]
         account.emulator.clear_requests()
         account.emulator.inject_fault(method="POST", path=ENDPOINTS, action="apply_then_drop")
-        account.emulator.inject_fault(method="GET", path=ENDPOINTS, action="error", status=503, count=None)
+        # Unreadable lists (answered at once, so the client does not retry them).
+        account.emulator.inject_fault(method="GET", path=ENDPOINTS, action="malformed", count=None)
         with pytest.raises(ProviderCallError) as info:
             steps.up(program)
     line = info.value.last_line
     assert line.startswith("pulumi_tokenfactory.errors.EndpointOperationError: "), info.value.details
-    assert len(account.requests_of("POST", ENDPOINTS)) == 1, f"a second POST was made after an unknown outcome: {line}"
-    (landed,) = account.live()
-    assert program["name"] in line, f"the error must name the endpoint: {line}"
-    assert "could not be proven" in line and "console" in line, f"the error must say what to check: {line}"
+    posts = account.requests_of("POST", ENDPOINTS)
+    assert [r["status"] for r in posts] == ["dropped", 409], (
+        f"a POST after an unknown outcome must be refused for the key, never make an endpoint: {shown(posts)}")
+    assert len(account.requests_of("GET", ENDPOINTS)) >= MAX_LOOKUPS
+    (landed,) = live_endpoints(account)
+    assert landed["routing_key"] == key and key in line, f"the error must name the key to find it by: {line}"
+    assert program["name"] in line and "console" in line and "adopt_id" in line, f"and what to do: {line}"
     assert steps.id == "", "nothing is recorded for a create that failed"
-    assert landed["name"] == program["name"]
 
 
-# --------------------------------------------------------------------------- (b) lands after the timeout
-
-
-@pytest.mark.parametrize("wait_for_ready", [False, True], ids=["no-wait", "wait"])
-def test_post_landing_well_after_the_client_timeout_is_adopted_not_duplicated(
-        wait_for_ready: bool, account: EmulatorAccount) -> None:
-    # Client timeout 3 s; the server acts 8.2 s after receiving the POST: 5.2 s after the answer was given
-    # up on, inside the settle period (twice the timeout), but after look-ups made 0, 1 and 4 s after the loss.
-    program = {**PROGRAM, "name": f"late-landing-{wait_for_ready}", "wait_for_ready": wait_for_ready}
-    with account.host(TOKENFACTORY_HTTP_TIMEOUT="3") as host:
-        steps = account.resource(host, "late-landing")
-        steps.preview(program)
-        account.emulator.clear_requests()
-        account.emulator.inject_fault(method="POST", path=ENDPOINTS, action="delay", delay=8.2)
-        steps.up(program)
-        wait_until_served(account, lambda r: r.get("fault") is not None, timeout=15)  # the delayed POST landed
-        endpoints = account.live()
-        assert len(account.requests_of("POST", ENDPOINTS)) == 1, "the late POST must be adopted, not repeated"
-        assert [e["id"] for e in endpoints] == [steps.id], f"one endpoint, the one in the state: {endpoints}"
-        assert steps.outputs["routing_key"] == endpoints[0]["routing_key"]
-        steps.destroy()
-
-
-# --------------------------------------------------------------------------- re-POST only after the settle period
-
-
-def test_post_that_never_landed_is_repeated_only_after_the_settle_period(account: EmulatorAccount) -> None:
-    http_timeout = 3.0
-    program = {**PROGRAM, "name": "never-landed", "wait_for_ready": False}
-    with account.host(TOKENFACTORY_HTTP_TIMEOUT=str(http_timeout)) as host:
-        steps = account.resource(host, "never-landed")
-        steps.preview(program)
-        account.emulator.clear_requests()
-        account.emulator.inject_fault(method="POST", path=ENDPOINTS, action="error", status=503)
-        started = time.monotonic()
-        steps.up(program)
-        elapsed = time.monotonic() - started
-        log = account.emulator.requests()
-        made = [r for r in log if r["method"] == "POST" and r["path"] == ENDPOINTS]
-        assert [r["status"] for r in made] == [503, 200]
-        between = log[log.index(made[0]) + 1: log.index(made[1])]
-        assert any(r["method"] == "GET" and r["path"] == ENDPOINTS and r["status"] == 200 for r in between), \
-            "the second POST must follow a successful look-up"
-        assert elapsed >= 2 * http_timeout, (
-            f"posted again {elapsed:.1f}s after a 503: a POST may still land up to twice the client timeout "
-            f"({2 * http_timeout:g}s) after its answer was lost")
-        assert [e["id"] for e in account.live()] == [steps.id]
-        steps.destroy()
-
-
-# --------------------------------------------------------------------------- the sweep, with and without waiting
+# --------------------------------------------------------------------------- in process: the exact moments
 
 
 class LateLandingApi:
-    """An account in memory: the first POST times out and lands only when a second POST is answered.
+    """An account in memory, refusing a taken routing key as the API does: the first POST times out and
+    lands only just after a second POST is answered.
 
-    That is a POST breaking the settle assumption: it lands after the provider proved it absent and
-    posted again. Endpoints are `running` as soon as the second POST exists, so a wait ends at once.
+    Endpoints are `running` as soon as the second POST exists, so a wait ends at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, late_first: bool = True) -> None:
         self.endpoints: dict[str, dict[str, Any]] = {}
-        self.posts = 0
+        self.posts: list[dict[str, Any]] = []
         self.deleted: list[str] = []
+        self.refused: list[str] = []
         self._late: dict[str, Any] | None = None
+        self._late_first = late_first
         self._ids = itertools.count(1)
+
+    def _holds(self, key: str) -> bool:
+        return any(e["routing_key"] == key for e in self.endpoints.values())
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path.endswith("/templates"):
-            return httpx.Response(200, json={"templates": []})
+            return httpx.Response(200, json={"data": [], "object": "list"})
         if request.method == "GET":
-            if self.posts >= 2:
+            if len(self.posts) >= 2 or not self._late_first:
                 for endpoint in self.endpoints.values():
-                    endpoint["status"] = "running"
-            return httpx.Response(200, json={"endpoints": list(self.endpoints.values())})
+                    endpoint["deployment"] = {"status": "running"}
+            return httpx.Response(200, json={"data": list(self.endpoints.values()), "object": "list"})
         if request.method == "DELETE":
             endpoint_id = request.url.path.rsplit("/", 1)[-1]
             self.deleted.append(endpoint_id)
             return httpx.Response(200 if self.endpoints.pop(endpoint_id, None) else 404)
-        self.posts += 1
-        endpoint = {**json.loads(request.content), "id": f"ep-{next(self._ids)}", "status": "starting",
-                    "routing_key": f"dedicated/x-{self.posts}"}
-        if self.posts == 1:
+        body = json.loads(request.content)
+        self.posts.append(body)
+        endpoint = {**body, "id": f"ep-{next(self._ids)}", "deployment": {"status": "starting"}}
+        if self._holds(body["routing_key"]):
+            self.refused.append(endpoint["id"])
+            return httpx.Response(409, json={"detail": [{"loc": ["body", "routing_key"], "msg": "taken"}]})
+        if len(self.posts) == 1 and self._late_first:
             self._late = endpoint
             raise httpx.ReadTimeout("the answer never came")
         self.endpoints[endpoint["id"]] = endpoint
-        if self._late is not None:
-            self.endpoints[self._late["id"]] = self._late  # the lost POST finally lands, just behind this one
-            self._late = None
-        return httpx.Response(200, json=endpoint)
+        if self._late is not None:  # the lost POST finally lands, just behind this one: the key is taken
+            late, self._late = self._late, None
+            if self._holds(late["routing_key"]):
+                self.refused.append(late["id"])
+            else:
+                self.endpoints[late["id"]] = late
+        return httpx.Response(201, json={"endpoint": endpoint})
 
 
 def controller_on(api: LateLandingApi, monkeypatch: pytest.MonkeyPatch) -> EndpointController:
@@ -194,11 +268,32 @@ def controller_on(api: LateLandingApi, monkeypatch: pytest.MonkeyPatch) -> Endpo
 
 
 @pytest.mark.parametrize("wait_for_ready", [False, True], ids=["no-wait", "wait"])
-def test_duplicate_from_a_post_landing_after_the_settle_period_is_swept_waiting_or_not(
+def test_a_post_landing_just_behind_its_repost_is_refused_waiting_or_not_and_nothing_is_deleted(
         wait_for_ready: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     api = LateLandingApi()
     created = controller_on(api, monkeypatch).create({**PROGRAM, "wait_for_ready": wait_for_ready})
-    assert api.posts == 2
-    assert list(api.endpoints) == [created.id], (
-        f"the late POST's duplicate must be deleted, waiting or not: the account holds {list(api.endpoints)}")
-    assert api.deleted == ["ep-1"] and created.id == "ep-2"
+    assert len(api.posts) == 2 and api.posts[0]["routing_key"] == api.posts[1]["routing_key"]
+    assert api.refused == ["ep-1"], "the late POST must have landed, and been refused, for this case to count"
+    assert list(api.endpoints) == [created.id] == ["ep-2"], f"the account holds {list(api.endpoints)}"
+    assert api.deleted == [], "with one endpoint per key there is no duplicate to clean up"
+
+
+@pytest.mark.parametrize("urn", [None, "urn:pulumi:dev::proj::tokenfactory:index:DedicatedEndpoint::gpt"],
+                         ids=["no-urn", "urn"])
+def test_a_create_whose_check_was_skipped_still_posts_a_chosen_key(
+        urn: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    api = LateLandingApi(late_first=False)
+    props = {**PROGRAM, "wait_for_ready": False} | ({URN_FIELD: urn} if urn else {})
+    created = controller_on(api, monkeypatch).create(props)
+    (body,) = api.posts
+    key = body["routing_key"]
+    assert key.startswith(MODEL_KEY_PREFIX) and len(key) == len(MODEL_KEY_PREFIX) + SUFFIX_LENGTH, key
+    assert created.outs is not None and created.outs["routing_key"] == key
+    assert [e["routing_key"] for e in api.endpoints.values()] == [key]
+
+
+def test_a_routing_key_the_program_sets_is_the_one_posted(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = LateLandingApi()
+    mine = "dedicated/my-own-key-01"
+    created = controller_on(api, monkeypatch).create({**PROGRAM, "routing_key": mine, "wait_for_ready": False})
+    assert [p["routing_key"] for p in api.posts] == [mine, mine] and list(api.endpoints) == [created.id]

@@ -101,10 +101,15 @@ def test_a_description_with_them_is_refused_too(case: str, text: str, kind: str,
     assert reason.startswith("description must not contain") and kind in reason and code in reason, reason
 
 
-@pytest.mark.parametrize("prop", ["model_name", "flavor_name", "gpu_type"])
+@pytest.mark.parametrize("prop", ["model_name", "flavor_name"])
 def test_catalogue_names_refuse_them_with_their_own_property(prop: str) -> None:
     reason = failures(**{prop: f"{PROGRAM[prop]}\u2028"}).get(prop, "")
     assert reason.startswith(f"{prop} must not contain a line separator"), reason
+
+
+def test_a_gpu_type_with_a_separator_is_not_a_published_type_and_the_message_shows_it_escaped() -> None:
+    reason = failures(gpu_type=f"{PROGRAM['gpu_type']}\u2028").get("gpu_type", "")
+    assert reason.startswith("gpu_type 'gpu-h100-sxm\\u2028' is not a published GPU type"), reason
 
 
 @pytest.mark.parametrize("name", [

@@ -180,8 +180,7 @@ def test_create_payload_is_the_documented_body() -> None:
         "gpu_count": 1,
         "scaling": {"min_replicas": 1, "max_replicas": 2},
         "region": "eu-north1",
-        "enabled": True,
-    }
+    }, "the published create request has no `enabled`"
 
 
 def test_patch_sends_only_the_given_fields() -> None:
@@ -211,18 +210,20 @@ def test_unknown_fields_and_both_shapes_are_accepted() -> None:
     assert client.list_templates()[0].model_name == "m"
 
 
-def test_get_falls_back_to_the_list_when_there_is_no_single_get_route() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/ep-1"):
-            return httpx.Response(405)
-        return httpx.Response(200, json={"endpoints": [ENDPOINT]})
-
-    client, seen = client_for(handler, [])
+def test_get_reads_one_endpoint_through_the_list() -> None:
+    """The published API has no single-endpoint route: one list call, never a GET of /{id}."""
+    client, seen = client_for(sequence(*[httpx.Response(200, json={"data": [ENDPOINT], "object": "list"})] * 3), [])
     assert client.get_endpoint("ep-1").routing_key == "dedicated/m-abc"
-    assert client.get_endpoint("ep-1").id == "ep-1"
-    assert [r.url.path for r in seen].count("/v0/dedicated_endpoints/ep-1") == 1, "405 is remembered"
     with pytest.raises(errors.NotFoundError):
         client.get_endpoint("ep-404")
+    assert [r.url.path for r in seen] == ["/v0/dedicated_endpoints"] * 2
+
+
+def test_get_of_an_unreadable_item_is_not_not_found() -> None:
+    body = {"data": [ENDPOINT, {"id": "ep-2", "scaling": "broken"}], "object": "list"}
+    client, _ = client_for(sequence(httpx.Response(200, json=body)), [])
+    with pytest.raises(errors.UnexpectedResponseError, match="ep-2"):
+        client.get_endpoint("ep-2")
 
 
 def test_missing_token_and_bad_base_url_fail_clearly(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,16 +1,20 @@
 """Exactly-once create, at the transport level: a lost POST answer never buys a second endpoint.
 
-An in-memory API behind httpx.MockTransport lets each case decide precisely
-whether the server acted before the answer was lost, and when a late POST
-lands. The same guarantees are exercised end to end against the emulator's
-fault injection in the fault-matrix tests.
+Every create carries a routing key chosen before its first POST, and the API refuses a second
+endpoint with a key one already holds. An in-memory account behind httpx.MockTransport, which
+enforces that rule as the API does, lets each case decide precisely whether the server acted
+before the answer was lost and when a late POST lands; it logs every request, so each case
+also counts what one create costs. The same guarantees are exercised end to end against the
+emulator in tests/engine/test_exactly_once.py.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -18,215 +22,374 @@ import pytest
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
 from pulumi_tokenfactory.api.models import Endpoint, EndpointSpec, Scaling
-from pulumi_tokenfactory.host.creation import ExactlyOnceCreator, twin_failure
+from pulumi_tokenfactory.host import creation
+from pulumi_tokenfactory.host.creation import MAX_LOOKUPS, MAX_POSTS, ExactlyOnceCreator, twin_failure
 
+KEY = "dedicated/openai-gpt-oss-120b-k3y0f7h1sc4e"
 SPEC = EndpointSpec(name="gpt", model_name="openai/gpt-oss-120b", flavor_name="base", gpu_type="gpu-h100-sxm",
-                    gpu_count=1, scaling=Scaling(min_replicas=1, max_replicas=2))
+                    gpu_count=1, scaling=Scaling(min_replicas=1, max_replicas=2), routing_key=KEY)
+
+Hook = Callable[[str, int], None]
+
+
+def key_taken(key: str) -> httpx.Response:
+    """The API's refusal of a taken routing key: FastAPI's shape, `loc` naming the field (as the emulator answers)."""
+    return httpx.Response(409, json={"detail": [{"loc": ["body", "routing_key"], "type": "conflict",
+                                                 "msg": f"routing_key {key!r} is already taken by another endpoint"}]})
 
 
 class FakeApi:
-    """Endpoints in a dict; `post_outcomes` scripts each POST: 'ok', 'acted-then-503', '503', 'late'."""
+    """An account in memory that, like the API, refuses a second endpoint with a routing key one holds.
 
-    def __init__(self, post_outcomes: list[str], *, lands_after: float | None = None,
-                 failing_lists: int = 0) -> None:
-        self.endpoints: dict[str, dict[str, object]] = {}
-        self.post_outcomes = post_outcomes
-        self.posts = 0
-        self.lists = 0
-        self.late: list[dict[str, object]] = []
-        self._ids = itertools.count(1)
-        #: A 'late' POST lands by itself this many (fake) seconds after it was sent; None: only when told.
-        self.lands_after = lands_after
-        self._land_at: float | None = None
-        #: How many list calls after the first POST answer 503 (-1: all of them).
+    `post_outcomes` scripts each POST whose key is free (a POST with a taken key is refused, 409,
+    whatever its script says):
+
+    * ``ok``: made, answered 201 ``{"endpoint": ...}``;
+    * ``acted-then-503``: made, answered 503 (the answer says "failed", the server acted);
+    * ``503``: not made, answered 503;
+    * ``late``: not made yet, the answer lost (read timeout); it lands when `land_late_posts()` is
+      called, and is then refused if its key was taken meanwhile, like any POST.
+
+    `before(method, n)` and `after(method, n)` run around the n-th request of that method.
+    `failing_lists` list calls answer 503 (-1: all of them); `hidden` ids are left out of lists (a
+    list lagging behind a create). `log` holds every request as "METHOD status".
+    """
+
+    def __init__(self, post_outcomes: list[str] | None = None, *, failing_lists: int = 0) -> None:
+        self.endpoints: dict[str, dict[str, Any]] = {}
+        self.post_outcomes = list(post_outcomes or [])
         self.failing_lists = failing_lists
-        self.clock: Callable[[], float] = lambda: 0.0
-        self.post_times: list[float] = []
+        self.hidden: set[str] = set()
+        self.late: list[dict[str, Any]] = []
+        self.refused_late: list[str] = []
+        self.post_bodies: list[dict[str, Any]] = []
+        self.log: list[str] = []
+        self.before: Hook = lambda method, n: None
+        self.after: Hook = lambda method, n: None
+        self._counts: Counter[str] = Counter()
+        self._ids = itertools.count(1)
 
-    def _new(self, body: dict[str, object]) -> dict[str, object]:
-        endpoint = {**body, "id": f"ep-{next(self._ids)}", "status": "starting", "routing_key": "dedicated/x"}
-        return endpoint
+    # -- what the account holds ------------------------------------------------------------------
+
+    def holder(self, key: str) -> dict[str, Any] | None:
+        return next((e for e in self.endpoints.values() if e["routing_key"] == key), None)
+
+    def seed(self, **fields: Any) -> str:
+        """An endpoint made outside this creator (another stack, the console, an interrupted run)."""
+        endpoint = {**SPEC.payload(), "id": f"ep-{next(self._ids)}", "deployment": {"status": "running"}, **fields}
+        self.endpoints[endpoint["id"]] = endpoint
+        return str(endpoint["id"])
 
     def land_late_posts(self) -> None:
         for endpoint in self.late:
-            self.endpoints[str(endpoint["id"])] = endpoint
+            if self.holder(endpoint["routing_key"]) is None:
+                self.endpoints[endpoint["id"]] = endpoint
+            else:
+                self.refused_late.append(endpoint["id"])  # the API's uniqueness rule, applied when it lands
         self.late.clear()
 
+    def count(self, method: str) -> int:
+        return sum(1 for line in self.log if line.startswith(f"{method} "))
+
+    def methods(self) -> list[str]:
+        return [line.split()[0] for line in self.log]
+
+    # -- the transport -----------------------------------------------------------------------------
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        method = request.method
+        self._counts[method] += 1
+        number = self._counts[method]
+        self.before(method, number)
+        status: int | str = "lost"
+        try:
+            response = self._serve(request)
+            status = response.status_code
+            return response
+        finally:
+            self.log.append(f"{method} {status}")
+            self.after(method, number)
+
+    def _serve(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET":
-            self.lists += 1
-            if self.posts and self.failing_lists:
+            if self.failing_lists:
                 self.failing_lists -= 1 if self.failing_lists > 0 else 0
-                return httpx.Response(503)
-            if self._land_at is not None and self.clock() >= self._land_at:
-                self.land_late_posts()
-                self._land_at = None
-            return httpx.Response(200, json={"endpoints": list(self.endpoints.values())})
+                return httpx.Response(503, json={"detail": "list unavailable"})
+            shown = [e for e in self.endpoints.values() if e["id"] not in self.hidden]
+            return httpx.Response(200, json={"data": shown, "object": "list"})
         if request.method == "DELETE":
             endpoint_id = request.url.path.rsplit("/", 1)[-1]
             return httpx.Response(204 if self.endpoints.pop(endpoint_id, None) else 404)
-        self.posts += 1
-        self.post_times.append(self.clock())
+        body = json.loads(request.content)
+        self.post_bodies.append(body)
+        key = body.get("routing_key")
+        if key is not None and self.holder(key) is not None:
+            return key_taken(key)
         outcome = self.post_outcomes.pop(0) if self.post_outcomes else "ok"
-        endpoint = self._new(json.loads(request.content))
+        endpoint = {**body, "id": f"ep-{next(self._ids)}", "deployment": {"status": "starting"}}
         if outcome == "ok":
-            self.endpoints[str(endpoint["id"])] = endpoint
-            return httpx.Response(200, json=endpoint)
+            self.endpoints[endpoint["id"]] = endpoint
+            return httpx.Response(201, json={"endpoint": endpoint})
         if outcome == "acted-then-503":
-            self.endpoints[str(endpoint["id"])] = endpoint
+            self.endpoints[endpoint["id"]] = endpoint
             return httpx.Response(503)
         if outcome == "late":
             self.late.append(endpoint)
-            if self.lands_after is not None:
-                self._land_at = self.clock() + self.lands_after
             raise httpx.ReadTimeout("the answer never came")
+        assert outcome == "503", outcome
         return httpx.Response(503)
 
 
-class FakeTime:
-    """A clock that only the creator's pauses move, so that a 60 s settle period takes no time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    def clock(self) -> float:
-        return self.now
+def client_for(transport: Callable[[httpx.Request], httpx.Response]) -> TokenFactoryClient:
+    """One attempt per request, so that the account's log counts exactly what the creator asked for."""
+    return TokenFactoryClient(api_key="k", base_url="http://api.test", transport=httpx.MockTransport(transport),
+                              retry=RetryPolicy(max_attempts=1), sleep=lambda _: None)
 
 
-def creator_for(api: FakeApi, on_sleep: Callable[[float], None] = lambda _: None,
-                time: FakeTime | None = None) -> ExactlyOnceCreator:
-    """The creator with the client's default 30 s timeout, on fake time."""
-    time = time or FakeTime()
-    api.clock = time.clock
-
-    def sleep(seconds: float) -> None:
-        on_sleep(seconds)
-        time.sleep(seconds)
-
-    client = TokenFactoryClient(api_key="k", base_url="http://api.test", transport=httpx.MockTransport(api),
-                                retry=RetryPolicy(max_attempts=1), sleep=lambda _: None)
-    return ExactlyOnceCreator(client, sleep=sleep, clock=time.clock, answer_timeout=30.0)
+def creator_for(api: FakeApi, pauses: list[float] | None = None) -> ExactlyOnceCreator:
+    """The creator on `api`; its pauses between look-ups are recorded in `pauses`, and take no time."""
+    kept = pauses if pauses is not None else []
+    return ExactlyOnceCreator(client_for(api), sleep=kept.append)
 
 
-def test_a_plain_create_posts_once() -> None:
+# --------------------------------------------------------------------------- requests per create
+
+
+def test_a_plain_create_is_one_post_carrying_the_key_and_no_list() -> None:
     api = FakeApi(["ok"])
     outcome = creator_for(api).create(SPEC)
-    assert api.posts == 1 and list(api.endpoints) == [outcome.endpoint.id] and not outcome.answer_lost
+    assert api.log == ["POST 201"], f"a create without faults must be exactly one POST: {api.log}"
+    assert api.post_bodies[0]["routing_key"] == KEY, "the key must be chosen before the first POST and sent with it"
+    assert list(api.endpoints) == [outcome.endpoint.id] and outcome.endpoint.routing_key == KEY
+    assert not outcome.answer_lost
 
 
-def test_acted_then_error_is_adopted_without_a_second_post() -> None:
+def test_a_lost_answer_whose_post_acted_costs_one_post_and_one_list_then_adopts() -> None:
     api = FakeApi(["acted-then-503"])
     outcome = creator_for(api).create(SPEC)
-    assert api.posts == 1 and list(api.endpoints) == [outcome.endpoint.id] and outcome.answer_lost
+    assert api.log == ["POST 503", "GET 200"], api.log
+    assert list(api.endpoints) == [outcome.endpoint.id] and outcome.endpoint.routing_key == KEY
+    assert outcome.answer_lost
 
 
-def test_error_before_acting_posts_again_once_absence_is_certain() -> None:
+def test_a_lost_answer_whose_post_did_not_act_costs_one_post_one_list_and_one_more_post_with_the_same_key() -> None:
     api = FakeApi(["503", "ok"])
     outcome = creator_for(api).create(SPEC)
-    assert api.posts == 2 and list(api.endpoints) == [outcome.endpoint.id]
+    assert api.log == ["POST 503", "GET 200", "POST 201"], api.log
+    assert [b["routing_key"] for b in api.post_bodies] == [KEY, KEY], "every POST of a create carries its one key"
+    assert list(api.endpoints) == [outcome.endpoint.id] and outcome.answer_lost
 
 
-def test_a_late_landing_post_is_reaped_so_one_endpoint_remains() -> None:
+# --------------------------------------------------------------------------- a lost answer is resolved by the key
+
+
+def test_a_lost_answer_adopts_the_endpoint_holding_its_key_not_a_same_named_twin() -> None:
+    # Endpoints with the same name and spec but other keys (a sibling's, an earlier run's) are listed first:
+    # only the key says which one this POST made.
+    api = FakeApi(["acted-then-503"])
+    twins = [api.seed(routing_key="dedicated/someone-elses-0001"), api.seed(routing_key="dedicated/someone-else-02")]
+    outcome = creator_for(api).create(SPEC)
+    assert outcome.endpoint.id not in twins and outcome.endpoint.routing_key == KEY
+    assert sorted(api.endpoints) == sorted([*twins, outcome.endpoint.id]) and api.count("POST") == 1
+
+
+def test_a_late_post_landing_after_the_repost_is_refused_by_the_key_so_one_endpoint_remains() -> None:
+    # The first POST's answer is lost and it has not landed when the list is read; the second POST makes the
+    # endpoint; then the first lands, and the API refuses it: the key is taken.
     api = FakeApi(["late", "ok"])
+    api.after = lambda method, n: api.land_late_posts() if (method, n) == ("POST", 2) else None
+    outcome = creator_for(api).create(SPEC)
+    assert api.log == ["POST lost", "GET 200", "POST 201"], api.log
+    assert api.refused_late == ["ep-1"], "the late POST must have landed (and been refused) for this case to count"
+    assert list(api.endpoints) == [outcome.endpoint.id] == ["ep-2"]
+
+
+def test_a_late_post_landing_before_the_repost_is_found_through_the_refusal() -> None:
+    # The first POST lands between the list and the second POST: the second is refused for the key, which
+    # means an earlier POST of this create holds it: the list is read again and that endpoint adopted.
+    api = FakeApi(["late"])
+    api.before = lambda method, n: api.land_late_posts() if (method, n) == ("POST", 2) else None
+    outcome = creator_for(api).create(SPEC)
+    assert api.log == ["POST lost", "GET 200", "POST 409", "GET 200"], api.log
+    assert list(api.endpoints) == [outcome.endpoint.id] == ["ep-1"] and outcome.answer_lost
+
+
+def test_a_refused_repost_whose_endpoint_no_list_shows_fails_naming_the_key_without_another_post() -> None:
+    # The API says the key is taken, but the list never shows the endpoint (it lags): the create must not
+    # guess, post again or succeed; it names the key, so the endpoint can be found and adopted.
+    api = FakeApi(["late"])
+    api.before = lambda method, n: api.land_late_posts() if (method, n) == ("POST", 2) else None
+    api.hidden = {"ep-1"}
+    pauses: list[float] = []
+    with pytest.raises(errors.EndpointOperationError) as info:
+        creator_for(api, pauses).create(SPEC)
+    message = str(info.value)
+    assert api.methods() == ["POST", "GET", "POST"] + ["GET"] * MAX_LOOKUPS, api.log
+    assert KEY in message and repr(SPEC.name) in message and "adopt_id" in message, message
+    assert list(api.endpoints) == ["ep-1"]
+    assert len(pauses) == MAX_LOOKUPS - 1, "the list is read again after pauses, since it may lag the create"
+
+
+def test_lookups_failing_at_first_are_retried_and_the_endpoint_is_adopted_without_a_second_post() -> None:
+    api = FakeApi(["acted-then-503"], failing_lists=2)
+    pauses: list[float] = []
+    outcome = creator_for(api, pauses).create(SPEC)
+    assert api.log == ["POST 503", "GET 503", "GET 503", "GET 200"], api.log
+    assert list(api.endpoints) == [outcome.endpoint.id] and pauses == [creation.LOOKUP_PAUSE_SECONDS] * 2
+
+
+def test_an_acted_post_with_every_lookup_failing_never_makes_a_second_endpoint_and_names_the_key() -> None:
+    # No list can be read: the create posts again with the same key (which cannot make a second endpoint),
+    # is refused because its first POST holds the key, still cannot list, and fails naming the key.
+    api = FakeApi(["acted-then-503", "ok"], failing_lists=-1)
+    with pytest.raises(errors.EndpointOperationError) as info:
+        creator_for(api).create(SPEC)
+    message = str(info.value)
+    assert api.methods() == ["POST"] + ["GET"] * MAX_LOOKUPS + ["POST"] + ["GET"] * MAX_LOOKUPS, api.log
+    assert api.log[MAX_LOOKUPS + 1] == "POST 409", "the second POST must have been refused for the key"
+    assert len(api.endpoints) == 1 and api.holder(KEY) is not None, api.endpoints
+    assert KEY in message and repr(SPEC.name) in message and "console" in message, message
+
+
+def test_persistent_failure_gives_up_after_bounded_posts_names_the_key_and_creates_nothing() -> None:
+    api = FakeApi(["503"] * (MAX_POSTS + 2))
+    with pytest.raises(errors.EndpointOperationError) as info:
+        creator_for(api).create(SPEC)
+    # After each lost answer one list; after the last, a patient look (any endpoint with the key would be ours).
+    assert api.log == ["POST 503", "GET 200"] * MAX_POSTS + ["GET 200"] * MAX_LOOKUPS, api.log
+    assert api.endpoints == {} and KEY in str(info.value), info.value
+    assert f"{MAX_POSTS} POSTs lost their answers, and {MAX_LOOKUPS} readable list(s)" in str(info.value)
+
+
+def test_posts_whose_answers_are_all_lost_stop_at_the_bound_and_cannot_have_made_two() -> None:
+    # Three lost POSTs, none landed by the time each list is read; then all land: the API keeps one.
+    api = FakeApi(["late"] * (MAX_POSTS + 1))
+    with pytest.raises(errors.EndpointOperationError, match=KEY):
+        creator_for(api).create(SPEC)
+    assert api.count("POST") == MAX_POSTS
+    api.land_late_posts()
+    assert len(api.endpoints) == 1 and len(api.refused_late) == MAX_POSTS - 1
+
+
+# --------------------------------------------------------------------------- definite answers: nothing made
+
+
+def test_refused_connection_is_raised_without_searching() -> None:
+    seen: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        if request.method == "POST":
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json={"data": [], "object": "list"})
+
+    with pytest.raises(errors.TransportError) as info:
+        ExactlyOnceCreator(client_for(refuse)).create(SPEC)
+    assert info.value.request_sent is False
+    assert seen == ["POST"], f"a POST that never reached the server needs no search: {seen}"
+
+
+@pytest.mark.parametrize("refusal", [
+    key_taken(KEY),
+    httpx.Response(409, json={"error": {"message": "already in use", "field": "routing_key"}}),
+    httpx.Response(400, json={"detail": "routing key is already in use"}),
+], ids=["fastapi-loc", "error-field", "message"])
+def test_a_first_post_refused_for_its_key_means_nothing_made_and_names_the_key(refusal: httpx.Response) -> None:
+    # The key belongs to another endpoint (same name and spec even): it is not ours to adopt.
+    api = FakeApi()
+    other = api.seed(routing_key=KEY)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return refusal if request.method == "POST" else api(request)
+
+    creator = ExactlyOnceCreator(client_for(answer))
+    with pytest.raises(errors.EndpointOperationError) as info:
+        creator.create(SPEC)
+    message = str(info.value)
+    assert KEY in message and "nothing was created" in message, message
+    assert api.log == [], f"nothing to look for after a first POST refused: {api.log}"
+    assert list(api.endpoints) == [other] and not creator.owns(other)
+
+
+def test_a_definite_refusal_not_about_the_key_means_nothing_made_and_leaves_the_key_free() -> None:
+    api = FakeApi()
+
+    def refuse_once(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and not api.log:
+            api.log.append("POST 422")
+            return httpx.Response(422, json={"detail": [{"loc": ["body", "gpu_count"], "msg": "too many"}]})
+        return api(request)
+
+    creator = ExactlyOnceCreator(client_for(refuse_once))
+    with pytest.raises(errors.RequestValidationError):
+        creator.create(SPEC)
+    assert api.log == ["POST 422"] and api.endpoints == {}
+    landed = Endpoint.model_validate({**SPEC.payload(), "id": "ep-9"})
+    assert not creator.accounts_for(landed), "a refused create must not keep its key open"
+    outcome = creator.create(SPEC)  # the key is free again: the same create may be tried again
+    assert api.log == ["POST 422", "POST 201"] and list(api.endpoints) == [outcome.endpoint.id]
+
+
+def test_a_conflict_not_naming_the_key_is_a_definite_refusal() -> None:
+    def conflict(request: httpx.Request) -> httpx.Response:
+        assert request.method == "POST", "nothing to look for after a definite refusal"
+        return httpx.Response(409, json={"detail": "quota of GPUs exceeded"})
+
+    with pytest.raises(errors.ConflictError):
+        ExactlyOnceCreator(client_for(conflict)).create(SPEC)
+
+
+def test_a_create_without_a_routing_key_posts_nothing() -> None:
+    api = FakeApi()
+    with pytest.raises(errors.ConfigurationError, match="no routing key"):
+        creator_for(api).create(SPEC.model_copy(update={"routing_key": None}))
+    assert api.log == []
+
+
+# --------------------------------------------------------------------------- one endpoint, one resource
+
+
+def test_an_answer_naming_an_endpoint_another_resource_holds_is_refused() -> None:
+    api = FakeApi(["ok"])
     creator = creator_for(api)
+    assert creator.claim("ep-1")  # e.g. adopted by another resource through adopt_id
+    with pytest.raises(errors.EndpointOperationError, match="already holds"):
+        creator.create(SPEC)
+    assert not creator.claim("ep-1")
+
+
+def test_the_key_of_a_create_in_flight_accounts_for_its_endpoint_and_is_released_after() -> None:
+    api = FakeApi(["ok"])
+    creator = creator_for(api)
+    made = Endpoint.model_validate({**SPEC.payload(), "id": "ep-1"})
+    stranger = Endpoint.model_validate({**SPEC.payload(), "id": "ep-7", "routing_key": "dedicated/stranger-001"})
+    during: list[bool] = []
+    api.before = lambda method, n: during.extend([creator.accounts_for(made), creator.accounts_for(stranger)])
     outcome = creator.create(SPEC)
-    assert api.posts == 2
-    api.land_late_posts()  # the first POST lands after we gave up on it
-    assert len(api.endpoints) == 2
-    listed = creator._client.list_endpoints()
-    creator.reap_twins(outcome, SPEC, listed)
-    assert list(api.endpoints) == [outcome.endpoint.id]
+    assert during == [True, False], "while it is posted, only the endpoint holding the key is this create's"
+    assert creator.accounts_for(outcome.endpoint) and creator.owns("ep-1") and not creator.accounts_for(stranger)
+
+
+# --------------------------------------------------------------------------- what check reports before a create
 
 
 def test_an_existing_twin_is_named_with_how_to_adopt_it() -> None:
-    twin = Endpoint.model_validate({**SPEC.payload(), "id": "ep-old", "status": "running"})
+    twin = Endpoint.model_validate({**SPEC.payload(), "routing_key": "dedicated/left-over-001", "id": "ep-old",
+                                    "status": "running"})
     reason = twin_failure(SPEC, [twin])
     assert reason is not None and "ep-old (running)" in reason and "adopt_id='ep-old'" in reason
 
 
 def test_same_name_with_another_spec_is_not_a_twin() -> None:
     # A replacement keeps the name and changes the model: create-before-delete must work.
-    other = Endpoint.model_validate({**SPEC.payload(), "model_name": "openai/gpt-oss-20b", "id": "ep-old"})
+    other = Endpoint.model_validate({**SPEC.payload(), "model_name": "openai/gpt-oss-20b", "id": "ep-old",
+                                     "routing_key": "dedicated/old-key-0001"})
     deleting = Endpoint.model_validate({**SPEC.payload(), "id": "ep-del", "status": "deleting"})
     assert twin_failure(SPEC, [other, deleting]) is None
 
 
-def test_known_ids_come_from_the_caller_so_a_create_is_a_single_post() -> None:
-    api = FakeApi(["ok"])
-    client = TokenFactoryClient(api_key="k", base_url="http://api.test", transport=httpx.MockTransport(api))
-    ExactlyOnceCreator(client, known_ids=frozenset).create(SPEC)
-    assert api.posts == 1 and api.lists == 0
-
-
-def test_persistent_failure_gives_up_after_bounded_posts_and_creates_nothing() -> None:
-    api = FakeApi(["503", "503", "503", "503"])
-    with pytest.raises(errors.EndpointOperationError, match="nothing was created"):
-        creator_for(api).create(SPEC)
-    assert api.posts == 3 and api.endpoints == {}
-
-
-def test_refused_connection_is_raised_without_searching() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            raise httpx.ConnectError("refused")
-        return httpx.Response(200, json=[])
-
-    client = TokenFactoryClient(api_key="k", base_url="http://api.test", transport=httpx.MockTransport(refuse),
-                                retry=RetryPolicy(max_attempts=1), sleep=lambda _: None)
-    with pytest.raises(errors.TransportError) as info:
-        ExactlyOnceCreator(client).create(SPEC)
-    assert info.value.request_sent is False
-
-
-# -- issue 11, class 2: a second POST only once absence is proven -------------------------------------------
-
-
-def test_acted_then_lost_with_every_lookup_failing_refuses_instead_of_posting_again() -> None:
-    api = FakeApi(["acted-then-503", "ok"], failing_lists=-1)
-    with pytest.raises(errors.EndpointOperationError) as info:
-        creator_for(api).create(SPEC)
-    message = str(info.value)
-    assert api.posts == 1 and len(api.endpoints) == 1, f"posted {api.posts} times: {message}"
-    assert "could not be proven" in message and repr(SPEC.name) in message and "console" in message, message
-
-
-def test_lookups_that_fail_only_at_first_still_prove_absence_and_the_create_succeeds() -> None:
-    api = FakeApi(["503", "ok"], failing_lists=3)
-    outcome = creator_for(api).create(SPEC)
-    assert api.posts == 2 and list(api.endpoints) == [outcome.endpoint.id]
-
-
-def test_a_second_post_waits_for_the_whole_settle_period() -> None:
-    time = FakeTime()
-    api = FakeApi(["503", "ok"])
-    creator_for(api, time=time).create(SPEC)
-    first, second = api.post_times
-    assert second - first >= 60.0, f"posted again {second - first:g}s after a lost answer (settle: 2 x 30 s)"
-
-
-@pytest.mark.parametrize("lands_after", [5.0, 40.0, 59.0])
-def test_a_post_landing_late_within_the_settle_period_is_adopted_not_repeated(lands_after: float) -> None:
-    api = FakeApi(["late", "ok"], lands_after=lands_after)
-    outcome = creator_for(api).create(SPEC)
-    assert api.posts == 1, f"a POST landing {lands_after:g}s late was posted again"
-    assert list(api.endpoints) == [outcome.endpoint.id] and outcome.answer_lost
-
-
-def test_a_refusal_after_a_lost_answer_leaves_no_open_post_behind() -> None:
-    # A definite 4xx answer means nothing was made: it must not keep blocking siblings' adoptions.
-    api = FakeApi([])
-    creator = creator_for(api)
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(400, json={"error": {"message": "no"}}) if request.method == "POST" else api(request)
-
-    creator._client = TokenFactoryClient(api_key="k", base_url="http://api.test",
-                                         transport=httpx.MockTransport(refuse), retry=RetryPolicy(max_attempts=1))
-    with pytest.raises(errors.RequestValidationError):
-        creator.create(SPEC)
-    landed = Endpoint.model_validate({**SPEC.payload(), "id": "ep-9"})
-    assert not creator.accounts_for(landed)
-
+def test_a_key_held_by_another_endpoint_is_reported_before_anything_is_posted() -> None:
+    holder = Endpoint.model_validate({**SPEC.payload(), "name": "another", "id": "ep-3"})
+    reason = twin_failure(SPEC, [holder])
+    assert reason is not None and KEY in reason and "ep-3" in reason and "nothing was created" in reason
+    assert twin_failure(SPEC.model_copy(update={"routing_key": "dedicated/free-key-001"}), [holder]) is None

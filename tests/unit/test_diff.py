@@ -56,6 +56,10 @@ def test_ints_and_floats_compare_equal() -> None:
         ("description", "team-a"),
         ("scaling", {"min_replicas": 2.0, "max_replicas": 4.0}),
         ("enabled", False),
+        ("gpu_type", "gpu-h200-sxm"),
+        ("gpu_count", 2.0),
+        ("routing_key", "dedicated/my-own-key"),
+        ("custom_weights_id", "model-artifact_1"),
     ],
 )
 def test_in_place_fields_update_without_replacement(prop: str, value: Any) -> None:
@@ -67,13 +71,28 @@ def test_in_place_fields_update_without_replacement(prop: str, value: Any) -> No
     [
         ("model_name", "deepseek-ai/DeepSeek-V3.1"),
         ("flavor_name", "fast"),
-        ("gpu_type", "gpu-h200-sxm"),
-        ("gpu_count", 2.0),
         ("region", "eu-west1"),
     ],
 )
 def test_immutable_fields_replace(prop: str, value: Any) -> None:
     assert diff(**{prop: value}) == (True, [prop])
+
+
+def test_a_replacement_with_a_new_routing_key_is_created_before_the_old_one_is_deleted() -> None:
+    result = PROVIDER.diff("ep-1", dict(STATE), {**NEWS, "model_name": "openai/gpt-oss-20b",
+                                                 "routing_key": "dedicated/openai/gpt-oss-20b-new"})
+    assert result.replaces == ["model_name"] and result.delete_before_replace is False
+
+
+def test_a_replacement_that_keeps_the_routing_key_deletes_the_old_endpoint_first() -> None:
+    """Routing keys are unique: the new endpoint cannot take the key while the old one holds it."""
+    result = PROVIDER.diff("ep-1", dict(STATE), {**NEWS, "model_name": "openai/gpt-oss-20b",
+                                                 "routing_key": STATE["routing_key"]})
+    assert result.replaces == ["model_name"] and result.delete_before_replace is True
+
+
+def test_a_routing_key_left_out_keeps_the_endpoints_key() -> None:
+    assert "routing_key" not in NEWS and diff() == (False, [])
 
 
 @pytest.mark.parametrize(("prop", "value"), [("wait_for_ready", False), ("ready_timeout", 60.0)])
@@ -127,6 +146,8 @@ in_place_values = {
         lambda t: {"min_replicas": float(min(t)), "max_replicas": float(max(t))}
     ),
     "enabled": st.booleans(),
+    "gpu_type": st.sampled_from(["gpu-h100-sxm", "gpu-h200-sxm", "gpu-b200-sxm"]),
+    "gpu_count": st.sampled_from([1.0, 2.0, 8.0]),
     "wait_for_ready": st.booleans(),
     "ready_timeout": st.floats(1, 86400),
 }

@@ -113,8 +113,29 @@ def test_the_declaration_is_consistent() -> None:
     assert fields.DEFAULT_REGION in fields.REGIONS
     assert fields.BY_NAME["region"].default == fields.DEFAULT_REGION
     assert set(UPDATABLE_FIELDS).isdisjoint(fields.REPLACE_FIELDS)
-    assert set(INPUT_FIELDS) == {f.name for f in INPUTS} and set(OUTPUT_FIELDS).isdisjoint(INPUT_FIELDS)
+    assert set(INPUT_FIELDS) == {f.name for f in INPUTS}
+    # Inputs and outputs overlap exactly in the inputs the API fills in when the program leaves them out.
+    assert set(OUTPUT_FIELDS) & set(INPUT_FIELDS) == {f.name for f in FIELDS if f.computed}
     assert fields.field_named("scaling.min_replicas").name == "min_replicas"
+
+
+def test_the_declarations_attributes_fit_their_kinds() -> None:
+    """computed, on_create, redeploys and clear_with only where the API can honour them."""
+    for f in FIELDS:
+        if f.computed:
+            assert f.to_api and not f.required and f.default is None, f"{f.name}: computed, so an optional API input"
+            assert f.clear_with is None, f"{f.name}: computed keeps what the API has, so it is never cleared"
+        if not f.on_create:
+            assert f.kind is Kind.IN_PLACE, f"{f.name}: only the update request takes it, so it must change in place"
+        if f.redeploys:
+            assert f.kind is Kind.IN_PLACE, f"{f.name}: redeploys is about an update, so it must change in place"
+        if f.clear_with is not None:
+            assert f.kind is Kind.IN_PLACE and not f.required and f.default is None, \
+                f"{f.name}: only an optional in-place input the program can leave out is cleared"
+    assert tuple(n for n in API_FIELDS if fields.BY_NAME[n].on_create) == fields.CREATE_FIELDS
+    assert "enabled" in API_FIELDS and "enabled" not in fields.CREATE_FIELDS
+    assert set(fields.GPU_TYPES) == set(fields.BY_NAME["gpu_type"].limits.choices)
+    assert set(fields.INFERENCE_BASE_URLS) == set(fields.REGIONS)
 
 
 def test_the_declaration_needs_no_heavy_imports() -> None:
@@ -232,10 +253,10 @@ def test_the_typed_views_agree_with_the_declaration(module: Any) -> None:
 
 
 def test_api_models_carry_the_declared_api_fields() -> None:
-    assert set(EndpointSpec.model_fields) == set(API_FIELDS)
+    assert set(EndpointSpec.model_fields) == set(fields.CREATE_FIELDS)
     assert set(EndpointPatch.model_fields) == set(UPDATABLE_FIELDS)
     assert set(API_FIELDS) <= set(Endpoint.model_fields)
-    for name in API_FIELDS:
+    for name in fields.CREATE_FIELDS:
         limits = fields.BY_NAME[name].limits
         metadata = {type(m).__name__: m for m in EndpointSpec.model_fields[name].metadata}
         if limits.max_length is not None and not limits.provider_max:
@@ -244,12 +265,45 @@ def test_api_models_carry_the_declared_api_fields() -> None:
 
 def test_create_body_and_patch_are_built_from_the_declaration() -> None:
     inputs = EndpointInputs.from_props(check_inputs(dict(VALID)).inputs)
-    # Every API field with a value; an empty or absent optional one (description "") is left out.
-    valued = {name for name in API_FIELDS
+    # Every create field with a value; an empty or absent optional one (description "") is left out, and so is
+    # one only the update request takes (`enabled`).
+    valued = {name for name in fields.CREATE_FIELDS
               if fields.BY_NAME[name].required or fields.BY_NAME[name].default not in (None, "")}
     assert set(inputs.spec().payload()) == valued
-    changed = inputs.model_copy(update={"name": "other", "gpu_type": "gpu-h200-sxm", "enabled": False})
-    assert set(changed.patch_from(inputs).payload()) == {"name", "enabled"}  # gpu_type replaces: never PATCHed
+    # One change of each kind: the in-place ones are PATCHed, a replacing one never is.
+    update = {"name": "other", "gpu_type": "gpu-h200-sxm", "gpu_count": 2, "enabled": False,
+              "routing_key": "dedicated/chosen-by-the-program", "model_name": "openai/gpt-oss-20b"}
+    assert {fields.BY_NAME[n].kind for n in update} == {Kind.IN_PLACE, Kind.REPLACE}
+    changed = inputs.model_copy(update=update)
+    assert set(changed.patch_from(inputs).payload()) == {n for n in update if n in UPDATABLE_FIELDS}
+
+
+def test_a_left_out_input_is_cleared_as_declared_or_kept_when_the_api_fills_it() -> None:
+    declared = EndpointInputs.from_props(check_inputs(
+        {**VALID, "routing_key": "dedicated/kept-key", "custom_weights_id": "model-artifact_abc"}).inputs)
+    left_out = EndpointInputs.from_props(check_inputs(dict(VALID)).inputs)
+    patch = left_out.patch_from(declared).payload()
+    for f in INPUTS:
+        if f.kind is Kind.IN_PLACE and not f.required and f.default is None:
+            if f.computed or f.clear_with is None:
+                assert f.name not in patch, f"{f.name} left out keeps what the endpoint has: {patch}"
+            else:
+                assert patch.get(f.name) == f.clear_with, f"{f.name} left out is cleared with {f.clear_with!r}"
+    assert patch == {"custom_weights_id": fields.UNSET}
+    # Nothing to clear: a field that was never set sends nothing.
+    assert left_out.patch_from(left_out).payload() == {}
+
+
+@pytest.mark.parametrize(("key", "allowed"), [
+    ("dedicated/x", True), ("dedicated/" + "x" * 118, True), ("dedicated/openai/gpt-oss-120b-tSPQ1iBvCKj3", True),
+    ("dedicated/", False), ("dedicated/" + "x" * 119, False), ("shared/openai-gpt", False),
+    ("dedicated/two words", False), ("dedicated/caf\u00e9", False),
+])
+def test_routing_keys_follow_the_declared_pattern(key: str, allowed: bool) -> None:
+    failures = dict(check_inputs({**VALID, "routing_key": key}).failures)
+    assert ("routing_key" not in failures) == allowed, failures
+    if not allowed:
+        assert fields.ROUTING_KEY_PREFIX in failures["routing_key"] and "128" in failures["routing_key"], failures
 
 
 @pytest.mark.parametrize("f", [f for f in INPUTS if f.type in (int, float) and f.limits.maximum is not None],
@@ -294,6 +348,12 @@ def test_an_input_added_later_is_kept_when_given() -> None:
         outcome = check_inputs({**VALID, f.name: not f.default})
         assert outcome.failures == [] and outcome.inputs[f.name] is (not f.default)
         assert EndpointInputs.from_props(outcome.inputs).input_props()[f.name] is (not f.default)
+    texts = {"routing_key": "dedicated/given-key", "custom_weights_id": "model-artifact_given"}
+    assert set(texts) == {f.name for f in INPUTS if f.added is not None and f.type is str}
+    for name, value in texts.items():
+        outcome = check_inputs({**VALID, name: value})
+        assert outcome.failures == [] and outcome.inputs[name] == value
+        assert EndpointInputs.from_props(outcome.inputs).input_props()[name] == value
 
 
 # -- one number normalisation, one error flattening --------------------------------------------------

@@ -10,6 +10,7 @@ outside the repository, and must also reject a wrong one.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import pydoc
@@ -135,6 +136,29 @@ def test_an_args_object_and_keyword_arguments_register_the_same_inputs() -> None
             name="n", scaling=tokenfactory.ScalingArgs(min_replicas=1, max_replicas=2), **HARDWARE))
 
     assert _only_endpoint(by_keywords).plain_inputs == _only_endpoint(by_args).plain_inputs
+
+
+@pytest.mark.parametrize("form", ["keywords", "args-object", "typed-dict"])
+def test_an_input_that_is_also_an_output_keeps_the_programs_value(form: str) -> None:
+    """`routing_key` is an input and an output: the program's value is sent, and left out it is left to the provider."""
+    both = sorted(set(INPUT_FIELDS) & set(OUTPUT_FIELDS))
+    assert both == ["routing_key"]
+    given = {"routing_key": "dedicated/chosen-by-the-program", "custom_weights_id": "model-artifact_abc"}
+
+    def program(**extra: Any) -> None:
+        spec: dict[str, Any] = {"name": "keyed", "scaling": {"min_replicas": 1, "max_replicas": 2}, **HARDWARE,
+                                **extra}
+        if form == "keywords":
+            tokenfactory.DedicatedEndpoint("keyed", **spec)
+        elif form == "args-object":
+            tokenfactory.DedicatedEndpoint("keyed", tokenfactory.DedicatedEndpointArgs(**spec))
+        else:
+            tokenfactory.DedicatedEndpoint("keyed", tokenfactory.DedicatedEndpointArgsDict(**spec))  # type: ignore[typeddict-item]
+
+    inputs = _only_endpoint(functools.partial(program, **given)).plain_inputs
+    assert {name: inputs.get(name) for name in given} == given
+    left_out = _only_endpoint(program).plain_inputs
+    assert not {name for name in given if left_out.get(name) is not None}, left_out
 
 
 #: The constructor without its static types: these calls are wrong on purpose (mypy rejects each one too).

@@ -23,8 +23,9 @@ from pulumi.runtime.mocks import MockResourceArgs
 
 import pulumi_tokenfactory as tokenfactory
 from pulumi_tokenfactory import errors, testing
+from pulumi_tokenfactory.api.models import parse_templates
 from pulumi_tokenfactory.api.templates import GET_TEMPLATES_TOKEN, TemplatesNotMockedError
-from pulumi_tokenfactory.emulator.catalogue import TEMPLATES
+from pulumi_tokenfactory.emulator.catalogue import TEMPLATES, templates_payload
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.mocks import RecordingMocks, run_program
@@ -168,7 +169,12 @@ def test_outside_mocks_nothing_changes(no_api: None) -> None:
 
 
 def test_the_sample_catalogue_is_the_emulators() -> None:
-    assert list(testing.SAMPLE_TEMPLATES) == [t.model_dump(mode="json") for t in TEMPLATES]
+    def hardware(templates: Any) -> list[tuple[str, str, list[str], list[int]]]:
+        return [(t.model_name, f.flavor_name, f.gpu_types, f.gpu_counts) for t in templates for f in t.flavors]
+
+    served = parse_templates(templates_payload())  # the published form, read as the client reads it
+    assert hardware(served) == hardware(TEMPLATES)
+    assert [t.model_name for t in served] == [t["model_name"] for t in testing.SAMPLE_TEMPLATES]
     first = testing.templates_result()
     first["templates"][0]["flavors"].clear()
     assert testing.templates_result()["templates"][0]["flavors"], "each result is a copy"

@@ -58,13 +58,20 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("missing name", {"name": DROP}, "name", "required"),
     ("empty name", {"name": ""}, "name", "empty"),
     ("blank name", {"name": "   "}, "name", "empty"),
-    ("overlong name", {"name": "x" * 129}, "name", "at most 128"),
+    ("overlong name", {"name": "x" * 101}, "name", "101 characters long; at most 100"),
+    ("overlong description", {"description": "x" * 501}, "description", "at most 500"),
     ("control character in name", {"name": "a\x07b"}, "name", "control"),
     ("name of wrong type", {"name": 12.0}, "name", "must be a string"),
     ("missing model", {"model_name": DROP}, "model_name", "required"),
     ("unknown model", {"model_name": "openai/gpt-5"}, "model_name", "allowed: 'openai/gpt-oss-120b'"),
     ("unknown flavor", {"flavor_name": "turbo"}, "flavor_name", "allowed: 'base', 'fast'"),
-    ("unknown gpu type", {"gpu_type": "gpu-a100"}, "gpu_type", "allowed: 'gpu-h100-sxm', 'gpu-h200-sxm'"),
+    ("unknown gpu type", {"gpu_type": "gpu-a100"}, "gpu_type", "not a published GPU type; allowed: gpu-l40s-d"),
+    ("gpu type not offered", {"gpu_type": "gpu-b200-sxm"}, "gpu_type", "allowed: 'gpu-h100-sxm', 'gpu-h200-sxm'"),
+    ("routing key without prefix", {"routing_key": "my-model-key"}, "routing_key", "starting with 'dedicated/'"),
+    ("routing key too short", {"routing_key": "dedicated/"}, "routing_key", "11 to 128"),
+    ("routing key too long", {"routing_key": "dedicated/" + "k" * 119}, "routing_key", "11 to 128"),
+    ("routing key with a space", {"routing_key": "dedicated/my key"}, "routing_key", "without spaces"),
+    ("empty custom weights", {"custom_weights_id": 3.0}, "custom_weights_id", "must be a string"),
     ("gpu count not offered", {"gpu_count": 3.0}, "gpu_count", "allowed: 1, 2, 4, 8"),
     ("gpu count zero", {"gpu_count": 0.0}, "gpu_count", "from 1 to 64, got 0"),
     ("gpu count negative", {"gpu_count": -2.0}, "gpu_count", "from 1 to 64, got -2"),
@@ -92,7 +99,8 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
         "scaling.max",
         "allowed: min_replicas, max_replicas",
     ),
-    ("unknown region", {"region": "mars-1"}, "region", "allowed: eu-north1, eu-west1, us-central1"),
+    ("unknown region", {"region": "mars-1"}, "region",
+     "allowed: eu-north1, us-central1, eu-west1, me-west1, uk-south1, tf-us1, tf-us2, tf-ca1"),
     ("enabled not bool", {"enabled": "yes"}, "enabled", "true or false"),
     ("wait_for_ready not bool", {"wait_for_ready": 1.0}, "wait_for_ready", "true or false"),
     ("ready_timeout zero", {"ready_timeout": 0.0}, "ready_timeout", "from 1 to 86400"),
@@ -107,6 +115,17 @@ def test_bad_input_names_the_property(case: str, overrides: dict[str, Any], prop
     found = failures(valid(**overrides))
     assert prop in found, f"{case}: expected a failure on {prop}, got {found}"
     assert reason in found[prop], f"{case}: {found[prop]!r} does not say {reason!r}"
+
+
+@pytest.mark.parametrize("overrides", [
+    {"name": "x" * 100, "description": "y" * 500},
+    {"routing_key": "dedicated/a"},
+    {"routing_key": "dedicated/" + "k" * 118},
+    {"routing_key": "dedicated/openai/gpt-oss-120b-tSPQ1iBvCKj3", "custom_weights_id": "model-artifact_abc"},
+    *({"region": region} for region in ("me-west1", "uk-south1", "tf-us1", "tf-us2", "tf-ca1")),
+])
+def test_the_published_limits_accept_their_edges(overrides: dict[str, Any]) -> None:
+    assert failures(valid(**overrides)) == {}
 
 
 def test_unicode_name_and_multiline_description_are_accepted() -> None:
@@ -125,11 +144,11 @@ def test_unknown_values_in_preview_do_not_fail_and_skip_the_catalogue(unknown: o
         calls.append(1)
         return CATALOGUE
 
-    catalogue_keys = {"model_name", "flavor_name", "gpu_type", "gpu_count"}
+    catalogue_keys = {"model_name", "flavor_name", "gpu_type", "gpu_count", "region"}
     for prop in INPUT_FIELDS:
         outcome = check_inputs(valid(**{prop: unknown}), templates=catalogue)
         assert outcome.failures == [], prop
-    # model, flavor, gpu_type or gpu_count unknown: no catalogue check; any other input unknown: checked
+    # model, flavor, gpu_type, gpu_count or region unknown: no catalogue check; any other input unknown: checked
     assert len(calls) == len(set(INPUT_FIELDS) - catalogue_keys)
     outcome = check_inputs(valid(scaling={"min_replicas": unknown, "max_replicas": 2.0}), templates=catalogue)
     assert outcome.failures == []
