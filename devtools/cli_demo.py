@@ -53,8 +53,10 @@ def run(cli: CliInstall, provision_seconds: float) -> int:
                               secrets={"tokenfactory:apiKey": api_key})
         _say("pulumi preview", "examples/basic")
         stack.preview(on_output=show)
-        _say("pulumi up", "create and wait until running")
+        _say("pulumi up", "create and wait until ready")
         outputs = stack.up(on_output=show).outputs
+        _say("outputs", f"status {outputs['status'].value}, readiness {outputs['readiness'].value}, routing key "
+                        f"{outputs['routing_key'].value} (chosen before the POST, so a lost answer is found by it)")
         _say("inference", "POST /v1/chat/completions with model=routing_key")
         answer = httpx.post(f"{emulator.base_url}/v1/chat/completions", timeout=30,
                             headers={"Authorization": f"Bearer {api_key}"},
@@ -66,7 +68,10 @@ def run(cli: CliInstall, provision_seconds: float) -> int:
         stack.preview(on_output=show)
         stack.workspace.program = endpoint_program(**SCALED)
         _say("pulumi up", "scale to 2..4 replicas (PATCH, no replacement)")
-        stack.up(on_output=show)
+        scaled = stack.up(on_output=show).outputs
+        same = all(scaled[k].value == outputs[k].value for k in ("endpoint_id", "routing_key"))
+        _say("in place", f"endpoint {scaled['endpoint_id'].value} keeps routing key {scaled['routing_key'].value}"
+                         if same else "!! the scale changed the endpoint or its routing key")
         _say("someone scales the endpoint in the dashboard", "3..5 outside Pulumi")
         httpx.patch(f"{emulator.base_url}/v0/dedicated_endpoints/{outputs['endpoint_id'].value}", timeout=30,
                     headers={"Authorization": f"Bearer {api_key}"},
@@ -84,7 +89,7 @@ def run(cli: CliInstall, provision_seconds: float) -> int:
         leaked = api_key in "\n".join(printed) or api_key in backend.files_text()
         if leaked:
             print("!! the API key appeared in the CLI's output or the backend's files", file=sys.stderr)
-        return 1 if left or leaked else 0
+        return 1 if left or leaked or not same else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,5 +37,7 @@ def endpoint_program(resource: str = "gpt-120b", **changes: Any) -> Program:
         pulumi.export("routing_key", endpoint.routing_key)
         pulumi.export("inference_base_url", endpoint.inference_base_url)
         pulumi.export("status", endpoint.status)
+        pulumi.export("readiness", endpoint.readiness)
+        tokenfactory.export_spend()  # as examples/basic does, so a step never shows the total being deleted
 
     return program

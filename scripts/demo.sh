@@ -24,7 +24,8 @@ VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 echo "demo: installing pulumi-tokenfactory into $VENV (the first run takes a minute or two)" >&2
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e .
+# The emulator extra: the demo runs against the embedded emulator (a program alone needs no extra).
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[emulator]'
 echo "demo: looking for the Pulumi CLI (building it from the Go module proxy if there is none)" >&2
 status=0
 bin=$(bash scripts/pulumi-cli.sh) || status=$?

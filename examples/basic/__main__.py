@@ -30,6 +30,8 @@ def main() -> tokenfactory.DedicatedEndpoint:
     pulumi.export("routing_key", endpoint.routing_key)
     pulumi.export("inference_base_url", endpoint.inference_base_url)
     pulumi.export("status", endpoint.status)
+    # Whether to send traffic (ready, partially_ready, not_ready), as the API advises; status is the lifecycle.
+    pulumi.export("readiness", endpoint.readiness)
     # The stack's GPU spend as one output (tokenfactory_spend): the preview shows how each change moves it.
     tokenfactory.export_spend()
     return endpoint

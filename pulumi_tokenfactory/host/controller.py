@@ -252,7 +252,7 @@ class EndpointController:
         if inputs.adopt_id:
             return self._adopt(inputs)
         api = self._api()
-        endpoint = api.creator.create(inputs.spec()).endpoint
+        endpoint = created = api.creator.create(inputs.spec()).endpoint
         label = f"create {inputs.name!r}"
         try:
             if not inputs.enabled:
@@ -270,7 +270,9 @@ class EndpointController:
                                             inputs.region, budget, label=label)
         except errors.TokenFactoryError as exc:
             raise self._undo_create(api, endpoint.id, exc) from None
-        state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
+        # What a later answer lacks keeps the first value an answer gave, then what was sent.
+        first = {k: v for k, v in (("routing_key", created.routing_key), ("created_at", created.created_at)) if v}
+        state = EndpointState.from_endpoint(endpoint, {**inputs.input_props(), **first}, api.client.base_url)
         return CreateResult(endpoint.id, state.output_props())
 
     def _adopt(self, inputs: EndpointInputs) -> CreateResult:

@@ -45,12 +45,14 @@ def item(endpoint_id: str, **changes: Any) -> dict[str, Any]:
 
 
 class Account:
-    """Answers the list, single-GET, PATCH and DELETE routes from `items`; `patch_echo` scripts PATCH."""
+    """Answers the published routes from `items` (the list, a create, PATCH and DELETE); `patch_echo` scripts
+    PATCH, `create_answer` the create's answer and `listed_after_create` what the list then shows."""
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
         self.items = items
         self.patch_echo: dict[str, Any] | None = None
-        self.single_get: dict[str, dict[str, Any]] = {}
+        self.create_answer: dict[str, Any] | None = None
+        self.listed_after_create: dict[str, Any] | None = None
         self.requests: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -59,13 +61,11 @@ class Account:
         if path.endswith("/templates"):
             return httpx.Response(200, json=templates_payload())
         if request.method == "GET" and path == "/v0/dedicated_endpoints":
-            return httpx.Response(200, json={"endpoints": self.items})
+            return httpx.Response(200, json={"data": self.items, "object": "list"})
+        if request.method == "POST" and self.create_answer is not None:
+            self.items = [self.listed_after_create or self.create_answer]
+            return httpx.Response(201, json={"endpoint": self.create_answer})
         endpoint_id = path.rsplit("/", 1)[-1]
-        if request.method == "GET":
-            found = self.single_get.get(endpoint_id) or next((i for i in self.items if i.get("id") == endpoint_id),
-                                                             None)
-            return httpx.Response(200, json=found) if found else httpx.Response(404, json={"error": {
-                "message": "not found"}})
         if request.method == "PATCH":
             return httpx.Response(200, json=self.patch_echo) if self.patch_echo else httpx.Response(204)
         if request.method == "DELETE":
@@ -120,11 +120,34 @@ def test_update_keeps_a_known_value_the_patch_echo_lacks(field: str, connect: An
                                                 f"with {updated.outs[field]!r}"
 
 
-def test_update_without_an_echo_keeps_the_known_routing_key_the_get_lacks(connect: Any) -> None:
-    account = Account([item("ep-1")])
-    account.single_get["ep-1"] = item("ep-1", name="renamed", routing_key=None)
+def test_update_without_an_echo_keeps_the_known_routing_key_the_list_lacks(connect: Any) -> None:
+    account = Account([item("ep-1", name="renamed", routing_key=None)])
     updated = connect(account).update("ep-1", dict(STATE), {**INPUTS, "name": "renamed"})
+    assert account.requests == ["PATCH /v0/dedicated_endpoints/ep-1", "GET /v0/dedicated_endpoints"]
     assert updated.outs["routing_key"] == KNOWN["routing_key"]
+
+
+SENT_KEY = "dedicated/openai/gpt-oss-20b-Sent0000001"
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_a_create_whose_answer_lacks_the_routing_key_records_the_key_it_sent_or_the_list_shows(
+        wait: bool, connect: Any) -> None:
+    account = Account([])
+    account.create_answer = item("ep-new", routing_key=None, status="running")
+    account.listed_after_create = item("ep-new", routing_key=SENT_KEY, status="running")
+    created = connect(account).create({**INPUTS, "wait_for_ready": wait, "routing_key": SENT_KEY})
+    assert created.outs["routing_key"] == SENT_KEY
+    assert ("GET /v0/dedicated_endpoints" in account.requests) is wait
+
+
+def test_a_create_whose_list_answers_lack_the_routing_key_keeps_the_one_the_post_gave(connect: Any) -> None:
+    account = Account([])
+    account.create_answer = item("ep-new", routing_key="dedicated/the-apis-own-key", status="starting")
+    account.listed_after_create = item("ep-new", routing_key=None, status="running")
+    created = connect(account).create(dict(INPUTS))
+    assert created.outs["routing_key"] == "dedicated/the-apis-own-key", "the first value an answer gave is kept"
+    assert "GET /v0/dedicated_endpoints" in account.requests
 
 
 def test_a_live_value_that_changed_still_wins(connect: Any) -> None:
