@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Literal
 
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 
 
-def _check(shapes: str) -> int:
+def _check(shapes: Literal["published", "legacy"]) -> int:
     with EmulatorProcess(api_shapes=shapes) as emulator:
         print(f"== api-check against the emulator ({shapes} shapes)", flush=True)
         done = subprocess.run([sys.executable, "-m", "pulumi_tokenfactory.console.account", "api-check",
