@@ -75,11 +75,11 @@ def test_adopting_a_console_endpoint_patches_what_differs_and_never_posts(cli_ba
 def test_adoption_refuses_what_cannot_change_in_place_and_a_second_claim(cli_backend: Backend,
                                                                          account: EmulatorProcess) -> None:
     made = _console_create(account)
-    stack = _stack(cli_backend, account, endpoint_program(adopt_id=made["id"], gpu_count=2, region="eu-north1"))
+    stack = _stack(cli_backend, account, endpoint_program(adopt_id=made["id"], region="eu-west1"))
     account.clear_requests()
     with pytest.raises(auto.CommandError) as mismatch:
         stack.preview()
-    assert f"endpoint {made['id']} has gpu_count 1, the program says 2" in str(mismatch.value)
+    assert f"endpoint {made['id']} has region 'eu-north1', the program says 'eu-west1'" in str(mismatch.value)
 
     def two_resources() -> None:
         endpoint_program("first", adopt_id=made["id"])()
@@ -112,7 +112,9 @@ def test_bulk_adoption_writes_a_program_that_adopts_everything_as_it_is(
     running = _console_create(account, name="prod chat")
     scaled = _console_create(account, name="prod batch", scaling={"min_replicas": 2, "max_replicas": 4},
                              description="batch jobs")
-    stopped = _console_create(account, name="prod idle", enabled=False)
+    stopped = _console_create(account, name="prod idle")
+    httpx.patch(f"{account.base_url}/v0/dedicated_endpoints/{stopped['id']}", json={"enabled": False}, timeout=10,
+                headers={"Authorization": f"Bearer {API_KEY}"}).raise_for_status()  # the create request has no enabled
     broken = _console_create(account, name="prod broken")
     account.admin("POST", f"endpoints/{broken['id']}/fail")
     other = _console_create(account, name="staging chat")

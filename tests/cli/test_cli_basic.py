@@ -63,9 +63,15 @@ def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emula
     def remember_id(s: Scenario) -> None:
         ids.append(s.resources()["gpt-120b"]["id"])
 
+    keys: list[str] = []
+
     def same_id(s: Scenario) -> None:
         assert s.resources()["gpt-120b"]["id"] == ids[-1], "an in-place change must keep the endpoint"
         remember_id(s)
+
+    def same_id_and_key(s: Scenario) -> None:
+        same_id(s)
+        assert s.outputs("gpt-120b")["routing_key"] == keys[-1], "an in-place change keeps the routing key"
 
     def created_before_deleted(s: Scenario) -> None:
         calls = [f"{r['method']} {r['path']}" for r in s.emulator.requests()]
@@ -83,7 +89,9 @@ def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emula
         assert outputs["endpoint_id"].value == s.resources()["gpt-120b"]["id"]
         assert outputs["routing_key"].value == state["routing_key"]
         assert outputs["inference_base_url"].value == f"{s.emulator.base_url}/v1/"
-        assert outputs["status"].value == "running"
+        assert outputs["status"].value == "running" and outputs["readiness"].value == "ready"
+        assert state["routing_key"].startswith("dedicated/openai/gpt-oss-120b-")
+        keys.append(state["routing_key"])
         remember_id(s)
 
     def same_id_and_token_encrypted(s: Scenario) -> None:
@@ -97,13 +105,17 @@ def test_basic_example_lifecycle_on_the_real_cli(cli_backend: Backend, cli_emula
         Step("no change (the same endpoint, declared by the test's program)", program=endpoint_program(),
              endpoints=1, check=same_id),
         Step("scale 1..2 -> 2..4 in place", program=endpoint_program(**scaled), ops={"gpt-120b": ("update",)},
-             mutations={PATCH: 1}, endpoints=1, check=same_id),
+             mutations={PATCH: 1}, endpoints=1, check=same_id_and_key),
+        Step("gpu_count 1 -> 2 in place (the published update request takes it)",
+             program=endpoint_program(**scaled, gpu_count=2), ops={"gpt-120b": ("update",)},
+             mutations={PATCH: 1}, endpoints=1, check=same_id_and_key),
         Step("model change replaces, create before delete",
-             program=endpoint_program(**scaled, model_name="openai/gpt-oss-20b"), ops={"gpt-120b": REPLACE},
+             program=endpoint_program(**scaled, gpu_count=2, model_name="openai/gpt-oss-20b"),
+             ops={"gpt-120b": REPLACE},
              mutations={POST: 1, DELETE: 1}, endpoints=1, check=created_before_deleted),
         Step("refresh records a console change", command="refresh", before=scale_in_console(3, 5),
              ops={"gpt-120b": ("refresh",)},  # the console's 3..5 also moves the spend outputs
-             drift={"gpt-120b": ("max_gpus", "reserved_gpus", "scaling", "updated_at")}, endpoints=1, check=same_id),
+             drift={"gpt-120b": ("max_gpus", "reserved_gpus", "scaling")}, endpoints=1, check=same_id),
         Step("up puts the program's scaling back", ops={"gpt-120b": ("update",)}, mutations={PATCH: 1},
              endpoints=1, check=same_id_and_token_encrypted),
         Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)}, mutations={DELETE: 1}, endpoints=0),
@@ -140,12 +152,11 @@ def token_only_where_pulumi_encrypts_it(s: Scenario) -> None:
 #: DedicatedEndpoint also sends its own URN (`__urn`, for the spend lines on its row).
 BASE = {**SEED_EXAMPLE, "region": "eu-north1",
         URN_FIELD: make_urn(RESOURCE_TYPE, "gpt-120b", stack="dev", project="tokenfactory-basic")}
+_SCALED = {**BASE, "scaling": {"min_replicas": 2, "max_replicas": 4}}
+_REPLACED = {**_SCALED, "gpu_count": 2, "model_name": "openai/gpt-oss-20b"}
 STAND_IN_STEPS: list[tuple[str, dict[str, Any] | None]] = [
-    ("up", BASE), ("up", BASE), ("up", {**BASE, "scaling": {"min_replicas": 2, "max_replicas": 4}}),
-    ("up", {**BASE, "scaling": {"min_replicas": 2, "max_replicas": 4}, "model_name": "openai/gpt-oss-20b"}),
-    ("refresh", None), ("up", {**BASE, "scaling": {"min_replicas": 2, "max_replicas": 4},
-                               "model_name": "openai/gpt-oss-20b"}),
-    ("destroy", None),
+    ("up", BASE), ("up", BASE), ("up", _SCALED), ("up", {**_SCALED, "gpu_count": 2}), ("up", _REPLACED),
+    ("refresh", None), ("up", _REPLACED), ("destroy", None),
 ]
 
 
