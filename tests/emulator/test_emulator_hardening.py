@@ -5,8 +5,8 @@ never a 500, a traceback, a frozen event loop or unbounded memory; and programs 
 
 from __future__ import annotations
 
+import fnmatch
 import json
-import re
 import subprocess
 import sys
 import time
@@ -289,36 +289,27 @@ def test_the_test_helper_reports_the_state_file_problem(tmp_path: Path) -> None:
         EmulatorProcess(state_file=state).start()
 
 
-# -- fault path patterns: bounded matching time ---------------------------------------------------------
+# -- fault path patterns: globs, whose matching time is bounded --------------------------------------------
 
 
-def test_a_catastrophic_regex_does_not_freeze_the_emulator(emulator_factory: Any) -> None:
+def test_a_many_star_glob_against_a_long_path_does_not_freeze_the_emulator(emulator_factory: Any) -> None:
     emu: EmulatorProcess = emulator_factory()  # its own process: a frozen one must not take the session's down
-    emu.inject_fault(path="^/(a+)+$", count=None)
+    emu.inject_fault(path="/" + "*a" * 120 + "!", count=None)
     with httpx.Client(base_url=emu.base_url, timeout=5, trust_env=False) as client:
         started = time.monotonic()
-        assert client.get("/" + "a" * 40 + "!").status_code == 404  # not matched: no such route
+        assert client.get("/" + "a" * 8000).status_code == 404  # not matched: no such route
         assert time.monotonic() - started < 2.0
-        assert client.get("/" + "a" * 40).status_code == 503  # matched: faulted
-        long_path = "/" + "a" * 8000 + "!"
-        started = time.monotonic()
-        assert client.get(long_path).status_code == 404
-        assert time.monotonic() - started < 2.0
+        assert client.get("/" + "a" * 200 + "!").status_code == 503  # matched: faulted
 
 
 @pytest.mark.parametrize("pattern", [
-    r"^/v0/(a)\1",               # backreference
-    r"^/v0/(?=dedicated)",       # lookahead
-    r"^/v0/(?<=v0/)x",           # lookbehind
-    r"^(?>/v0)",                 # atomic group
-    r"^/(?i:V0)",                # inline flags
-    r"^/v0/\bx",                 # word boundary
-    r"^/v0/a*+",                 # possessive quantifier
-    r"^(a{200}){200}",           # more automaton states than allowed
-    "^/" + "a" * 300,            # too long
-    "/" + "*" * 300,             # too long, as a glob too
+    "^/(a+)+$",                  # catastrophic in Python's `re`: regular expressions go
+    r"^/v0/dedicated_endpoints/ep-[a-z0-9]+$",
+    "^(unclosed",
+    "/" + "*" * 300,             # too long
 ])
-def test_a_regex_without_a_time_bound_is_refused_when_armed(pattern: str, clean_emulator: EmulatorProcess) -> None:
+def test_a_regular_expression_or_an_overlong_glob_is_refused_when_armed(
+        pattern: str, clean_emulator: EmulatorProcess) -> None:
     with pytest.raises(EmulatorAdminError) as info:
         clean_emulator.inject_fault(path=pattern)
     error = json.loads(str(info.value).split(": ", 1)[1])["error"]
@@ -326,31 +317,26 @@ def test_a_regex_without_a_time_bound_is_refused_when_armed(pattern: str, clean_
     assert clean_emulator.admin("GET", "faults") == {"faults": []}
 
 
-#: Documented and typical patterns, with paths they must (or must not) match, as before the change.
+#: Documented and typical globs, with paths they must (or must not) match, as `fnmatch.fnmatchcase` says.
 PATTERNS: list[tuple[str, str, bool]] = [
     ("/v0/dedicated_endpoints/*", "/v0/dedicated_endpoints/ep-1", True),
     ("/v0/dedicated_endpoints/*", "/v0/dedicated_endpoints", False),
     ("*", "/v1/chat/completions", True),
     ("/v0/dedicated_endpoints", "/v0/dedicated_endpoints", True),
     ("/v0/*/templates", "/v0/dedicated_endpoints/templates", True),
-    ("^/v0/dedicated_endpoints/ep-", "/v0/dedicated_endpoints/ep-4k2n0c9xq7m1v8ad", True),
-    ("^/v0/dedicated_endpoints/ep-", "/v0/dedicated_endpoints/templates", False),
-    (r"^/v0/dedicated_endpoints/[^/]+$", "/v0/dedicated_endpoints/ep-1", True),
-    (r"^/v0/dedicated_endpoints/[^/]+$", "/v0/dedicated_endpoints", False),
-    (r"^/v0/dedicated_endpoints/ep-[a-z0-9]{16}$", "/v0/dedicated_endpoints/ep-4k2n0c9xq7m1v8ad", True),
-    (r"^/v0/dedicated_endpoints/ep-[a-z0-9]{16}$", "/v0/dedicated_endpoints/ep-4k2n", False),
-    (r"^/v(0|1)/(?:models|chat)", "/v1/chat/completions", True),
-    (r"^/v0/dedicated_endpoints$|^/v1/models$", "/v1/models", True),
-    (r"^/v1/models/.+", "/v1/models/dedicated/openai/gpt-oss-120b-x", True),
-    (r"^/v0/\w+/\d+$", "/v0/x/42", True),
+    ("/v0/dedicated_endpoints/ep-*", "/v0/dedicated_endpoints/ep-4k2n0c9xq7m1v8ad", True),
+    ("/v0/dedicated_endpoints/ep-*", "/v0/dedicated_endpoints/templates", False),
+    ("/v0/dedicated_endpoints/ep-????", "/v0/dedicated_endpoints/ep-4k2n", True),
+    ("/v0/dedicated_endpoints/ep-????", "/v0/dedicated_endpoints/ep-4k2n0c9xq7m1v8ad", False),
+    ("/v[01]/*", "/v1/chat/completions", True),
+    ("/v[01]/*", "/v2/chat/completions", False),
 ]
 
 
 @pytest.mark.parametrize(("pattern", "path", "expected"), PATTERNS)
-def test_documented_patterns_match_as_before(pattern: str, path: str, expected: bool,
-                                             clean_emulator: EmulatorProcess, api: httpx.Client) -> None:
-    if pattern.startswith("^"):
-        assert (re.search(pattern, path) is not None) is expected, "the table itself must agree with `re`"
+def test_documented_globs_match_the_whole_path(pattern: str, path: str, expected: bool,
+                                               clean_emulator: EmulatorProcess, api: httpx.Client) -> None:
+    assert fnmatch.fnmatchcase(path, pattern) is expected, "the table itself must agree with fnmatch"
     clean_emulator.inject_fault(path=pattern, status=599)
     assert (api.get(path).status_code == 599) is expected
 
