@@ -138,3 +138,8 @@ class EndpointOperationError(TokenFactoryError):
     def __init__(self, message: str, *, endpoint_id: str | None = None) -> None:
         self.endpoint_id = endpoint_id
         super().__init__(message)
+
+
+class ProviderBugError(TokenFactoryError):
+    """An exception this package did not raise on purpose, as the provider host reports it: one line saying that
+    it is a bug and how to see the traceback (`host.failures`)."""

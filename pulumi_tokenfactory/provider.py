@@ -16,6 +16,8 @@ Its dotted path, `pulumi_tokenfactory.provider.DedicatedEndpointProvider`, is wr
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
@@ -58,10 +60,13 @@ class DedicatedEndpointProvider(ResourceProvider):
         """Keep the stack's settings; nothing is contacted until a call needs the API.
 
         Configure runs only in a provider host, so it also makes the host exit should the engine die
-        (see enginewatch)."""
+        (see enginewatch), and makes the host report an error as its one line, without the Python
+        traceback, unless TOKENFACTORY_TRACEBACKS=1 (see host.failures)."""
         from .host.enginewatch import exit_when_the_engine_is_gone
+        from .host.failures import quiet_tracebacks
 
         exit_when_the_engine_is_gone()
+        quiet_tracebacks()
         self._config = {key: req.config.get(key) for key in CONFIG_KEYS}  # every setting's key: settings.SETTINGS
 
     def _control(self) -> EndpointController:
@@ -73,19 +78,39 @@ class DedicatedEndpointProvider(ResourceProvider):
             return self._controller
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return self._control().check(olds, news)
+        with _reported("check", news):
+            return self._control().check(olds, news)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return self._control().diff(id_, olds, news)
+        with _reported("diff", news, id_):
+            return self._control().diff(id_, olds, news)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return self._control().create(props)
+        with _reported("create", props):
+            return self._control().create(props)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return self._control().read(id_, props)
+        with _reported("refresh", props, id_):
+            return self._control().read(id_, props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return self._control().update(id_, olds, news)
+        with _reported("update", news, id_):
+            return self._control().update(id_, olds, news)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self._control().delete(id_, props)
+        with _reported("delete", props, id_):
+            self._control().delete(id_, props)
+
+
+@contextmanager
+def _reported(operation: str, props: Mapping[str, Any], id_: str | None = None) -> Iterator[None]:
+    """A failure leaves as one line naming the operation, the resource and the cause (see host.failures);
+    with TOKENFACTORY_TRACEBACKS=1, as it was raised."""
+    try:
+        yield
+    except Exception as exc:
+        from .host.failures import one_line, tracebacks_wanted
+
+        if tracebacks_wanted():
+            raise
+        raise one_line(operation, props, exc, id_=id_) from None

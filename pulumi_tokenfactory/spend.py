@@ -302,6 +302,21 @@ def update_line(old: Reservation | None, new: Reservation | None, table: PriceTa
     return f"{moved} ({old.reserved_gpus} -> {new.reserved_gpus})"
 
 
+def refresh_line(recorded: Reservation | None, found: Reservation | None, table: PriceTable | None) -> str | None:
+    """The line for a refresh that finds the endpoint changed outside Pulumi: how the reservation moved from what
+    the state recorded to what the API reports, e.g. ``+1 gpu-h100-sxm reserved (1 -> 2)``; None when it did not.
+
+    The direction is the one that happened (recorded -> found). The engine asks the provider's diff
+    the other way round (found -> recorded, what an `up` would do), so the caller must not reuse
+    the update line there.
+    """
+    if recorded is None or found is None:
+        return None
+    if recorded.reserved_gpus == found.reserved_gpus and recorded.gpu_type == found.gpu_type:
+        return None
+    return f"{delta(recorded, found, table)} ({recorded.reserved_gpus} -> {found.reserved_gpus})"
+
+
 def delete_line(old: Reservation | None, table: PriceTable | None) -> str:
     """The line for a delete: what the endpoint stops reserving."""
     if old is None:

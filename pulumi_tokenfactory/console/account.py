@@ -38,6 +38,7 @@ from .. import errors, spend
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
 from . import apicheck
+from .messages import console_message
 
 #: Shown for a region the API did not report.
 NO_REGION = "(no region)"
@@ -251,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             listed = client.list_endpoints()
             source = client.base_url
     except errors.TokenFactoryError as failure:
-        print(f"tokenfactory-account: {failure}", file=sys.stderr)
+        print(f"tokenfactory-account: {console_message(failure, base_url_flag=args.base_url is not None)}",
+              file=sys.stderr)
         return 1
     found = rows((e for e in listed if args.region is None or e.region == args.region), table)
     if args.json:

@@ -11,6 +11,10 @@ it found and did. Endpoints it cannot adopt as they are (in error, being deleted
 answer lacking a field the resource needs) are left out of the module and reported;
 stopped ones are declared with `enabled=False`, starting ones are adopted and waited for.
 
+When nothing is left to declare (the filters match no endpoint, or none of those they match can be
+adopted), it writes nothing and exits 1 with a one-line message; an unknown `--region` is refused
+(exit 2) naming the eight regions.
+
 The token is read from `TOKENFACTORY_API_KEY` only (never a flag: a process list shows
 argv); `--base-url` or `TOKENFACTORY_BASE_URL` points it elsewhere, e.g. at the emulator.
 """
@@ -30,7 +34,9 @@ from pathlib import Path
 from .. import errors
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
+from ..schema import REGIONS
 from ..settings import Settings
+from .messages import console_message
 
 #: Fields without which a declaration could not reproduce the endpoint.
 REQUIRED_FIELDS = ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling", "region")
@@ -148,17 +154,28 @@ def table(findings: Sequence[Finding]) -> str:
                      for row in rows)
 
 
+def describe_filters(*, name_pattern: str | None, model: str | None, region: str | None) -> str:
+    """The filters as the command line gave them, e.g. ``--name-pattern 'prod-*' --region eu-west1``."""
+    given = [("--name-pattern", name_pattern), ("--model", model), ("--region", region)]
+    return " ".join(f"{flag} {value!r}" if flag == "--name-pattern" else f"{flag} {value}"
+                    for flag, value in given if value is not None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tokenfactory-adopt", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name-pattern", help="glob on the display name, e.g. 'prod-*'")
     parser.add_argument("--model", help="only endpoints of this model, e.g. openai/gpt-oss-120b")
-    parser.add_argument("--region", help="only endpoints in this region, e.g. eu-north1")
+    parser.add_argument("--region", help=f"only endpoints in this region, one of: {', '.join(REGIONS)}")
     parser.add_argument("--base-url", help="API base URL (default: TOKENFACTORY_BASE_URL, else the public API)")
     parser.add_argument("--output", type=Path, default=Path("adopted_endpoints.py"),
                         help="the module to write (default: adopted_endpoints.py)")
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     args = parser.parse_args(argv)
+    if args.region is not None and args.region not in REGIONS:
+        print(f"tokenfactory-adopt: unknown region {args.region!r}; allowed: {', '.join(REGIONS)}; nothing written",
+              file=sys.stderr)
+        return 2
     if args.output.exists() and not args.force:
         print(f"tokenfactory-adopt: {args.output} exists; pass --force to overwrite it", file=sys.stderr)
         return 2
@@ -167,16 +184,26 @@ def main(argv: list[str] | None = None) -> int:
             listed = client.list_endpoints()
             source = client.base_url
     except errors.TokenFactoryError as failure:
-        print(f"tokenfactory-adopt: {failure}", file=sys.stderr)
+        print(f"tokenfactory-adopt: {console_message(failure, base_url_flag=args.base_url is not None)}",
+              file=sys.stderr)
         return 1
+    filters = describe_filters(name_pattern=args.name_pattern, model=args.model, region=args.region)
     findings = plan(select(listed, name_pattern=args.name_pattern, model=args.model, region=args.region))
+    if not findings:
+        matched = f"no endpoint matches {filters}" if filters else "the account has no endpoint"
+        print(f"tokenfactory-adopt: {matched} ({len(listed)} endpoint(s) listed at {source}); nothing written",
+              file=sys.stderr)
+        return 1
     adopted = [f for f in findings if f.adopted]
+    print(table(findings))
+    if not adopted:
+        print(f"tokenfactory-adopt: none of the {len(findings)} endpoint(s) found can be adopted as it is "
+              f"(see the table); nothing written", file=sys.stderr)
+        return 1
     args.output.write_text(render(findings, source=source))
-    print(table(findings) if findings else "no endpoint matches the filters")
     print(f"\n{len(adopted)} of {len(findings)} endpoint(s) declared in {args.output}; "
           f"{len(findings) - len(adopted)} skipped. Import it from your program and run `pulumi up`.")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -143,8 +143,8 @@ class EndpointController:
             if self._templates is None:
                 try:
                     self._templates = session.client.list_templates()
-                except errors.ConfigurationError:
-                    raise
+                except (errors.ConfigurationError, errors.AuthenticationError):
+                    raise  # the key or the URL, not the catalogue: said as such
                 except errors.TokenFactoryError as exc:
                     raise errors.TokenFactoryError(
                         f"Could not fetch the template catalogue to validate the endpoint's model, flavor "
@@ -186,7 +186,7 @@ class EndpointController:
                                                 if not api.creator.accounts_for(e) and e.id != replaced])
                 if duplicate:
                     outcome.fail("name", duplicate)
-        return CheckResult(outcome.inputs, [CheckFailure(prop, reason) for prop, reason in outcome.failures])
+        return CheckResult(outcome.inputs, [_engine_failure(prop, reason) for prop, reason in outcome.failures])
 
     def _adoption_problems(self, inputs: EndpointInputs) -> list[tuple[str, str]]:
         """Why `inputs.adopt_id` cannot be adopted as declared ([] when it can; then the plan is logged)."""
@@ -234,6 +234,8 @@ class EndpointController:
         keeps_key = isinstance(key, str) and bool(key) and key == olds.get(routingkey.ROUTING_KEY)
         self._spend_report().diffed(olds, news, changed=bool(changed), replaces=bool(replaces),
                                     delete_before_replace=keeps_key and bool(replaces))
+        # No `stables`: the Python dynamic host drops them and the engine (v3.274) never reads them, so the
+        # preview of an output that is not an input stays unknown (sdk-docs/dedicated-endpoint.md says which).
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=keeps_key)
 
     # -- create, read, update, delete -----------------------------------------
@@ -338,6 +340,7 @@ class EndpointController:
         report = self._spend_report()
         urn = props.get(URN_FIELD)
         inputs = result.inputs if urn is None else {**(result.inputs or {}), URN_FIELD: urn}
+        report.refreshed(inputs or {})
         return ReadResult(result.id, report.outputs(result.outs or {}, props), inputs=inputs)
 
     def _read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -420,6 +423,20 @@ def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.Unexpecte
         f"Endpoint {endpoint_id} cannot be refreshed: the API lists {which} in a form this provider cannot "
         f"read ({item.reason}). The state was left unchanged; other endpoints are not affected",
         method="GET", path="/v0/dedicated_endpoints")
+
+
+def _engine_failure(prop: str, reason: str) -> CheckFailure:
+    """A check failure as the engine can print it.
+
+    The engine looks a failure's property up as a top-level key of the inputs to show its value, so a
+    nested path (`scaling.min_replicas`) printed as `property scaling.min_replicas value {<nil>} has a
+    problem: ...`. A nested failure is therefore reported on the resource (no property), its reason
+    starting with the path: `resource 'gpt' has a problem: scaling.min_replicas (3) must not exceed ...`.
+    (Reporting it on `scaling` would print the whole object as a Go map.)
+    """
+    if "." not in prop:
+        return CheckFailure(prop, reason)
+    return CheckFailure("", reason if reason.startswith(prop) else f"{prop}: {reason}")
 
 
 def _parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -80,12 +81,21 @@ def _sdk_version() -> str:
         return "unknown"
 
 
+#: `ThreadPoolExecutor` adds a new worker to `_threads` only after starting it, so the call that made it start
+#: may look before it is there: the search is tried again for this long.
+_FIND_POOL_SECONDS = 0.2
+
+
 def _find_pool(thread: threading.Thread) -> ThreadPoolExecutor | None:
     """The executor that runs `thread`: no public API names it, so the heap is searched, once."""
-    for obj in gc.get_objects():
-        if isinstance(obj, ThreadPoolExecutor) and thread in getattr(obj, "_threads", ()):
-            return obj
-    return None
+    deadline = time.monotonic() + _FIND_POOL_SECONDS
+    while True:
+        for obj in gc.get_objects():
+            if isinstance(obj, ThreadPoolExecutor) and thread in getattr(obj, "_threads", ()):
+                return obj
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.01)
 
 
 def _decide(thread: threading.Thread, *, sdk_version: Callable[[], str] = _sdk_version,

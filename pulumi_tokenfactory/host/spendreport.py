@@ -6,7 +6,11 @@ What each call of the lifecycle can say, and only says through `spend` (the one 
 * Diff: an update's change ``(old -> new)``, or a replace's create-before-delete double reservation.
   The engine then calls Check again with no olds for the replacement; the URNs Diff marked as
   replaces are remembered so that this second Check does not announce a second create;
-* Create, Update, Delete (during ``up``): what was reserved or released.
+* Create, Update, Delete (during ``up``): what was reserved or released;
+* Refresh: what changed outside Pulumi, recorded -> found. After each Read the engine calls Diff
+  with the refreshed state as olds and the recorded inputs as news (an `up`'s view, which it
+  inverts for display), so `diffed` turns the first Diff after a Read of that resource into the
+  refresh line instead of announcing an update.
 
 A delete is never seen during a preview (the engine does not call the provider for it), so it
 only shows in the program's stack total (`export_spend`).
@@ -42,6 +46,8 @@ class SpendReport:
         self._log = log
         self._lock = threading.Lock()
         self._replacing: set[str] = set()
+        #: URN -> the reservation a Read just found: the Diff that follows it is the refresh's (see `refreshed`).
+        self._refreshed: dict[str, spend.Reservation | None] = {}
 
     @property
     def log(self) -> EngineLog:
@@ -73,11 +79,13 @@ class SpendReport:
         if isinstance(news.get(ADOPT_FIELD), str) and news.get(ADOPT_FIELD):
             self._say(f"adopt: {line} in this stack (the endpoint exists already: no new GPUs are bought)", news)
         else:
-            self._say(f"create: {line}", news)
+            self._say(f"new endpoint: {line}", news)  # not "create: ": the row reads `create` already
 
     def diffed(self, olds: Mapping[str, Any], news: Mapping[str, Any], *, changed: bool, replaces: bool,
                delete_before_replace: bool = False) -> None:
         """Diff: the update's change, or the replace's double reservation; nothing when nothing changes."""
+        if self._refresh_diff(olds, news):
+            return
         if not changed:
             return
         old, new = spend.reservation(olds), spend.reservation(news)
@@ -100,3 +108,27 @@ class SpendReport:
 
     def deleted(self, props: Mapping[str, Any]) -> None:
         self._say(f"deleted: {spend.delete_line(spend.reservation(props), self._prices)}", props)
+
+    def refreshed(self, found: Mapping[str, Any]) -> None:
+        """Read (refresh) found ``found``: the next Diff of this resource is the engine's refresh diff."""
+        urn = urn_of(found)
+        if urn is not None:
+            with self._lock:
+                self._refreshed[urn] = spend.reservation(found)
+
+    def _refresh_diff(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """True when this Diff is the one the engine makes right after a refresh's Read (olds: what the Read found;
+        news: the recorded inputs); then the line says what changed outside Pulumi, in the direction it happened."""
+        urn = urn_of(news)
+        with self._lock:
+            if urn is None or urn not in self._refreshed:
+                return False
+            found = spend.reservation(olds)
+            if self._refreshed[urn] != found:
+                return False
+            del self._refreshed[urn]
+        line = spend.refresh_line(spend.reservation(news), found, self._prices)
+        if line is not None:
+            self._say(f"refresh found a change made outside Pulumi: {line}; the next `pulumi up` sets it back to "
+                      f"what the program declares", news)
+        return True

@@ -15,9 +15,12 @@ the wait, naming the item and why it could not be read.
 from __future__ import annotations
 
 import logging
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .. import errors
 from ..api.models import Endpoint, LifecycleState, Readiness, describe_status
@@ -124,6 +127,7 @@ class Waiter:
         self._progress = progress or (lambda message: log.info(message))
         self._sleep = sleep
         self._clock = clock
+        self._failures = _PollFailures(self._progress)
 
     def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
                     on_poll: Callable[[dict[str, Endpoint]], None] | None = None) -> Endpoint:
@@ -133,6 +137,7 @@ class Waiter:
 
     def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
                      on_poll: Callable[[dict[str, Endpoint]], None] | None) -> Endpoint:
+        self._failures.start()
         started = self._clock()
         last_seen: str | None = None  # the last status shown, as describe_status words it
         last_report = started
@@ -140,7 +145,8 @@ class Waiter:
         for interval in self._schedule.intervals():
             elapsed = self._clock() - started
             if elapsed >= timeout:
-                last = f"last status: {last_seen}" if last_seen is not None else "its status was never read"
+                last = self._failures.why_unread() or (f"last status: {last_seen}" if last_seen is not None
+                                                       else "its status was never read")
                 raise errors.EndpointOperationError(
                     f"{label}: endpoint {endpoint_id} did not become {goal_word(goal)} within {timeout:g}s ({last})",
                     endpoint_id=endpoint_id)
@@ -194,13 +200,16 @@ class Waiter:
             self._until_gone(endpoint_id, timeout, label=label)
 
     def _until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:
+        self._failures.start()
         started = self._clock()
         for interval in self._schedule.intervals():
             elapsed = self._clock() - started
             if elapsed >= timeout:
+                unread = self._failures.why_unread()
                 raise errors.EndpointOperationError(
-                    f"{label}: endpoint {endpoint_id} was still listed {timeout:g}s after DELETE",
-                    endpoint_id=endpoint_id)
+                    f"{label}: endpoint {endpoint_id} was still listed {timeout:g}s after DELETE"
+                    if unread is None else f"{label}: the removal of endpoint {endpoint_id} could not be confirmed "
+                    f"within {timeout:g}s after DELETE ({unread})", endpoint_id=endpoint_id)
             self._sleep(min(interval, max(0.0, timeout - elapsed)))
             snapshot = self._poll(interval)
             # Still listed, if only as an unreadable item under its own id. (An unreadable item without
@@ -213,8 +222,74 @@ class Waiter:
     def _poll(self, interval: float) -> Listing | None:
         """One shared list; a passing API fault skips this poll instead of failing the wait."""
         try:
-            return self._directory.snapshot(max_age=interval / 2)
+            listing = self._directory.snapshot(max_age=interval / 2)
         except (errors.ServerError, errors.TransportError, errors.RateLimitError,
                 errors.UnexpectedResponseError) as exc:
-            self._progress(f"status poll failed, will try again: {exc}")
+            self._failures.failed(exc)
             return None
+        self._failures.succeeded()
+        return listing
+
+
+class _PollFailures:
+    """Failed status polls of one wait, said once rather than once per poll.
+
+    The first failure is a line; repeats of the same error are counted and summed up in one line
+    when a poll succeeds again or another error appears (`... failed 12 more times the same way`). A
+    wait that times out while its polls fail says so (`why_unread`), not the last status it read
+    before them. Not shared between threads: each waiting thread has its own `Waiter` call stack,
+    and the host serves one wait per call, so the state is per wait (`start`).
+    """
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._local = threading.local()
+
+    def _state(self) -> dict[str, Any]:
+        state: dict[str, Any] | None = getattr(self._local, "state", None)
+        if state is None:
+            state = self._local.state = {"last": None, "repeats": 0, "in_a_row": 0}
+        return state
+
+    def start(self) -> None:
+        self._local.state = {"last": None, "repeats": 0, "in_a_row": 0}
+
+    def failed(self, exc: errors.TokenFactoryError) -> None:
+        state = self._state()
+        text = str(exc)
+        state["in_a_row"] += 1
+        if _same_failure(text, state["last"]):
+            state["repeats"] += 1
+            state["last"] = text
+            return
+        self._summarise(state)
+        state["last"] = text
+        self._progress(f"status poll failed, will try again: {text}")
+
+    def succeeded(self) -> None:
+        state = self._state()
+        self._summarise(state)
+        state["last"], state["in_a_row"] = None, 0
+
+    def _summarise(self, state: dict[str, Any]) -> None:
+        if state["repeats"]:
+            times = "time" if state["repeats"] == 1 else "times"
+            self._progress(f"status poll failed {state['repeats']} more {times} the same way")
+        state["repeats"] = 0
+
+    def why_unread(self) -> str | None:
+        """Why the wait could not see the endpoint lately: its last polls failed; None if the last poll worked."""
+        state = self._state()
+        if not state["in_a_row"]:
+            return None
+        self._summarise(state)
+        polls = "the last status poll" if state["in_a_row"] == 1 else f"the last {state['in_a_row']} status polls"
+        return f"{polls} failed: {state['last']}"
+
+
+_REQUEST_ID = re.compile(r" \[request id [^\]]*\]")
+
+
+def _same_failure(text: str, last: str | None) -> bool:
+    """The same error, whatever its request id."""
+    return last is not None and _REQUEST_ID.sub("", text) == _REQUEST_ID.sub("", last)

@@ -22,6 +22,7 @@ their IDEs and type checkers) know:
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Mapping
 from typing import Any, TypedDict, overload
 
@@ -29,8 +30,10 @@ import pulumi
 import pulumi.dynamic
 import pulumi.runtime
 
+from ..fields import MAX_READY_TIMEOUT_SECONDS
 from ..provider import DedicatedEndpointProvider
 from ..schema import (
+    DEFAULT_READY_TIMEOUT_SECONDS,
     INPUT_FIELDS,
     OUTPUT_FIELDS,
     RESOURCE_MODULE,
@@ -463,6 +466,42 @@ def _split_arguments(resource_name: str, args: tuple[Any, ...],
     return _checked_inputs(resource_name, kwargs, "argument(s)"), opts
 
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(h|m|s|ms)")
+
+
+def _duration_seconds(text: str | None) -> float | None:
+    """A Go duration as Pulumi's `CustomTimeouts` spell them (`30m`, `1h30m`, `90s`) in seconds; None if not one."""
+    if not text or not text.strip():
+        return None
+    text = text.strip()
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(number) * scale[unit] for number, unit in parts)
+
+
+def _refuse_custom_timeouts(resource_name: str, opts: pulumi.ResourceOptions | None) -> None:
+    """`custom_timeouts` never reach a dynamic provider (`pulumi.dynamic`'s host reads no timeout from the
+    engine's requests): refuse them rather than let a program believe they bound a 10-15 minute create."""
+    timeouts = opts.custom_timeouts if opts is not None else None
+    if timeouts is None:
+        return
+    given = {name: getattr(timeouts, name, None) for name in ("create", "update", "delete", "read")}
+    given = {name: value for name, value in given.items() if value}
+    if not given:
+        return
+    seconds = [s for s in (_duration_seconds(given.get(n)) for n in ("create", "update", "delete")) if s]
+    longest = min(MAX_READY_TIMEOUT_SECONDS, max(1, round(max(seconds)))) if seconds else None
+    suggestion = f"ready_timeout={longest}" if longest is not None else "ready_timeout=<seconds>"
+    spelled = ", ".join(f"{name}={value!r}" for name, value in given.items())
+    raise ValueError(
+        f"DedicatedEndpoint {resource_name!r}: ResourceOptions(custom_timeouts=CustomTimeouts({spelled})) would be "
+        f"silently ignored: Pulumi's dynamic-provider host, which runs this resource, drops custom_timeouts. Use "
+        f"{suggestion} instead (and drop custom_timeouts): the seconds create, update and delete wait for the "
+        f"endpoint, default {DEFAULT_READY_TIMEOUT_SECONDS}")
+
+
 class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RESOURCE_NAME):
     """A Nebius Token Factory dedicated endpoint: an isolated, autoscaled GPU deployment of one model.
 
@@ -542,7 +581,8 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
         :param args: All inputs as one `DedicatedEndpointArgs` (or `DedicatedEndpointArgsDict`), instead of
                keywords.
         :param opts: A `pulumi.ResourceOptions` (parent, depends_on, protect, ...). Not `import_`: the engine's
-               import cannot reach a dynamic provider; `adopt_id` takes an existing endpoint over instead.
+               import cannot reach a dynamic provider; `adopt_id` takes an existing endpoint over instead. Not
+               `custom_timeouts`: a dynamic provider never receives them; `ready_timeout` bounds the waits.
 
         Unknown or missing inputs raise `TypeError` here, naming them; values are checked by the provider
         in `pulumi preview`. See the class docstring for every input and output.
@@ -554,6 +594,7 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
                 f"the Pulumi engine imports with the id alone, which a dynamic provider cannot serve "
                 f"(pulumi/pulumi#16175). Use adopt_id={opts.import_!r} instead (and drop import_): the create "
                 f"then takes that endpoint over, with no new endpoint bought")
+        _refuse_custom_timeouts(resource_name, opts)
         props: dict[str, Any] = dict(inputs)
         if props["region"] is None:
             props["region"] = _default_region()

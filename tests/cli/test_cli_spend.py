@@ -172,8 +172,8 @@ def test_spend_lines_outputs_and_total_on_the_real_cli(cli_backend: Backend, cli
     scenario.run([
         Step("create two endpoints", before=preview.take, ops={"gpt": ("create",), "small": ("create",)},
              mutations={POST: 2}, endpoints=2,
-             check=both(lines_are({"gpt": [f"create: {spend.create_line(base, TABLE)}"],
-                                   "small": [f"create: {spend.create_line(base, TABLE)}"]}),
+             check=both(lines_are({"gpt": [f"new endpoint: {spend.create_line(base, TABLE)}"],
+                                   "small": [f"new endpoint: {spend.create_line(base, TABLE)}"]}),
                         save("preview-create.txt"),
                         up_said("create", f"gpt: created: {spend.create_line(base, TABLE)}",
                                 "gpt: is ready", f"small: created: {spend.create_line(base, TABLE)}"))),

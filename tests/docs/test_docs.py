@@ -586,8 +586,16 @@ def _client_messages(emulator: EmulatorProcess) -> list[str]:
 
 
 def _refused_token(emulator_factory: Callable[..., EmulatorProcess]) -> list[str]:
+    from pulumi_tokenfactory import errors
+    from pulumi_tokenfactory.host.failures import one_line
+
     guarded = emulator_factory(api_key="the-right-token")
-    return _raised(lambda: TokenFactoryClient("a-wrong-token", guarded.base_url).list_templates())
+    refused = _raised(lambda: TokenFactoryClient("a-wrong-token", guarded.base_url).list_templates())
+    try:  # as the provider host reports it (tests/cli/test_cli_errors.py shows it through the CLI)
+        TokenFactoryClient("a-wrong-token", guarded.base_url).list_templates()
+    except errors.AuthenticationError as exc:
+        return refused + _shown(one_line("check", {"name": "GPT-120B Endpoint"}, exc))
+    raise AssertionError("a wrong token was accepted")
 
 
 def _settings_messages(_: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> list[str]:

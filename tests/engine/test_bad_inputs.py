@@ -240,7 +240,10 @@ def _answer(case: Bad, program: dict[str, Any], host: ProviderHost, provider_str
         else:
             steps.up(program)
     except CheckFailed as failed:
-        reasons = [reason for prop, reason in failed.failures if prop == case.prop]
+        # A nested property is reported on the resource, its reason starting with the path (the engine
+        # cannot show a nested property's value: controller._engine_failure).
+        reasons = [reason for prop, reason in failed.failures
+                   if prop == case.prop or (not prop and "." in case.prop and reason.startswith(case.prop))]
         assert reasons, f"{case.id}: no check failure on {case.prop!r}: {failed.failures}"
         assert all("\n" not in reason for _, reason in failed.failures), failed.failures
         return "check", reasons[0]

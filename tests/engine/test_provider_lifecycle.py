@@ -152,5 +152,5 @@ def test_check_failures_name_the_property_and_nothing_is_mutated(
     with pytest.raises(CheckFailed) as info:
         resource.up({**BASE, "gpu_type": "gpu-a100", "scaling": {"min_replicas": 3, "max_replicas": 1}})
     props = dict(info.value.failures)
-    assert "gpu-h100-sxm" in props["gpu_type"] and "must not exceed" in props["scaling.min_replicas"]
+    assert "gpu-h100-sxm" in props["gpu_type"] and props[""].startswith("scaling.min_replicas (3) must not exceed")
     assert all(r["method"] == "GET" for r in emulator.requests())

@@ -383,7 +383,7 @@ def test_a_gateway_echoing_the_header_leaks_nothing_through_check_or_create(
         urn = make_urn(RESOURCE_TYPE, "gateway")
         with pytest.raises(ProviderCallError) as checked:
             host.check(urn, {}, {**PROGRAM, PROVIDER_KEY: provider_str})
-        assert "Could not fetch the template catalogue" in checked.value.last_line
+        assert "check 'scrub': the Token Factory API refused the API key" in checked.value.last_line
         assert "HTTP 401" in checked.value.last_line and f"request id Bearer {REDACTED}" in checked.value.last_line
         with pytest.raises(ProviderCallError) as created:
             host.create(urn, {**PROGRAM, PROVIDER_KEY: provider_str})

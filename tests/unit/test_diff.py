@@ -172,3 +172,4 @@ def test_diff_never_replaces_when_only_in_place_fields_change(changes: dict[str,
 
 def test_every_input_is_classified_once() -> None:
     assert set(UPDATABLE_FIELDS).isdisjoint(REPLACE_FIELDS)
+

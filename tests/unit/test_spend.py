@@ -297,10 +297,10 @@ def test_report_create_update_replace_and_the_replacements_second_check(table: P
     report.checked({}, new)  # the engine's Check of the replacement: no second "create"
     report.checked({}, new)  # a later create of the same URN is announced again
     assert [m for _, m in engine.sent] == [
-        "create: +2 gpu-h100-sxm reserved, +$7.00/h",
+        "new endpoint: +2 gpu-h100-sxm reserved, +$7.00/h",
         "update: +2 gpu-h100-sxm reserved, +$7.00/h (2 -> 4)",
         spend.replace_line(spend.reservation(old), spend.reservation(new), table),
-        "create: +4 gpu-h100-sxm reserved, +$14.00/h",
+        "new endpoint: +4 gpu-h100-sxm reserved, +$14.00/h",
     ]
     assert {urn for urn, _ in engine.sent} == {URN}
 

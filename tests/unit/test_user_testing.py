@@ -27,6 +27,7 @@ from pulumi_tokenfactory.api.models import parse_templates
 from pulumi_tokenfactory.api.templates import GET_TEMPLATES_TOKEN, TemplatesNotMockedError
 from pulumi_tokenfactory.emulator.catalogue import TEMPLATES, templates_payload
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.fields import OUTPUT_FIELDS
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.mocks import RecordingMocks, run_program
 
@@ -213,3 +214,82 @@ def test_set_mocks_in_a_fresh_process_serves_the_catalogue_to_a_top_level_progra
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env,
                           check=True)
     assert "gpu_type='gpu-h200-sxm', gpu_count=8" in done.stdout
+
+
+# -- every output the provider fills (issue 20, item 6) --------------------------------------------------
+
+PRICES = '{"currency": "USD", "prices": {"gpu-h100-sxm": 3.5}}'
+
+
+def declare_priced_pair() -> None:
+    """Two endpoints (one stopped) and the stack total, as a program exports them."""
+    import pulumi
+
+    running = tokenfactory.DedicatedEndpoint(
+        "running", name="Running", model_name="openai/gpt-oss-120b", flavor_name="base",
+        gpu_type="gpu-h100-sxm", gpu_count=2, scaling=tokenfactory.ScalingArgs(min_replicas=1, max_replicas=3))
+    stopped = tokenfactory.DedicatedEndpoint(
+        "stopped", name="Stopped", model_name="openai/gpt-oss-20b", flavor_name="base",
+        gpu_type="gpu-l40s-d", gpu_count=1, enabled=False,
+        scaling=tokenfactory.ScalingArgs(min_replicas=1, max_replicas=2))
+    for endpoint in (running, stopped):
+        pulumi.export(endpoint._name, pulumi.Output.all(**{
+            name: getattr(endpoint, name) for name in (*OUTPUT_FIELDS, "description", "enabled")}))
+    tokenfactory.export_spend()
+
+
+@pytest.mark.usefixtures("no_api")
+def test_token_factory_mocks_fill_every_output_as_export_spend_computes_it() -> None:
+    result = run_program(declare_priced_pair, config={"tokenfactory:gpuHourlyPrices": PRICES},
+                         mocks=testing.TokenFactoryMocks())
+    running, stopped, total = (result.exports[k] for k in ("running", "stopped", "tokenfactory_spend"))
+    assert [k for k in OUTPUT_FIELDS if running.get(k) is None] == [], "every output is filled"
+    assert (running["reserved_gpus"], running["max_gpus"]) == (2, 6)
+    assert (running["hourly_cost_min"], running["hourly_cost_max"], running["cost_currency"]) == (7.0, 21.0, "USD")
+    assert (running["readiness"], running["description"], running["enabled"]) == ("ready", "", True)
+    assert (stopped["reserved_gpus"], stopped["max_gpus"], stopped["readiness"]) == (0, 2, "not_ready")
+    assert stopped.get("hourly_cost_min") is None, "no price for gpu-l40s-d: unknown, as the provider says"
+    # The same figures as the stack total that export_spend computes under the same mocks.
+    assert total["reserved_gpus"] == running["reserved_gpus"] + stopped["reserved_gpus"]
+    assert total["hourly_cost_min"] == running["hourly_cost_min"]
+    assert total["by_resource"] == {"running": 2, "stopped": 0}
+
+
+@pytest.mark.usefixtures("no_api")
+def test_without_a_price_table_the_gpus_are_numbers_and_the_costs_none() -> None:
+    seen: dict[str, Any] = {}
+
+    def program() -> None:
+        endpoint = tokenfactory.DedicatedEndpoint(
+            "e", name="E", model_name="openai/gpt-oss-120b", flavor_name="base", gpu_type="gpu-h100-sxm",
+            gpu_count=1, scaling={"min_replicas": 2, "max_replicas": 4})
+        endpoint.reserved_gpus.apply(lambda v: seen.update(reserved=v))
+        endpoint.max_gpus.apply(lambda v: seen.update(max=v))
+        endpoint.hourly_cost_max.apply(lambda v: seen.update(cost=v))
+
+    run_program(program, mocks=testing.TokenFactoryMocks())
+    assert seen == {"reserved": 2, "max": 4, "cost": None}
+    run_program(program, mocks=testing.TokenFactoryMocks(prices={"currency": "EUR",
+                                                                 "prices": {"gpu-h100-sxm": 2}}))
+    assert seen == {"reserved": 2, "max": 4, "cost": 8.0}
+
+
+def test_the_mocks_answer_with_the_outputs_the_real_provider_reports(clean_emulator: EmulatorProcess,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same keys, and the same values but for ids, keys and times, as a create against the emulator."""
+    from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+
+    monkeypatch.setenv("TOKENFACTORY_BASE_URL", clean_emulator.base_url)
+    monkeypatch.setenv("TOKENFACTORY_API_KEY", "any-token")
+    declared = {"name": "E", "model_name": "openai/gpt-oss-20b", "flavor_name": "base", "gpu_type": "gpu-l40s-d",
+                "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2}, "region": "eu-north1"}
+    provider = DedicatedEndpointProvider()
+    checked = provider.check({}, declared)
+    assert checked.failures == []
+    real = dict(provider.create(checked.inputs).outs or {})
+    args = MockResourceArgs(typ=RESOURCE_TYPE, name="e", inputs=declared, provider=None, resource_id=None,
+                            custom=True)
+    _, mocked = testing.endpoint_outputs(args, base_url=clean_emulator.base_url)
+    assert sorted(mocked) == sorted(real)
+    differ = {"routing_key", "created_at", "updated_at"}
+    assert {k: v for k, v in mocked.items() if k not in differ} == {k: v for k, v in real.items() if k not in differ}
