@@ -6,6 +6,7 @@ Keep this file small; feature-specific fixtures belong in their test modules.
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,22 @@ import pytest
 
 from devtools.realcli import Backend, CliInstall, CliUnavailable, locate_cli
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+
+#: What `pickle._Pickler._batch_setitems` is before any Pulumi program code runs in this process.
+_BATCH_SETITEMS = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _undo_the_sdks_pickler_patch() -> Iterator[None]:
+    """Put back what each `pulumi.dynamic.serialize_provider` call wraps and never restores.
+
+    The SDK (3.272) sets `pickle._Pickler._batch_setitems` to a wrapper of the current one on every call, so
+    each dynamic resource constructed in one process adds a level of recursion to pickling any dict; this
+    suite constructs about a thousand under mocks and would end in RecursionError. A test-process repair:
+    a program runs once per process.
+    """
+    yield
+    pickle._Pickler._batch_setitems = _BATCH_SETITEMS  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
