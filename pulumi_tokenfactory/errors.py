@@ -140,6 +140,15 @@ class EndpointOperationError(TokenFactoryError):
         super().__init__(message)
 
 
+class WaitInterrupted(EndpointOperationError):
+    """The provider host was interrupted while waiting for an endpoint (`host.interrupts`): the caller records
+    `last`, the endpoint as the last poll read it (None before the first poll), instead of failing."""
+
+    def __init__(self, message: str, *, endpoint_id: str, last: object = None) -> None:
+        self.last = last
+        super().__init__(message, endpoint_id=endpoint_id)
+
+
 class ProviderBugError(TokenFactoryError):
     """An exception this package did not raise on purpose, as the provider host reports it: one line saying that
     it is a bug and how to see the traceback (`host.failures`)."""

@@ -61,12 +61,16 @@ class DedicatedEndpointProvider(ResourceProvider):
 
         Configure runs only in a provider host, so it also makes the host exit should the engine die
         (see enginewatch), and makes the host report an error as its one line, without the Python
-        traceback, unless TOKENFACTORY_TRACEBACKS=1 (see host.failures)."""
+        traceback, unless TOKENFACTORY_TRACEBACKS=1 (see host.failures), and lets the calls in flight finish
+        when the host is interrupted (see host.interrupts)."""
         from .host.enginewatch import exit_when_the_engine_is_gone
-        from .host.failures import quiet_tracebacks
+        from .host.failures import in_dynamic_host, quiet_tracebacks
+        from .host.interrupts import finish_calls_when_interrupted
 
         exit_when_the_engine_is_gone()
         quiet_tracebacks()
+        if in_dynamic_host():
+            finish_calls_when_interrupted()
         self._config = {key: req.config.get(key) for key in CONFIG_KEYS}  # every setting's key: settings.SETTINGS
 
     def _control(self) -> EndpointController:
@@ -86,7 +90,7 @@ class DedicatedEndpointProvider(ResourceProvider):
             return self._control().diff(id_, olds, news)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        with _reported("create", props):
+        with _reported("create", props), _spending("create"):
             return self._control().create(props)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -94,12 +98,21 @@ class DedicatedEndpointProvider(ResourceProvider):
             return self._control().read(id_, props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        with _reported("update", news, id_):
+        with _reported("update", news, id_), _spending("update"):
             return self._control().update(id_, olds, news)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with _reported("delete", props, id_):
+        with _reported("delete", props, id_), _spending("delete"):
             self._control().delete(id_, props)
+
+
+@contextmanager
+def _spending(operation: str) -> Iterator[None]:
+    """Counted while in flight, so an interrupted host finishes it (see host.interrupts)."""
+    from .host.interrupts import spending
+
+    with spending(operation):
+        yield
 
 
 @contextmanager

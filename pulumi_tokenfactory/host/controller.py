@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from .. import errors
 from ..api.client import TokenFactoryClient
-from ..api.models import EndpointPatch, MalformedItem, Template, first_problem
+from ..api.models import Endpoint, EndpointPatch, MalformedItem, Template, first_problem
 from ..fields import BY_NAME, DIFFED_FIELDS
 from ..schema import (
     ADOPT_FIELD,
@@ -46,7 +46,7 @@ from .properties import EndpointInputs, EndpointState
 from .readiness import ReadinessGate, option_conflict, starts_replicas
 from .spendreport import SpendReport, urn_of, without_urn
 from .validation import check_inputs
-from .waiting import Waiter
+from .waiting import Waiter, describe_deployment
 
 #: A refresh may answer from a list fetched this recently (one list call serves many reads).
 READ_MAX_AGE_SECONDS = 2.0
@@ -270,6 +270,8 @@ class EndpointController:
                     # Not done until a real call is answered; a create that never gets there is undone below.
                     api.gate.until_routable(endpoint.id, endpoint.routing_key or inputs.routing_key,
                                             inputs.region, budget, label=label)
+        except errors.WaitInterrupted as stop:
+            endpoint = _kept_after_interrupt(stop, endpoint) or endpoint
         except errors.TokenFactoryError as exc:
             raise self._undo_create(api, endpoint.id, exc) from None
         # What a later answer lacks keeps the first value an answer gave, then what was sent.
@@ -304,6 +306,8 @@ class EndpointController:
                 api.changed()
             if inputs.wait_for_ready:
                 endpoint = api.waiter.until_state(endpoint.id, inputs.target_state, inputs.ready_timeout, label=label)
+        except errors.WaitInterrupted as stop:
+            endpoint = _kept_after_interrupt(stop, endpoint) or endpoint
         except errors.TokenFactoryError as exc:
             raise errors.EndpointOperationError(
                 f"{exc.message}. Endpoint {endpoint.id} was not deleted (it existed before this adoption) and is "
@@ -387,13 +391,16 @@ class EndpointController:
                     f"Endpoint {id_} no longer exists (deleted outside Pulumi). Run `pulumi refresh` to drop "
                     f"it from the state; the next `pulumi up` creates it again.", endpoint_id=id_) from None
             api.changed()
-        if desired.wait_for_ready and patch.model_fields_set & _REDEPLOYING:
-            budget = api.gate.budget(desired.ready_timeout)
-            endpoint = api.waiter.until_state(id_, desired.target_state, desired.ready_timeout,
-                                              label=f"update {desired.name!r}")
-            if desired.wait_for_inference and starts_replicas(current, desired):
-                api.gate.until_routable(id_, endpoint.routing_key or olds.get("routing_key"), desired.region,
-                                        budget, label=f"update {desired.name!r}")
+        try:
+            if desired.wait_for_ready and patch.model_fields_set & _REDEPLOYING:
+                budget = api.gate.budget(desired.ready_timeout)
+                endpoint = api.waiter.until_state(id_, desired.target_state, desired.ready_timeout,
+                                                  label=f"update {desired.name!r}")
+                if desired.wait_for_inference and starts_replicas(current, desired):
+                    api.gate.until_routable(id_, endpoint.routing_key or olds.get("routing_key"), desired.region,
+                                            budget, label=f"update {desired.name!r}")
+        except errors.WaitInterrupted as stop:
+            endpoint = _kept_after_interrupt(stop, endpoint)
         if endpoint is None:
             endpoint = api.client.get_endpoint(id_)
         # What the answer lacks keeps its known value: the declared inputs, else the prior outputs.
@@ -413,7 +420,20 @@ class EndpointController:
             return
         api.changed()
         timeout = props.get("ready_timeout") or DEFAULT_READY_TIMEOUT_SECONDS
-        api.waiter.until_gone(id_, float(timeout), label=f"delete {props.get('name') or id_!r}")
+        try:
+            api.waiter.until_gone(id_, float(timeout), label=f"delete {props.get('name') or id_!r}")
+        except errors.WaitInterrupted as stop:
+            _progress(f"{stop.message}. The API accepted its DELETE: the endpoint is being removed, and it leaves "
+                      f"the state")
+
+
+def _kept_after_interrupt(stop: errors.WaitInterrupted, known: Endpoint | None) -> Endpoint | None:
+    """An interrupted wait (see host.interrupts) records the endpoint as last read, else as known, and says so."""
+    endpoint = stop.last if isinstance(stop.last, Endpoint) else known
+    status = describe_deployment(endpoint) if endpoint is not None else "its status not read yet"
+    _progress(f"{stop.message}. Endpoint {stop.endpoint_id} exists and is recorded in the state as it is now "
+              f"({status}): `pulumi refresh` reads its status again, `pulumi destroy` deletes it")
+    return endpoint
 
 
 def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.UnexpectedResponseError:

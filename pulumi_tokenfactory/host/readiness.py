@@ -34,6 +34,7 @@ from .. import errors
 from ..api.client import TokenFactoryClient
 from ..settings import HOST_WIDENING, Settings
 from .hostpool import lend_thread_while_waiting
+from .interrupts import interrupted, pause
 from .properties import EndpointInputs
 from .waiting import PollSchedule
 
@@ -114,7 +115,7 @@ class ReadinessGate:
         *,
         schedule: PollSchedule,
         progress: Progress | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
         clock: Callable[[], float] = time.monotonic,
         lend_threads: bool | None = None,
     ) -> None:
@@ -158,6 +159,9 @@ class ReadinessGate:
         last_report: float | None = None
         last_answer = "no answer yet"
         for probes, interval in enumerate(self._schedule.intervals(), start=1):
+            if interrupted():
+                raise errors.WaitInterrupted(f"{label}: interrupted while waiting for endpoint {endpoint_id} to "
+                                             f"answer inference", endpoint_id=endpoint_id)
             try:
                 self._client.probe_inference(routing_key, region)
             except errors.NotFoundError:

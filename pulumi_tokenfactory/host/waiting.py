@@ -27,6 +27,7 @@ from ..api.models import Endpoint, LifecycleState, Readiness, describe_status
 from ..settings import HOST_WIDENING, POLL_MAX_INTERVAL, Settings
 from .directory import EndpointDirectory, Listing
 from .hostpool import lend_thread_while_waiting
+from .interrupts import interrupted, pause
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class Waiter:
         *,
         schedule: PollSchedule | None = None,
         progress: Progress | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
         clock: Callable[[], float] = time.monotonic,
         settings: Settings | None = None,
     ) -> None:
@@ -131,7 +132,8 @@ class Waiter:
 
     def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
                     on_poll: Callable[[dict[str, Endpoint]], None] | None = None) -> Endpoint:
-        """Return the endpoint once its lifecycle is `goal`; raise EndpointOperationError otherwise."""
+        """Return the endpoint once its lifecycle is `goal`; raise EndpointOperationError otherwise
+        (`WaitInterrupted`, with the endpoint as last read, when the host is interrupted)."""
         with lend_thread_while_waiting(self._lend_threads):
             return self._until_state(endpoint_id, goal, timeout, label=label, on_poll=on_poll)
 
@@ -142,7 +144,11 @@ class Waiter:
         last_seen: str | None = None  # the last status shown, as describe_status words it
         last_report = started
         unreadable_polls = 0
+        last_read: Endpoint | None = None
         for interval in self._schedule.intervals():
+            if interrupted():
+                raise errors.WaitInterrupted(f"{label}: interrupted while waiting for endpoint {endpoint_id} to "
+                                             f"become {goal_word(goal)}", endpoint_id=endpoint_id, last=last_read)
             elapsed = self._clock() - started
             if elapsed >= timeout:
                 last = self._failures.why_unread() or (f"last status: {last_seen}" if last_seen is not None
@@ -174,6 +180,7 @@ class Waiter:
                         endpoint_id=endpoint_id)
                 continue
             unreadable_polls = 0
+            last_read = endpoint
             shown = describe_deployment(endpoint)
             if reached(endpoint, goal):
                 if endpoint.lifecycle is not LifecycleState.RUNNING and goal is LifecycleState.RUNNING:
@@ -203,6 +210,9 @@ class Waiter:
         self._failures.start()
         started = self._clock()
         for interval in self._schedule.intervals():
+            if interrupted():
+                raise errors.WaitInterrupted(f"{label}: interrupted while waiting for endpoint {endpoint_id} to go",
+                                             endpoint_id=endpoint_id)
             elapsed = self._clock() - started
             if elapsed >= timeout:
                 unread = self._failures.why_unread()

@@ -15,11 +15,16 @@ Recorded step by step, each step asserted:
 
 The CLI's own `pulumi refresh --import-pending-creates` (second test) drops the pending create
 without adding a resource, orphaning the endpoint; adoption recovers it.
+
+A SIGINT to the whole process tree (third test; some CI runners stop a job that way) reaches the
+provider host too: the create stops waiting, answers with the endpoint as it is, and the engine
+records it, so nothing bills outside the state; the output names the endpoint.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -179,3 +184,52 @@ def test_the_clis_own_repair_orphans_the_endpoint_and_adoption_recovers_it(
         Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)},
              mutations={"DELETE /v0/dedicated_endpoints/{id}": 1}, endpoints=0),
     ])
+
+
+def test_sigint_to_the_whole_tree_mid_create_records_the_endpoint_and_names_it(
+        cli_backend: Backend, emulator_factory: Any, orphans: list[int], tmp_path: Any) -> None:
+    emulator: EmulatorProcess = emulator_factory(provision_seconds=30.0, api_key=API_KEY)
+    stack = cli_backend.stack(PROJECT, "dev", example("basic"), config={"tokenfactory:baseUrl": emulator.base_url},
+                              secrets={"tokenfactory:apiKey": API_KEY})
+    (cli_backend.root / "extra_env.json").write_text(json.dumps(dict(cli_backend.extra_env)))
+    output = tmp_path / "up.txt"
+    with output.open("w") as sink:
+        driver = subprocess.Popen([sys.executable, "-m", "tests.harness.cli_up", str(cli_backend.cli.bin_dir),
+                                   str(cli_backend.root), PROJECT, "dev", "basic"], cwd=REPO,
+                                  stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not emulator.endpoints():
+            assert driver.poll() is None, f"the up ended ({driver.returncode}) before its POST"
+            assert time.monotonic() < deadline, "the create never reached the API"
+            time.sleep(0.05)
+        time.sleep(1.0)  # into the wait for readiness
+        clis = [pid for pid in processes.descendants(driver.pid) if _is_pulumi_up(processes.command_line(pid))]
+        assert len(clis) == 1
+        tree = clis + processes.descendants(clis[0])
+        orphans.extend(tree)
+        assert any("-m pulumi.dynamic" in processes.command_line(pid) for pid in tree), "no provider host"
+        for pid in tree:
+            processes.signal_quietly(pid, signal.SIGINT)
+        driver.wait(90)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    text = output.read_text()  # what the CLI printed (the driver's own CommandError traceback is not kept)
+    [endpoint] = emulator.endpoints()
+    assert endpoint["status"] == "starting", "the signal came before it was ready"
+    # Recorded: in the state, no pending operation, and the output names it.
+    assert _endpoints_in_state(stack) == [endpoint["id"]], text
+    assert _pending(stack) == []
+    assert f"interrupted while waiting for endpoint {endpoint['id']} to become ready" in text, text
+    assert f"Endpoint {endpoint['id']} exists and is recorded in the state" in text
+    assert "KeyboardInterrupt" not in text and "Traceback" not in text, text
+    # The next up buys nothing: the same endpoint, now ready; destroy deletes it.
+    emulator.clear_requests()
+    cli_backend.run(PROJECT, "refresh", "--stack", "dev", "--yes")
+    assert [r for r in emulator.requests() if r["method"] not in ("GET",)] == []
+    Scenario(cli_backend, emulator, stack).run([
+        Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)},
+             mutations={"DELETE /v0/dedicated_endpoints/{id}": 1}, endpoints=0),
+    ])
+    assert [r for r in emulator.requests() if r["method"] == "POST"] == []

@@ -12,7 +12,9 @@ is asserted after each scenario, with the request log proving how many POSTs hap
 from __future__ import annotations
 
 import functools
+import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -187,6 +189,56 @@ def test_host_killed_mid_create_then_next_up_refuses_a_duplicate_and_import_adop
         again.destroy()
     assert len(account.requests_of("POST", ENDPOINTS)) == 1
     assert account.settled() == []
+
+
+# --------------------------------------------------------------------------- 2b. host interrupted mid-create
+
+
+def test_sigint_to_the_host_mid_create_records_the_endpoint_and_names_it(
+        emulator_factory: Callable[..., EmulatorProcess]) -> None:
+    """A SIGINT to the provider host (a CI runner signalling the whole tree) used to cut the create off: the
+    endpoint billed, outside the state, unnamed. Now the create stops waiting, answers with the endpoint as it
+    is, and says so; the host then stops by itself, with no traceback."""
+    account = extra_account(emulator_factory, provision_seconds=30, delete_seconds=0.1)
+    with account.host() as host:
+        steps = account.resource(host, "interrupted")
+        call = Background(lambda: steps.up(BASE))
+        wait_for(lambda: bool(account.requests_of("POST", ENDPOINTS)), 10, "the create's POST")
+        time.sleep(0.3)  # let it settle into the wait for readiness
+        assert call.running, "the create must still be waiting for readiness"
+        started = time.monotonic()
+        os.kill(host.pid, signal.SIGINT)
+        call.join(30)
+        answered = time.monotonic() - started
+        wait_for(lambda: not host.is_alive(), 15, "the host to stop")
+        logs = host.logs_text()
+    assert call.error is None, f"the create must answer: {call.error!r}"
+    assert answered < 5, f"the wait must end at once, not at its next poll: {answered:.1f}s"
+    (endpoint,) = account.emulator.endpoints()
+    assert steps.id == endpoint["id"] and steps.outputs["status"] == "starting"
+    assert f"interrupted while waiting for endpoint {endpoint['id']} to become ready" in logs
+    assert "is recorded in the state as it is now (starting)" in logs, logs
+    assert "letting 1 call(s) in flight record what they made" in logs
+    assert "Traceback" not in logs and "KeyboardInterrupt" not in logs, logs
+    assert host.returncode == 0
+    assert len(account.requests_of("POST", ENDPOINTS)) == 1 and account.requests_of("DELETE") == []
+
+
+def test_sigint_to_an_idle_host_stops_it_as_before(emulator_factory: Callable[..., EmulatorProcess]) -> None:
+    """How the engine itself stops its plugins (SIGINT, then SIGKILL a second later): nothing in flight, so
+    the SDK's own stop, at once and silently."""
+    account = extra_account(emulator_factory, provision_seconds=0.2, delete_seconds=0.1)
+    with account.host() as host:
+        steps = account.resource(host, "idle")
+        steps.up(BASE)
+        started = time.monotonic()
+        os.kill(host.pid, signal.SIGINT)
+        wait_for(lambda: not host.is_alive(), 5, "the host to stop")
+        assert time.monotonic() - started < 2
+        assert "in flight" not in host.logs_text() and "Traceback" not in host.logs_text()
+        assert host.returncode == 0
+    (endpoint,) = account.emulator.endpoints()
+    account.api("DELETE", f"{ENDPOINTS}/{endpoint['id']}").raise_for_status()
 
 
 # --------------------------------------------------------------------------- 3. API restarted

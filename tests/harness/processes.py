@@ -50,3 +50,9 @@ def kill_all(pids: list[int]) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def signal_quietly(pid: int, signum: int) -> None:
+    """Send `signum` to `pid` unless it is gone already."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)

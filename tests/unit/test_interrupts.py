@@ -1,0 +1,117 @@
+"""host.interrupts: an interrupted provider host finishes the calls that spend money, and starts none.
+
+The whole path (a real host, a real SIGINT) is in tests/engine/test_lifecycle_faults.py and, through the
+real CLI, tests/cli/test_cli_interrupted.py; these pin each piece on its own.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pulumi_tokenfactory import errors
+from pulumi_tokenfactory.api.models import Endpoint
+from pulumi_tokenfactory.api.models import LifecycleState as LS
+from pulumi_tokenfactory.host import interrupts
+from tests.unit.test_messages import Clock, _endpoint, waiter
+
+
+@pytest.fixture
+def host_interrupted() -> Iterator[None]:
+    interrupts._interrupted.set()
+    yield
+    interrupts._interrupted.clear()
+
+
+def test_a_wait_stops_at_the_next_poll_and_hands_back_the_endpoint_as_last_read(host_interrupted: None) -> None:
+    lines: list[str] = []
+    with pytest.raises(errors.WaitInterrupted) as info:
+        waiter(iter([_endpoint("starting")] * 3), lines, Clock()).until_state("ep-1", LS.RUNNING, 600,
+                                                                              label="create 'x'")
+    assert info.value.last is None, "interrupted before the first poll: nothing read yet"
+    assert str(info.value) == "create 'x': interrupted while waiting for endpoint ep-1 to become ready"
+
+
+def test_a_wait_interrupted_between_polls_keeps_what_it_read() -> None:
+    lines: list[str] = []
+    clock = Clock()
+
+    def answers() -> Iterator[Any]:
+        yield _endpoint("starting")
+        interrupts._interrupted.set()
+        yield _endpoint("starting")
+
+    try:
+        with pytest.raises(errors.WaitInterrupted) as info:
+            waiter(answers(), lines, clock).until_state("ep-1", LS.RUNNING, 600, label="create 'x'")
+    finally:
+        interrupts._interrupted.clear()
+    assert isinstance(info.value.last, Endpoint) and info.value.last.status == "starting"
+    assert info.value.endpoint_id == "ep-1"
+
+
+def test_a_delete_wait_stops_too(host_interrupted: None) -> None:
+    with pytest.raises(errors.WaitInterrupted, match="to go"):
+        waiter(iter([None]), [], Clock()).until_gone("ep-1", 600, label="delete 'x'")
+
+
+def test_no_create_update_or_delete_starts_once_the_host_is_interrupted(host_interrupted: None) -> None:
+    with pytest.raises(errors.EndpointOperationError) as info, interrupts.spending("create"):
+        raise AssertionError("must not run")
+    assert "interrupted (SIGINT) before this create started; nothing was changed" in str(info.value)
+
+
+def test_the_pause_ends_when_the_host_is_interrupted() -> None:
+    threading.Timer(0.1, interrupts._interrupted.set).start()
+    started = time.monotonic()
+    try:
+        interrupts.pause(30)
+    finally:
+        interrupts._interrupted.clear()
+    assert time.monotonic() - started < 5
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.stops: list[tuple[float, int]] = []
+
+    def stop(self, grace: float) -> threading.Event:
+        with interrupts._idle:
+            self.stops.append((grace, interrupts._in_flight))
+        done = threading.Event()
+        done.set()
+        return done
+
+
+def test_stop_with_nothing_in_flight_is_the_sdks_own() -> None:
+    server = FakeServer()
+    interrupts._stop_finishing_first(server.stop)(0)
+    assert server.stops == [(0, 0)] and not interrupts.interrupted()
+
+
+def test_stop_with_a_call_in_flight_lets_it_finish_first() -> None:
+    server = FakeServer()
+    entered = threading.Event()
+
+    def call() -> None:
+        with interrupts.spending("create"):
+            entered.set()
+            interrupts.pause(30)  # a wait; ends when stop() interrupts the host
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    entered.wait(5)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        interrupts._stop_finishing_first(server.stop)(0)
+        assert signal.getsignal(signal.SIGINT) is interrupts._ignore_while_finishing, "a second ^C is ignored"
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        interrupts._interrupted.clear()
+    worker.join(5)
+    assert server.stops == [(interrupts.ANSWER_GRACE_SECONDS, 0)], "stopped once the call had ended, with a grace"
