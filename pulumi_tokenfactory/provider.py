@@ -4,7 +4,7 @@ Pulumi pickles this object (with dill) into the state and reuses it for
 refresh and destroy. It therefore pickles to a bare reference to this class
 (see `__reduce__`): no token, no client, no code frozen by value, so an
 upgraded package takes effect on old stacks and the bytes never change.
-Its methods only hand the engine's property bags to `controller`, which is
+Its methods only hand the engine's property bags to `host.adapter`, which is
 imported on the first call, inside the provider host: a Pulumi program
 that merely declares resources never loads the lifecycle logic.
 
@@ -35,7 +35,7 @@ from .schema import BASE_URL_CONFIG as BASE_URL_CONFIG
 from .settings import CONFIG_KEYS
 
 if TYPE_CHECKING:
-    from .host.controller import EndpointController
+    from .host.adapter import EngineAdapter
 
 
 class DedicatedEndpointProvider(ResourceProvider):
@@ -47,7 +47,7 @@ class DedicatedEndpointProvider(ResourceProvider):
         super().__init__()
         self._config: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._controller: EndpointController | None = None
+        self._controller: EngineAdapter | None = None
 
     def __reduce__(self) -> tuple[type[DedicatedEndpointProvider], tuple[()]]:
         # Pickle by reference only: nothing of this instance may reach the state.
@@ -73,12 +73,12 @@ class DedicatedEndpointProvider(ResourceProvider):
             finish_calls_when_interrupted()
         self._config = {key: req.config.get(key) for key in CONFIG_KEYS}  # every setting's key: settings.SETTINGS
 
-    def _control(self) -> EndpointController:
+    def _control(self) -> EngineAdapter:
         with self._lock:
             if self._controller is None:
-                from .host.controller import EndpointController
+                from .host.adapter import EngineAdapter
 
-                self._controller = EndpointController(self._config)
+                self._controller = EngineAdapter(self._config)
             return self._controller
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

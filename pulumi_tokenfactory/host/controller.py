@@ -1,10 +1,11 @@
-"""The lifecycle of a dedicated endpoint: check, diff, create, read, update, delete.
+"""The lifecycle of a dedicated endpoint: check, diff, create, read, update, delete, on typed values.
 
-Lives apart from `provider.DedicatedEndpointProvider` (the object Pulumi
-pickles into the state) so that a Pulumi program, which only pickles that
-class by reference, never imports httpx, pydantic or this logic; the
-provider host loads it on the first call. Everything live (settings, the
-HTTP client, caches) is built once per host process.
+`adapter.EngineAdapter` turns the engine's property bags into `EndpointInputs` and `EndpointState`
+and back, and adds the spend lines; this module only decides what to ask the API and what to
+record. It lives apart from `provider.DedicatedEndpointProvider` (the object Pulumi pickles into
+the state) so that a Pulumi program never imports httpx, pydantic or this logic; the provider host
+loads it on the first call. Everything live (settings, the HTTP client, caches) is built once per
+host process.
 """
 
 from __future__ import annotations
@@ -14,38 +15,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    UpdateResult,
-)
+from pulumi.dynamic import DiffResult
 from pydantic import ValidationError
 
 from .. import errors
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, EndpointPatch, MalformedItem, Template, first_problem
 from ..fields import BY_NAME, DIFFED_FIELDS
-from ..schema import (
-    ADOPT_FIELD,
-    DEFAULT_READY_TIMEOUT_SECONDS,
-    OUTPUT_FIELDS,
-    REPLACE_FIELDS,
-    URN_FIELD,
-)
-from ..settings import GPU_PRICES, HTTP_TIMEOUT, Settings
+from ..schema import ADOPT_FIELD, DEFAULT_READY_TIMEOUT_SECONDS, OUTPUT_FIELDS, REPLACE_FIELDS
+from ..settings import HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
 from . import routingkey
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .creation import ExactlyOnceCreator, twin_failure
 from .directory import EndpointDirectory
-from .enginelog import EngineLog, engine_address, resource_label
+from .enginelog import EngineLog, engine_address
 from .properties import EndpointInputs, EndpointState
 from .readiness import ReadinessGate, option_conflict, starts_replicas
-from .spendreport import SpendReport, urn_of, without_urn
-from .validation import check_inputs
+from .validation import CheckOutcome, check_inputs
 from .waiting import Waiter, describe_deployment
 
 #: A refresh may answer from a list fetched this recently (one list call serves many reads).
@@ -60,17 +47,11 @@ _REDEPLOYING = frozenset(name for name, f in BY_NAME.items() if f.redeploys)
 
 #: Lines for the resource row of `pulumi preview`/`up` (spend, wait progress): `logging` and `pulumi.log`
 #: in the host reach only the Stack row, or nothing (see enginelog).
-_ENGINE_LOG = EngineLog(engine_address())
+ENGINE_LOG = EngineLog(engine_address())
 
 
 def _progress(message: str) -> None:
-    _ENGINE_LOG.progress(message)
-
-
-def _row(props: Mapping[str, Any]) -> tuple[str | None, str]:
-    """The resource row a call's lines belong on: its URN, and its name should the URN be missing."""
-    urn = urn_of(props)
-    return urn, resource_label(urn, dict(props))
+    ENGINE_LOG.progress(message)
 
 
 @dataclass
@@ -106,34 +87,25 @@ class _Session:
 
 
 class EndpointController:
-    """Works on models; `provider.DedicatedEndpointProvider` hands it the engine's raw bags."""
+    """Works on typed models; `adapter.EngineAdapter` hands it what the engine sent."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self._config = dict(config)
-        self._settings = Settings(self._config)
+        self.settings = Settings(dict(config))
         self._lock = threading.Lock()
         self._session: _Session | None = None
         self._templates: list[Template] | None = None
-        self._spend: SpendReport | None = None
         #: The endpoint each resource (by URN) had when diff saw it: a replacement's second check (the engine
         #: sends it no olds) must not take the endpoint it replaces for a twin or the holder of its key.
         self._diffed_ids: dict[str, str] = {}
 
-    def _spend_report(self) -> SpendReport:
-        """Built on first use, so a bad price table fails the first call, naming the setting."""
-        with self._lock:
-            if self._spend is None:
-                self._spend = SpendReport(self._settings.get(GPU_PRICES), _ENGINE_LOG)
-            return self._spend
-
     def _api(self) -> _Session:
         with self._lock:
             if self._session is None:
-                timeout = self._settings.get(HTTP_TIMEOUT)
-                client = TokenFactoryClient(settings=self._settings, timeout=timeout)
+                timeout = self.settings.get(HTTP_TIMEOUT)
+                client = TokenFactoryClient(settings=self.settings, timeout=timeout)
                 self._session = _Session(client, directory=EndpointDirectory(client),
                                          reads=EndpointDirectory(client), existing=EndpointDirectory(client),
-                                         settings=self._settings)
+                                         settings=self.settings)
             return self._session
 
     def _template_catalogue(self) -> list[Template]:
@@ -153,17 +125,8 @@ class EndpointController:
 
     # -- check and diff -------------------------------------------------------
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        with _ENGINE_LOG.resource(*_row(news)):
-            result = self._check(olds, without_urn(news), urn_of(news))
-        urn = news.get(URN_FIELD)
-        if urn is not None:
-            result.inputs = {**result.inputs, URN_FIELD: urn}  # kept for diff, create and update; never diffed
-        if not result.failures:
-            self._spend_report().checked(olds, result.inputs)
-        return result
-
-    def _check(self, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> CheckOutcome:
+        """The checked inputs (defaults filled, the routing key settled) and what is wrong with them."""
         conflict = option_conflict(news)  # a refused pair of options fails before any API call (no catalogue)
         outcome = check_inputs(news, templates=None if conflict else self._template_catalogue)
         if conflict:
@@ -186,7 +149,7 @@ class EndpointController:
                                                 if not api.creator.accounts_for(e) and e.id != replaced])
                 if duplicate:
                     outcome.fail("name", duplicate)
-        return CheckResult(outcome.inputs, [_engine_failure(prop, reason) for prop, reason in outcome.failures])
+        return outcome
 
     def _adoption_problems(self, inputs: EndpointInputs) -> list[tuple[str, str]]:
         """Why `inputs.adopt_id` cannot be adopted as declared ([] when it can; then the plan is logged)."""
@@ -214,8 +177,7 @@ class EndpointController:
                       f"will change {change}")
         return problems
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        urn = urn_of(news)
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> DiffResult:
         if urn:
             with self._lock:
                 self._diffed_ids[urn] = id_
@@ -232,54 +194,33 @@ class EndpointController:
         # field) cannot exist beside the old endpoint, which holds the key until it is deleted.
         key = news.get(routingkey.ROUTING_KEY)
         keeps_key = isinstance(key, str) and bool(key) and key == olds.get(routingkey.ROUTING_KEY)
-        self._spend_report().diffed(olds, news, changed=bool(changed), replaces=bool(replaces),
-                                    delete_before_replace=keeps_key and bool(replaces))
         # No `stables`: the Python dynamic host drops them and the engine (v3.274) never reads them, so the
         # preview of an output that is not an input stays unknown (sdk-docs/dedicated-endpoint.md says which).
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=keeps_key)
 
     # -- create, read, update, delete -----------------------------------------
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        report = self._spend_report()
-        with _ENGINE_LOG.resource(*_row(props)):
-            result = self._create(props)
-        report.created(props)
-        return CreateResult(result.id, report.outputs(result.outs or {}, props))
-
-    def _create(self, props: dict[str, Any]) -> CreateResult:
-        props = dict(props)
-        routingkey.settle({}, props, urn_of(props))  # a caller that skipped check still sends a key
-        inputs = _parse_inputs(props)
+    def create(self, inputs: EndpointInputs) -> tuple[str, EndpointState]:
+        """POST once (see creation), stop it if declared stopped, wait; undo it if the wait fails."""
         if inputs.adopt_id:
             return self._adopt(inputs)
         api = self._api()
         endpoint = created = api.creator.create(inputs.spec()).endpoint
-        label = f"create {inputs.name!r}"
         try:
-            if not inputs.enabled:
-                # The create request has no `enabled`: a stopped endpoint is created, then stopped (not billed
-                # while it provisions).
+            if not inputs.enabled:  # the create request has no `enabled`: created, then stopped (no GPU billed)
                 endpoint = api.client.update_endpoint(endpoint.id, EndpointPatch(enabled=False)) or endpoint
                 api.changed()
-            if inputs.wait_for_ready:
-                budget = api.gate.budget(inputs.ready_timeout)
-                endpoint = api.waiter.until_state(endpoint.id, inputs.target_state, inputs.ready_timeout,
-                                                  label=label)
-                if inputs.wait_for_inference and inputs.enabled:
-                    # Not done until a real call is answered; a create that never gets there is undone below.
-                    api.gate.until_routable(endpoint.id, endpoint.routing_key or inputs.routing_key,
-                                            inputs.region, budget, label=label)
-        except errors.WaitInterrupted as stop:
-            endpoint = _kept_after_interrupt(stop, endpoint) or endpoint
+            if inputs.wait_for_ready:  # a create that never gets there is undone below
+                endpoint = self._settle(api, endpoint, inputs, f"create {inputs.name!r}", probe=inputs.enabled,
+                                        key=inputs.routing_key)
         except errors.TokenFactoryError as exc:
             raise self._undo_create(api, endpoint.id, exc) from None
         # What a later answer lacks keeps the first value an answer gave, then what was sent.
         first = {k: v for k, v in (("routing_key", created.routing_key), ("created_at", created.created_at)) if v}
-        state = EndpointState.from_endpoint(endpoint, {**inputs.input_props(), **first}, api.client.base_url)
-        return CreateResult(endpoint.id, state.output_props())
+        return endpoint.id, EndpointState.from_endpoint(endpoint, {**inputs.input_props(), **first},
+                                                        api.client.base_url)
 
-    def _adopt(self, inputs: EndpointInputs) -> CreateResult:
+    def _adopt(self, inputs: EndpointInputs) -> tuple[str, EndpointState]:
         """Take over `inputs.adopt_id`: verify, PATCH the in-place settings, wait; never POST, never delete."""
         assert inputs.adopt_id is not None
         api = self._api()
@@ -305,16 +246,28 @@ class EndpointController:
                 endpoint = api.client.update_endpoint(endpoint.id, patch) or endpoint
                 api.changed()
             if inputs.wait_for_ready:
-                endpoint = api.waiter.until_state(endpoint.id, inputs.target_state, inputs.ready_timeout, label=label)
-        except errors.WaitInterrupted as stop:
-            endpoint = _kept_after_interrupt(stop, endpoint) or endpoint
+                endpoint = self._settle(api, endpoint, inputs, label, probe=False, key=None)
         except errors.TokenFactoryError as exc:
             raise errors.EndpointOperationError(
                 f"{exc.message}. Endpoint {endpoint.id} was not deleted (it existed before this adoption) and is "
                 f"not in the state yet; fix the cause and run `pulumi up` again to adopt it",
                 endpoint_id=endpoint.id) from None
-        state = EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
-        return CreateResult(endpoint.id, state.output_props())
+        return endpoint.id, EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
+
+    def _settle(self, api: _Session, endpoint: Endpoint | str, desired: EndpointInputs, label: str, *,
+                probe: bool, key: str | None) -> Endpoint:
+        """Wait for the declared state, then (`wait_for_inference`, when `probe`) for a real answer on the routing
+        key. A wait the host interrupts keeps the endpoint as last read (see host.interrupts)."""
+        endpoint_id = endpoint if isinstance(endpoint, str) else endpoint.id
+        try:
+            budget = api.gate.budget(desired.ready_timeout)
+            reached = api.waiter.until_state(endpoint_id, desired.target_state, desired.ready_timeout, label=label)
+            if probe and desired.wait_for_inference:
+                api.gate.until_routable(endpoint_id, reached.routing_key or key, desired.region, budget, label=label)
+            return reached
+        except errors.WaitInterrupted as stop:
+            known = _kept_after_interrupt(stop, None if isinstance(endpoint, str) else endpoint)
+            return known if known is not None else api.client.get_endpoint(endpoint_id)
 
     def _undo_create(self, api: _Session, endpoint_id: str, cause: errors.TokenFactoryError) -> Exception:
         """A create that fails after the endpoint exists deletes it, or says loudly that it could not."""
@@ -337,17 +290,8 @@ class EndpointController:
             f"{cause.message}. The endpoint {endpoint_id} was deleted again so that nothing is left running "
             f"or billed; nothing was recorded in the state.", endpoint_id=endpoint_id)
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        result = self._read(id_, props)
-        if not result.id:
-            return result
-        report = self._spend_report()
-        urn = props.get(URN_FIELD)
-        inputs = result.inputs if urn is None else {**(result.inputs or {}), URN_FIELD: urn}
-        report.refreshed(inputs or {})
-        return ReadResult(result.id, report.outputs(result.outs or {}, props), inputs=inputs)
-
-    def _read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+    def read(self, id_: str, recorded: Mapping[str, Any]) -> EndpointState | None:
+        """The endpoint as it is now, what the API does not say kept from `recorded`; None once it is gone."""
         api = self._api()
         listing = api.reads.snapshot(max_age=READ_MAX_AGE_SECONDS)
         endpoint = listing.get(id_)
@@ -362,24 +306,15 @@ class EndpointController:
             except errors.NotFoundError:
                 if unreadable is not None:
                     raise _unreadable_error(id_, unreadable) from None
-                return ReadResult("", {})
+                return None
         try:
-            state = EndpointState.from_endpoint(endpoint, props, api.client.base_url)
+            return EndpointState.from_endpoint(endpoint, recorded, api.client.base_url)
         except ValidationError as exc:
             raise errors.UnexpectedResponseError(
                 f"Endpoint {id_} cannot be read into the state: {first_problem(exc)}") from None
-        return ReadResult(id_, state.output_props(), inputs=state.input_props())
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        report = self._spend_report()
-        with _ENGINE_LOG.resource(*_row(news)):
-            result = self._update(id_, olds, news)
-        report.updated(olds, news)
-        return UpdateResult(report.outputs(result.outs or {}, news))
-
-    def _update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        desired = _parse_inputs(news)
-        current = EndpointState.from_props({**desired.input_props(), **olds})
+    def update(self, id_: str, current: EndpointState, desired: EndpointInputs) -> EndpointState:
+        """One PATCH of what differs; a wait when it moves the deployment."""
         patch = desired.patch_from(current)
         api = self._api()
         endpoint = None
@@ -391,37 +326,23 @@ class EndpointController:
                     f"Endpoint {id_} no longer exists (deleted outside Pulumi). Run `pulumi refresh` to drop "
                     f"it from the state; the next `pulumi up` creates it again.", endpoint_id=id_) from None
             api.changed()
-        try:
-            if desired.wait_for_ready and patch.model_fields_set & _REDEPLOYING:
-                budget = api.gate.budget(desired.ready_timeout)
-                endpoint = api.waiter.until_state(id_, desired.target_state, desired.ready_timeout,
-                                                  label=f"update {desired.name!r}")
-                if desired.wait_for_inference and starts_replicas(current, desired):
-                    api.gate.until_routable(id_, endpoint.routing_key or olds.get("routing_key"), desired.region,
-                                            budget, label=f"update {desired.name!r}")
-        except errors.WaitInterrupted as stop:
-            endpoint = _kept_after_interrupt(stop, endpoint)
+        if desired.wait_for_ready and patch.model_fields_set & _REDEPLOYING:
+            endpoint = self._settle(api, endpoint or id_, desired, f"update {desired.name!r}",
+                                    probe=starts_replicas(current, desired), key=current.routing_key)
         if endpoint is None:
             endpoint = api.client.get_endpoint(id_)
         # What the answer lacks keeps its known value: the declared inputs, else the prior outputs.
-        known = {**{k: v for k, v in olds.items() if k in OUTPUT_FIELDS}, **desired.input_props()}
-        state = EndpointState.from_endpoint(endpoint, known, api.client.base_url)
-        return UpdateResult(state.output_props())
+        known = {**current.model_dump(include=set(OUTPUT_FIELDS)), **desired.input_props()}
+        return EndpointState.from_endpoint(endpoint, known, api.client.base_url)
 
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        report = self._spend_report()
-        with _ENGINE_LOG.resource(*_row(props)):
-            self._delete(id_, props)
-        report.deleted(props)
-
-    def _delete(self, id_: str, props: dict[str, Any]) -> None:
+    def delete(self, id_: str, name: str, timeout: float) -> None:
+        """DELETE (a missing endpoint is already gone), then wait until the list no longer shows it."""
         api = self._api()
         if not api.client.delete_endpoint(id_, missing_ok=True):
             return
         api.changed()
-        timeout = props.get("ready_timeout") or DEFAULT_READY_TIMEOUT_SECONDS
         try:
-            api.waiter.until_gone(id_, float(timeout), label=f"delete {props.get('name') or id_!r}")
+            api.waiter.until_gone(id_, timeout, label=f"delete {name!r}")
         except errors.WaitInterrupted as stop:
             _progress(f"{stop.message}. The API accepted its DELETE: the endpoint is being removed, and it leaves "
                       f"the state")
@@ -445,23 +366,9 @@ def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.Unexpecte
         method="GET", path="/v0/dedicated_endpoints")
 
 
-def _engine_failure(prop: str, reason: str) -> CheckFailure:
-    """A check failure as the engine can print it.
-
-    The engine looks a failure's property up as a top-level key of the inputs to show its value, so a
-    nested path (`scaling.min_replicas`) printed as `property scaling.min_replicas value {<nil>} has a
-    problem: ...`. A nested failure is therefore reported on the resource (no property), its reason
-    starting with the path: `resource 'gpt' has a problem: scaling.min_replicas (3) must not exceed ...`.
-    (Reporting it on `scaling` would print the whole object as a Go map.)
-    """
-    if "." not in prop:
-        return CheckFailure(prop, reason)
-    return CheckFailure("", reason if reason.startswith(prop) else f"{prop}: {reason}")
-
-
-def _parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
+def parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
     """Inputs for a mutating call; re-validated here so a skipped `check` can never reach the API."""
-    outcome = check_inputs(without_urn(props))
+    outcome = check_inputs(dict(props))
     conflict = option_conflict(props)
     if conflict:
         outcome.fail(*conflict)

@@ -9,7 +9,7 @@ an inputs type, and an outputs type that extends it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -70,7 +70,7 @@ class EndpointInputs(BaseModel):
         declare_into(locals(), (f for f in FIELDS if f.is_input), nested=Scaling)
 
     @classmethod
-    def from_props(cls, props: dict[str, Any]) -> EndpointInputs:
+    def from_props(cls, props: dict[str, Any]) -> Self:
         """Parse an engine property bag (floats for ints, `None` for defaults)."""
         return cls.model_validate({k: integral(v) for k, v in props.items() if v is not None})
 

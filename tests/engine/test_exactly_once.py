@@ -34,7 +34,7 @@ from devtools.harness import ENDPOINTS, EmulatorAccount, endpoint_inputs
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
 from pulumi_tokenfactory.fields import ROUTING_KEY_PREFIX
 from pulumi_tokenfactory.host import controller as controller_module
-from pulumi_tokenfactory.host.controller import EndpointController
+from pulumi_tokenfactory.host.adapter import EngineAdapter
 from pulumi_tokenfactory.host.creation import MAX_LOOKUPS
 from pulumi_tokenfactory.host.routingkey import SUFFIX_LENGTH
 from pulumi_tokenfactory.schema import URN_FIELD
@@ -254,7 +254,7 @@ class LateLandingApi:
         return httpx.Response(201, json={"endpoint": endpoint})
 
 
-def controller_on(api: LateLandingApi, monkeypatch: pytest.MonkeyPatch) -> EndpointController:
+def controller_on(api: LateLandingApi, monkeypatch: pytest.MonkeyPatch) -> EngineAdapter:
     """A controller whose HTTP client talks to `api` in memory, with a 50 ms client timeout."""
 
     def client(**kwargs: Any) -> TokenFactoryClient:
@@ -264,7 +264,7 @@ def controller_on(api: LateLandingApi, monkeypatch: pytest.MonkeyPatch) -> Endpo
     monkeypatch.setattr(controller_module, "TokenFactoryClient", client)
     monkeypatch.setenv("TOKENFACTORY_HTTP_TIMEOUT", "0.05")
     monkeypatch.setenv("TOKENFACTORY_POLL_MAX_INTERVAL", "0.05")
-    return EndpointController({"tokenfactory:apiKey": "k", "tokenfactory:baseUrl": "http://api.test"})
+    return EngineAdapter({"tokenfactory:apiKey": "k", "tokenfactory:baseUrl": "http://api.test"})
 
 
 @pytest.mark.parametrize("wait_for_ready", [False, True], ids=["no-wait", "wait"])

@@ -24,7 +24,7 @@ from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
 from pulumi_tokenfactory.emulator.catalogue import templates_payload
 from pulumi_tokenfactory.host import controller as controller_module
-from pulumi_tokenfactory.host.controller import EndpointController
+from pulumi_tokenfactory.host.adapter import EngineAdapter
 
 INPUTS: dict[str, Any] = {
     "name": "known-values", "description": "", "model_name": "openai/gpt-oss-20b", "flavor_name": "base",
@@ -76,7 +76,7 @@ class Account:
 
 @pytest.fixture
 def connect(monkeypatch: pytest.MonkeyPatch) -> Any:
-    def connect(account: Account) -> EndpointController:
+    def connect(account: Account) -> EngineAdapter:
         def client(**kwargs: Any) -> TokenFactoryClient:
             return TokenFactoryClient(**kwargs, transport=httpx.MockTransport(account),
                                       retry=RetryPolicy(max_attempts=1), sleep=lambda _: None)
@@ -84,7 +84,7 @@ def connect(monkeypatch: pytest.MonkeyPatch) -> Any:
         monkeypatch.setattr(controller_module, "TokenFactoryClient", client)
         monkeypatch.setenv("TOKENFACTORY_HTTP_TIMEOUT", "0.05")
         monkeypatch.setenv("TOKENFACTORY_POLL_MAX_INTERVAL", "0.05")
-        return EndpointController({"tokenfactory:apiKey": "k", "tokenfactory:baseUrl": "http://api.test"})
+        return EngineAdapter({"tokenfactory:apiKey": "k", "tokenfactory:baseUrl": "http://api.test"})
 
     return connect
 
