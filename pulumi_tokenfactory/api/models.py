@@ -29,6 +29,7 @@ from ..fields import (
 from ..fields import DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH  # re-exported: declared in fields.py
 from ..fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
 from ..fields import Field as DeclaredField
+from ..rules import replica_order
 from ..schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
 from ..schema import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
 
@@ -193,11 +194,8 @@ class Scaling(_Request):
 
     @model_validator(mode="after")
     def _ordered(self) -> Scaling:
-        if self.min_replicas > self.max_replicas:
-            raise ValueError(
-                f"scaling.min_replicas ({self.min_replicas}) must not exceed "
-                f"scaling.max_replicas ({self.max_replicas})"
-            )
+        if (problem := replica_order(self.min_replicas, self.max_replicas)) is not None:
+            raise ValueError(problem)
         return self
 
 

@@ -1,9 +1,10 @@
 """Checks on create and patch bodies, with every problem named by its field.
 
 A real API refuses bad input saying which field is wrong (the published API: FastAPI's 422 with a
-`loc` per problem); the provider's own `check` relies on the same rules (`models`), and the tests
-compare the two. Types are checked strictly (a string is not a number, `1` is not `true`), except
-that an integral float such as `1.0` counts as an integer, as JSON parsers of protobuf APIs allow.
+`loc` per problem). The rules are the provider's own (rules.py, with the API's limits: `api=True`),
+so the emulator and `check` refuse alike, in the same words. Types are checked strictly (a string is
+not a number, `1` is not `true`), except that an integral float such as `1.0` counts as an integer,
+as JSON parsers of protobuf APIs allow.
 
 The two answer shapes differ in what a body may hold. The published API is FastAPI: a key it does
 not know is ignored (so is `enabled` in a create, which its create request lacks: every endpoint
@@ -13,21 +14,20 @@ starts), and `region` is required. The legacy shapes refuse unknown keys, read-o
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
 
+from .. import rules
 from ..api.models import EndpointPatch, EndpointSpec, Scaling, catalogue_violations
-from ..fields import API_FIELDS, BY_NAME, CREATE_FIELDS, SCALING_FIELD, SCALING_FIELDS, Field, Kind
-from ..wire import integral
+from ..fields import API_FIELDS, BY_NAME, CREATE_FIELDS, SCALING_CHILDREN, SCALING_FIELD, SCALING_FIELDS, Field, Kind
 from .catalogue import TEMPLATES
 from .errors import ApiError, FieldProblem
 from .jsonbody import BodyError, loads_strict
 from .store import CreateRequest
 
-# The API's fields and their limits come from the resource's declaration (fields.py): the emulator
-# accepts what the provider declares the API to accept, so the two cannot drift apart.
+# The API's fields and their limits come from the resource's declaration (fields.py), and the rules from
+# rules.py: the emulator accepts what the provider declares the API to accept, so the two cannot drift apart.
 MUTABLE_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].kind is Kind.IN_PLACE)
 #: Fixed at creation: changing one means a new endpoint.
 IMMUTABLE_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].kind is Kind.REPLACE)
@@ -41,17 +41,14 @@ PUBLISHED_REQUIRED = ("region",)
 _MISSING = object()
 
 
-def _as_int(value: Any) -> int | None:
-    """An integer, or an integral float such as `1.0` (see `wire.integral`); None for anything else."""
-    number = integral(value)
-    return number if isinstance(number, int) and not isinstance(number, bool) else None
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
-            dict: "object"}.get(type(value), type(value).__name__)
+def _ctx(f: Field, rule: str) -> dict[str, Any]:
+    """FastAPI's `ctx` of a broken rule: the limit it names."""
+    limits = f.limits
+    limit: dict[str, dict[str, Any]] = {
+        rules.BLANK: {"min_length": 1}, rules.LENGTH: {"max_length": limits.max_length},
+        rules.RANGE: {"ge": int(limits.minimum or 1)}, rules.CHOICE: {"expected": ", ".join(limits.choices)},
+        rules.PATTERN: {"pattern": limits.pattern}}
+    return limit.get(rule, {})
 
 
 class _Checker:
@@ -71,75 +68,43 @@ class _Checker:
             return
         for key in body:
             if key not in allowed:
-                self.add(f"{prefix}{key}", f"unknown field {prefix}{key!s}; allowed: {', '.join(allowed)}",
-                         "unknown_field")
+                self.add(f"{prefix}{key}", rules.unknown_property(f"{prefix}{key}", allowed), "unknown_field")
 
-    def string(self, body: dict[str, Any], key: str, *, required: bool, nullable: bool = False,
-               max_length: int | None = None, blank_ok: bool = False) -> str | None:
-        value = body.get(key, _MISSING)
+    def value(self, body: dict[str, Any], f: Field, *, prop: str | None = None, required: bool,
+              nullable: bool = False) -> Any:
+        """`f`'s value in `body`, checked by the API's limits (an integral float is an int); None if absent or wrong."""
+        prop = prop or f.name
+        value = body.get(f.name, _MISSING)
         if value is _MISSING:
             if required:
-                self.add(key, f"{key} is required", "missing_field")
+                self.add(prop, rules.required(f, prop=prop, api=True), "missing_field")
             return None
         if value is None and nullable:
             return None
-        if not isinstance(value, str):
-            self.add(key, f"{key} must be a string, got {_type_name(value)}", "invalid_type", value)
-            return None
-        if not blank_ok and not value.strip():
-            self.add(key, f"{key} must not be empty", value=value, min_length=1)
-            return None
-        if max_length is not None and len(value) > max_length:
-            self.add(key, f"{key} must be at most {max_length} characters, got {len(value)}", value=value,
-                     max_length=max_length)
-            return None
-        return value
-
-    def integer(self, body: dict[str, Any], key: str, *, field: str, minimum: int = 1) -> int | None:
-        value = body.get(key, _MISSING)
-        if value is _MISSING:
-            self.add(field, f"{field} is required", "missing_field")
-            return None
-        number = _as_int(value)
-        if number is None:
-            self.add(field, f"{field} must be an integer, got {_type_name(value)}", "invalid_type", value)
-            return None
-        if number < minimum:
-            self.add(field, f"{field} must be >= {minimum}, got {number}", value=value, ge=minimum)
-            return None
-        return number
-
-    def boolean(self, body: dict[str, Any], key: str) -> bool | None:
-        value = body.get(key, _MISSING)
-        if value is _MISSING:
-            return None
-        if not isinstance(value, bool):
-            self.add(key, f"{key} must be a boolean, got {_type_name(value)}", "invalid_type", value)
-            return None
-        return value
+        found = rules.check_value(f, value, prop=prop, api=True)
+        if found is None:
+            return rules.whole(value) if f.type is int else value
+        rule, message = found
+        self.add(prop, message, "invalid_type" if rule == rules.TYPE else "invalid_value", value, **_ctx(f, rule))
+        return None
 
     def scaling(self, value: Any, *, current: Scaling | None = None) -> Scaling | None:
         """A full Scaling; with `current` (a PATCH), a bound left out keeps its value."""
-        if not isinstance(value, dict):
-            self.add("scaling", f"scaling must be an object with {' and '.join(SCALING_FIELDS)}, "
-                                f"got {_type_name(value)}", "invalid_type", value)
+        if (problem := rules.not_an_object(SCALING_FIELD, value, SCALING_FIELDS)) is not None:
+            self.add(SCALING_FIELD, problem, "invalid_type", value)
             return None
         before = len(self.problems)
         self.unknown(value, SCALING_FIELDS, prefix="scaling.")
-        bounds: dict[str, int | None] = {}
-        for key in SCALING_FIELDS:
-            if current is not None and key not in value:
-                bounds[key] = getattr(current, key)
-            else:
-                bounds[key] = self.integer(value, key, field=f"scaling.{key}")
+        bounds = {c.name: getattr(current, c.name) if current is not None and c.name not in value
+                  else self.value(value, c, prop=f"scaling.{c.name}", required=True) for c in SCALING_CHILDREN}
         low, high = bounds["min_replicas"], bounds["max_replicas"]
         if low is None or high is None or len(self.problems) > before:
             return None
-        if low > high:
-            self.add("scaling.min_replicas",
-                     f"scaling.min_replicas ({low}) must not exceed scaling.max_replicas ({high})", value=low)
+        if (problem := rules.replica_order(low, high)) is not None:
+            self.add("scaling.min_replicas", problem, value=low)
             return None
-        return Scaling(min_replicas=low, max_replicas=high)
+        # Checked by the same rules as Scaling's own validator: built without checking them a second time.
+        return Scaling.model_construct(min_replicas=low, max_replicas=high)
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -148,41 +113,26 @@ class _Checker:
 
 def _require_object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_body", f"the request body must be a JSON object, got {_type_name(body)}")
+        raise ApiError(400, "invalid_body", f"the request body must be a JSON object, got {rules.type_name(body)}")
     return body
 
 
 def _check_field(check: _Checker, body: dict[str, Any], f: Field, *, current: Scaling | None = None,
                  patch: bool = False, required: bool = False) -> Any:
-    """One field of a body, checked by its declaration: type, the API's lengths and minimums, choices, format.
+    """One field of a body, checked by its declaration with the API's limits (rules.py, `api=True`).
 
     A maximum the declaration marks as the provider's own typo guard (`provider_max`) is not the API's,
-    so it is not applied here. In a PATCH, a field the API computes (`routing_key`) cannot be cleared.
+    so it is not applied here, nor are the provider's rules for display text. An optional free text may
+    be null; in a PATCH, a field the API computes (`routing_key`) cannot be cleared.
     """
-    limits = f.limits
     required = required or f.required
     if f.name == SCALING_FIELD:
         if f.name not in body:
-            check.add(f.name, "scaling is required (an object with min_replicas and max_replicas)", "missing_field")
+            check.add(f.name, rules.required(f, api=True), "missing_field")
             return None
         return check.scaling(body[f.name], current=current)
-    if f.type is str:
-        free = not required and not limits.choices and not (patch and f.computed)
-        value = check.string(body, f.name, required=required or (patch and not free), nullable=free,
-                             max_length=None if limits.provider_max else limits.max_length, blank_ok=free)
-        if value is not None and limits.choices and value not in limits.choices:
-            check.add(f.name, f"{f.name} {value!r} is not {limits.format}; allowed: {', '.join(limits.choices)}",
-                      value=value, expected=", ".join(limits.choices))
-            return None
-        if value is not None and limits.pattern is not None and not re.fullmatch(limits.pattern, value):
-            check.add(f.name, f"{f.name} must be {limits.format}, got {value!r}", value=value, pattern=limits.pattern)
-            return None
-        return value
-    if f.type is int:
-        return check.integer(body, f.name, field=f.name, minimum=int(limits.minimum or 1))
-    if f.type is bool:
-        return check.boolean(body, f.name)
-    raise AssertionError(f"no emulator check for {f.name} of type {f.type.__name__}")
+    free = f.type is str and not required and not f.limits.choices and not (patch and f.computed)
+    return check.value(body, f, required=required or (patch and not free), nullable=free)
 
 
 def create_fields(*, legacy: bool) -> tuple[str, ...]:
@@ -220,8 +170,7 @@ def _refuse_unpatchable(check: _Checker, body: dict[str, Any]) -> None:
         elif key in READ_ONLY_FIELDS:
             check.add(key, f"{key} is read-only: it is set by the API", "read_only_field", body[key])
         elif key not in MUTABLE_FIELDS:
-            check.add(key, f"unknown field {key}; mutable fields: {', '.join(MUTABLE_FIELDS)}", "unknown_field",
-                      body[key])
+            check.add(key, rules.unknown_property(key, MUTABLE_FIELDS), "unknown_field", body[key])
 
 
 def _check_gpus(check: _Checker, changes: dict[str, Any], current: EndpointSpec) -> None:

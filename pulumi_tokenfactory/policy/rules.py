@@ -32,7 +32,8 @@ from fnmatch import fnmatchcase
 from typing import Any, Final
 
 from pulumi_tokenfactory import spend
-from pulumi_tokenfactory.api.models import NAME_MAX_LENGTH
+from pulumi_tokenfactory.fields import GPU_TYPES, NAME_MAX_LENGTH, field_named
+from pulumi_tokenfactory.rules import replica_order
 
 from . import budget
 from .values import UNKNOWN as UNKNOWN  # re-exported (`as`): callers know UNKNOWN, Unknown and
@@ -62,17 +63,9 @@ REPLICA_BOUNDS: Final = "tokenfactory-replica-bounds"
 DESCRIPTION_PRESENT: Final = "tokenfactory-description-present"
 NAMING_CONVENTION: Final = "tokenfactory-naming-convention"
 
-#: Every GPU type seen in the public sources (shared/api-notes.md). A type not
+#: Every GPU type the API publishes (fields.GPU_TYPES, gpu_type's declared choices). A type not
 #: listed (a new, pricier generation) needs an explicit opt-in through config.
-DEFAULT_GPU_TYPES: Final[tuple[str, ...]] = (
-    "gpu-l40s-d",
-    "gpu-l40s-a",
-    "gpu-h100-sxm",
-    "gpu-h200-sxm",
-    "gpu-b200-sxm",
-    "gpu-b200-sxm-a",
-    "gpu-b300-sxm",
-)
+DEFAULT_GPU_TYPES: Final[tuple[str, ...]] = GPU_TYPES
 #: Empty means "any model": which models a team may serve is a product choice,
 #: not a spend one, so the pack only restricts them when asked to.
 DEFAULT_ALLOWED_MODELS: Final[tuple[str, ...]] = ()
@@ -80,9 +73,9 @@ DEFAULT_MAX_REPLICAS_CEILING: Final = 8
 DEFAULT_GPU_COUNT_CEILING: Final = 8
 DEFAULT_STACK_GPU_CEILING: Final = 16
 DEFAULT_TOP_CONTRIBUTORS: Final = 3
-#: The API may refuse min_replicas 0 (shared/api-notes.md), and
-#: models.Scaling requires >= 1: refuse it at preview rather than at create.
-DEFAULT_MIN_REPLICAS_FLOOR: Final = 1
+#: The least min_replicas the resource declares (the API may refuse 0, shared/api-notes.md): refused at
+#: preview rather than at create.
+DEFAULT_MIN_REPLICAS_FLOOR: Final = int(field_named("scaling.min_replicas").limits.minimum or 1)
 DEFAULT_DESCRIPTION_MIN_LENGTH: Final = 1
 #: Starts with a letter or digit, then letters, digits, space, ``._()-``;
 #: 3 to NAME_MAX_LENGTH (100) characters in all, the API's own limit.
@@ -153,7 +146,7 @@ def check_gpu_count_ceiling(props: Props, config: Config = None, resource: str =
 
 
 def check_replica_bounds(props: Props, config: Config = None, resource: str = "endpoint") -> list[str]:
-    """min_replicas must be >= ``minReplicasFloor`` and <= max_replicas.
+    """min_replicas must be >= ``minReplicasFloor`` and <= max_replicas (the provider's own rule, rules.py).
 
     Caught here, at preview, instead of as an API error half-way through an update.
     """
@@ -165,7 +158,7 @@ def check_replica_bounds(props: Props, config: Config = None, resource: str = "e
     if min_replicas is not None and min_replicas < floor:
         messages.append(f"{_label(resource)} sets scaling.min_replicas to {fmt_number(min_replicas)}, below "
                         f"the floor of {floor}; allowed: min_replicas >= {floor}.")
-    if min_replicas is not None and max_replicas is not None and min_replicas > max_replicas:
+    if replica_order(min_replicas, max_replicas) is not None:  # the provider's rule, in the pack's words (docs)
         messages.append(f"{_label(resource)} sets scaling.min_replicas to {fmt_number(min_replicas)}, above "
                         f"scaling.max_replicas ({fmt_number(max_replicas)}); allowed: min_replicas <= "
                         f"max_replicas.")

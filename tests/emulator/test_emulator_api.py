@@ -154,9 +154,9 @@ def _without(key: str) -> dict[str, Any]:
     ({**SEED, "name": "   "}, "name", "empty"),
     ({**SEED, "name": "x" * (models.NAME_MAX_LENGTH + 1)}, "name", str(models.NAME_MAX_LENGTH)),
     ({**SEED, "name": 7}, "name", "string"),
-    ({**SEED, "gpu_count": "1"}, "gpu_count", "integer"),
-    ({**SEED, "gpu_count": 1.5}, "gpu_count", "integer"),
-    ({**SEED, "gpu_count": True}, "gpu_count", "integer"),
+    ({**SEED, "gpu_count": "1"}, "gpu_count", "whole number"),
+    ({**SEED, "gpu_count": 1.5}, "gpu_count", "whole number"),
+    ({**SEED, "gpu_count": True}, "gpu_count", "whole number"),
     ({**SEED, "gpu_count": 0}, "gpu_count", ">= 1"),
     ({**SEED, "scaling": [1, 2]}, "scaling", "object"),
     ({**SEED, "scaling": {"min_replicas": 0, "max_replicas": 2}}, "scaling.min_replicas", ">= 1"),
@@ -330,7 +330,7 @@ def test_legacy_unknown_endpoint_is_a_404_in_the_legacy_error_shape(legacy: Test
 
 
 @pytest.mark.parametrize(("body", "field", "words"), [
-    ({**SEED, "enabled": "yes"}, "enabled", "boolean"),
+    ({**SEED, "enabled": "yes"}, "enabled", "true or false"),
     ({**SEED, "scaling": {"min_replicas": 1, "max_replicas": 2, "target": 1}}, "scaling.target", "unknown"),
     ({**SEED, "replicas": 2}, "replicas", "unknown"),
     ({**SEED, "gpu_count": 0}, "gpu_count", ">= 1"),

@@ -130,7 +130,7 @@ def test_the_same_id_or_routing_key_twice_is_a_conflict(clean_emulator: Emulator
     ({"created_at": "yesterday"}, "created_at", "ISO-8601"),
     ({"created_at": "2026-01-01T00:00:00"}, "created_at", "with a zone"),
     ({"gpu_count": 3}, "gpu_count", "is not offered"),
-    ({"colour": "red"}, "colour", "unknown field"),
+    ({"colour": "red"}, "colour", "unknown property"),
 ])
 def test_a_bad_seed_is_refused_with_the_field_named(
         clean_emulator: EmulatorProcess, change: dict[str, Any], field: str, words: str) -> None:

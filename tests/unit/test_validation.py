@@ -58,7 +58,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("missing name", {"name": DROP}, "name", "required"),
     ("empty name", {"name": ""}, "name", "empty"),
     ("blank name", {"name": "   "}, "name", "empty"),
-    ("overlong name", {"name": "x" * 101}, "name", "101 characters long; at most 100"),
+    ("overlong name", {"name": "x" * 101}, "name", "at most 100 characters, got 101"),
     ("overlong description", {"description": "x" * 501}, "description", "at most 500"),
     ("control character in name", {"name": "a\x07b"}, "name", "control"),
     ("name of wrong type", {"name": 12.0}, "name", "must be a string"),
@@ -159,3 +159,23 @@ def test_type_errors_skip_the_catalogue_call() -> None:
         raise AssertionError("the catalogue must not be fetched for input that is already wrong")
 
     assert "gpu_count" in dict(check_inputs(valid(gpu_count="x"), templates=catalogue).failures)
+
+
+@pytest.mark.parametrize(("prop", "value"), [
+    ("name", ""), ("name", "x" * 101), ("name", 42), ("description", "x" * 501), ("region", "mars-1"),
+    ("gpu_type", "gpu-a100"), ("routing_key", "team/search"), ("model_name", "  "), ("flavor_name", 3),
+    ("scaling", {"min_replicas": 3, "max_replicas": 2}), ("scaling", "1-2"),
+])
+def test_the_emulator_refuses_in_the_provider_s_words(prop: str, value: Any) -> None:
+    """One set of rules (pulumi_tokenfactory/rules.py): where the API's limits are the provider's, so is the text.
+
+    (Numbers differ in their upper bound only: the provider's own typo guards, `Limits.provider_max`.)
+    """
+    from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
+    from pulumi_tokenfactory.emulator.errors import ApiError
+    from pulumi_tokenfactory.emulator.validation import validate_create
+
+    [(where, said)] = check_inputs({**SEED_EXAMPLE, prop: value}).failures
+    with pytest.raises(ApiError) as refused:
+        validate_create({**SEED_EXAMPLE, prop: value})
+    assert [(p.field, p.message) for p in refused.value.problems] == [(where, said)]

@@ -1,0 +1,279 @@
+"""The validation rules, each written once as a plain function over plain values.
+
+A rule returns the problem as one line naming the property and what is allowed, or None. The
+provider's `check` (host/validation.py), the emulator's request checks (emulator/validation.py) and
+the policy pack (policy/rules.py) call these instead of restating them. What differs between those is
+only which limits apply (`api=True`: the API's, without the provider's own typo guards,
+`Limits.provider_max`, and text rules) and how a problem travels: a check failure, one item of
+FastAPI's 422 (`check_value` says which rule broke, for its `type` and `ctx`), a policy violation.
+
+What each field allows is declared once, in fields.py (`Limits`). The catalogue rule (model, flavor,
+GPU type and count, region against the templates) is `api.models.catalogue_violations`, beside the
+catalogue's models.
+
+No pydantic and no httpx, so that the API's models can call these from their validators.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any, Final
+
+from .fields import Field
+from .wire import integral
+
+#: Which rule a problem broke (`check_value`): the emulator answers TYPE as FastAPI's "invalid_type".
+TYPE: Final = "type"
+BLANK: Final = "blank"
+LENGTH: Final = "length"
+CHARACTERS: Final = "characters"
+CHOICE: Final = "choice"
+PATTERN: Final = "pattern"
+RANGE: Final = "range"
+
+
+# -- how values are named in messages ------------------------------------------------------------------
+
+def type_name(value: Any) -> str:
+    """A value's type in JSON's words; every number is "number" (the engine sends each one as a float)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    names: dict[type, str] = {str: "string", list: "array", tuple: "array", dict: "object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def shown(value: Any) -> str:
+    """A value as a person wrote it: 2.0 as 2, anything long cut short."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def whole(value: Any) -> int | None:
+    """A whole number as an int (2.0 counts, as the engine and JSON send it); None for bools, 2.5, NaN, text."""
+    number = integral(value)
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
+def _got(value: Any) -> str:
+    """The value a message says it got: its type, and the value unless that is null."""
+    return "null" if value is None else f"{type_name(value)} {shown(value)}"
+
+
+def _bound(number: float | None) -> str:
+    return "" if number is None else shown(float(number))
+
+
+def whole_numbers(minimum: float | None, maximum: float | None) -> str:
+    low = 1 if minimum is None else minimum
+    return (f"a whole number from {_bound(low)} to {_bound(maximum)}" if maximum is not None
+            else f"a whole number >= {_bound(low)}")
+
+
+def _max_length(f: Field, api: bool) -> int | None:
+    return None if api and f.limits.provider_max else f.limits.max_length
+
+
+def _maximum(f: Field, api: bool) -> float | None:
+    return None if api and f.limits.provider_max else f.limits.maximum
+
+
+def allowed(f: Field, *, api: bool = False) -> str:
+    """What `f` accepts, in words (`api`: within the API's limits only)."""
+    limits = f.limits
+    if f.children:
+        lowest = {c.name: _bound(c.limits.minimum) for c in f.children} | {"max_replicas": "min_replicas"}
+        return "{" + ", ".join(f"{name}: >= {low}" for name, low in lowest.items()) + "}"
+    if f.type is str:
+        if limits.choices:
+            return f"{limits.format}, one of {', '.join(limits.choices)}"
+        if limits.pattern is not None:
+            return limits.format
+        most = _max_length(f, api)
+        return ("a non-empty string" if f.required or limits.min_length else "a string") + (
+            f" of at most {most} characters" if most is not None else "")
+    if f.type is int:
+        return whole_numbers(limits.minimum, _maximum(f, api))
+    if f.type is float:
+        unit = f" of {limits.unit}" if limits.unit else ""
+        return f"a number{unit} from {_bound(limits.minimum)} to {_bound(limits.maximum)}"
+    return "true or false"
+
+
+# -- the rules -----------------------------------------------------------------------------------------
+
+def required(f: Field, *, prop: str | None = None, api: bool = False) -> str:
+    """A required field that was left out (or null)."""
+    return f"{prop or f.name} is required: {allowed(f, api=api)}"
+
+
+def unknown_property(prop: str, known: Iterable[str]) -> str:
+    return f"unknown property {prop!r}; allowed: {', '.join(known)}"
+
+
+def not_an_object(prop: str, value: Any, keys: Iterable[str]) -> str | None:
+    if isinstance(value, dict):
+        return None
+    return f"{prop} must be an object with {' and '.join(keys)}, got {type_name(value)}"
+
+
+def not_a_string(prop: str, value: Any) -> str | None:
+    return None if isinstance(value, str) else f"{prop} must be a string, got {_got(value)}"
+
+
+def blank(prop: str, text: str) -> str | None:
+    return None if text.strip() else f"{prop} must not be empty or blank"
+
+
+def too_long(prop: str, text: str, max_length: int) -> str | None:
+    return None if len(text) <= max_length else f"{prop} must be at most {max_length} characters, got {len(text)}"
+
+
+def not_a_choice(prop: str, value: Any, choices: tuple[str, ...], what: str) -> str | None:
+    """`what` says the choices in words ("a Token Factory region"); the message lists them too."""
+    return None if value in choices else f"{prop} {value!r} is not {what}; allowed: {', '.join(choices)}"
+
+
+def no_match(prop: str, value: Any, pattern: str, what: str) -> str | None:
+    """The whole value must match `pattern`; `what` says it in words."""
+    if isinstance(value, str) and re.fullmatch(pattern, value):
+        return None
+    return f"{prop} must be {what}; got {value!r}"
+
+
+def not_a_whole_number(prop: str, value: Any, minimum: float | None, maximum: float | None) -> str | None:
+    """Accept 2 and 2.0 (the engine sends floats); refuse bools, 2.5, NaN, text, and what is out of range."""
+    number = whole(value)
+    if number is None:
+        return f"{prop} must be {whole_numbers(minimum, maximum)}, got {_got(value)}"
+    if number < (1 if minimum is None else minimum) or (maximum is not None and number > maximum):
+        return f"{prop} must be {whole_numbers(minimum, maximum)}, got {shown(value)}"
+    return None
+
+
+def _a_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def not_a_number(prop: str, value: Any, minimum: float | None, maximum: float | None, unit: str = "") -> str | None:
+    """A finite number within the bounds (ints and floats alike; bools are not numbers)."""
+    if _a_number(value) and not (minimum is not None and value < minimum) \
+            and not (maximum is not None and value > maximum):
+        return None
+    unit = f" of {unit}" if unit else ""
+    return f"{prop} must be a number{unit} from {_bound(minimum)} to {_bound(maximum)}, got {value!r}"
+
+
+def not_a_boolean(prop: str, value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"{prop} must be true or false, got {_got(value)}"
+
+
+def replica_order(min_replicas: Any, max_replicas: Any) -> str | None:
+    """The one rule between two fields: min_replicas <= max_replicas (either None, unknown: nothing to say)."""
+    if min_replicas is None or max_replicas is None or not min_replicas > max_replicas:
+        return None
+    return (f"scaling.min_replicas ({shown(min_replicas)}) must not exceed "
+            f"scaling.max_replicas ({shown(max_replicas)})")
+
+
+# -- display text: what a name or description may not hold ---------------------------------------------
+
+#: Bidirectional controls: overrides and embeddings (U+202A-U+202E), isolates (U+2066-U+2069) and the
+#: invisible direction marks. They can make a name read differently from what it holds ("Trojan Source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+#: Zero-width non-joiner and joiner: needed inside words of some scripts (Persian, Indic) and emoji sequences.
+_JOINERS = frozenset("\u200c\u200d")
+#: What a refused character is, by Unicode category (the docs list the same classes).
+_REFUSED_CATEGORIES = {"Cc": "a control character", "Zl": "a line separator", "Zp": "a paragraph separator",
+                       "Cs": "a surrogate code point", "Cf": "an invisible formatting character"}
+
+
+def _visible(ch: str) -> bool:
+    return unicodedata.category(ch)[0] not in "CZ"
+
+
+def _refused_character(value: str, *, multiline: bool) -> tuple[int, str] | None:
+    """The first character a display text may not hold, and what kind it is, or None.
+
+    The docs promise "no control characters": that covers more than category Cc. Line and
+    paragraph separators (U+2028, U+2029) break a line as surely as a newline; bidirectional
+    controls reorder what a reader sees; zero-width and other format characters (Cf) are
+    invisible, so two names that look the same could differ, or a name could look empty. The
+    one exception is a zero-width (non-)joiner between two visible characters, where it is part
+    of the text. A description (`multiline`) may also hold line breaks (\\n) and tabs.
+    """
+    for index, ch in enumerate(value):
+        category = unicodedata.category(ch)
+        if category not in _REFUSED_CATEGORIES or (multiline and ch in "\n\t"):
+            continue
+        if ch in _JOINERS and 0 < index < len(value) - 1 and _visible(value[index - 1]) \
+                and _visible(value[index + 1]):
+            continue
+        return index, "a bidirectional text control" if ch in _BIDI_CONTROLS else _REFUSED_CATEGORIES[category]
+    return None
+
+
+def _code_point(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
+
+
+def refused_character(prop: str, text: str, *, multiline: bool) -> str | None:
+    """A display text (the provider's rule, not the API's) holds no control or invisible characters."""
+    refused = _refused_character(text, multiline=multiline)
+    if refused is None:
+        return None
+    index, kind = refused
+    breaks = " other than line breaks (\\n) and tabs" if multiline else " (no line breaks or tabs either)"
+    return (f"{prop} must not contain {kind} ({_code_point(text[index])}, character {index + 1}); "
+            f"not allowed: control characters{breaks}, line and paragraph separators (U+2028, U+2029), "
+            f"bidirectional controls (U+202A-U+202E, U+2066-U+2069) and invisible formatting "
+            f"characters such as zero-width spaces")
+
+
+# -- a field by its declaration ------------------------------------------------------------------------
+
+def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = False) -> tuple[str, str] | None:
+    """The first rule of `f`'s declaration that `value` (given, not None) breaks, as (rule, problem); else None.
+
+    `prop` names it in the message (`scaling.min_replicas` for a nested field). `api`: only the
+    API's limits apply, as the emulator applies them. The nested object (`scaling`) is checked by its
+    parts: `not_an_object`, each child here, `replica_order`.
+    """
+    prop = prop or f.name
+    limits = f.limits
+    if f.type is str:
+        if limits.choices or limits.pattern is not None:
+            problem = (not_a_choice(prop, value, limits.choices, limits.format) if limits.choices
+                       else no_match(prop, value, limits.pattern or "", limits.format))
+            if problem is None:
+                return None
+            return (TYPE if not isinstance(value, str) else CHOICE if limits.choices else PATTERN), problem
+        if (problem := not_a_string(prop, value)) is not None:
+            return TYPE, problem
+        most = _max_length(f, api)
+        if (f.required or limits.min_length) and (problem := blank(prop, value)) is not None:
+            return BLANK, problem
+        if most is not None and (problem := too_long(prop, value, most)) is not None:
+            return LENGTH, problem
+        if not api and (problem := refused_character(prop, value, multiline=limits.multiline)) is not None:
+            return CHARACTERS, problem
+        return None
+    if f.type is int:
+        problem = not_a_whole_number(prop, value, limits.minimum, _maximum(f, api))
+        return None if problem is None else (TYPE if whole(value) is None else RANGE, problem)
+    if f.type is float:
+        problem = not_a_number(prop, value, limits.minimum, limits.maximum, limits.unit)
+        return None if problem is None else (RANGE if _a_number(value) else TYPE, problem)
+    if f.type is bool:
+        problem = not_a_boolean(prop, value)
+        return None if problem is None else (TYPE, problem)
+    raise AssertionError(f"no rule for {prop} of type {f.type.__name__}")
