@@ -13,6 +13,12 @@ From `pulumi_tokenfactory/fields.py` (the only hand-written list of the resource
 * the reference tables of `sdk-docs/dedicated-endpoint.md` between `<!-- generated: KEY ... -->` and
   `<!-- end generated: KEY -->`: `inputs`, `outputs`, and for each nested field (`scaling`)
   `scaling-args` and `scaling-output`. The prose around them stays hand-written.
+* `pulumi_tokenfactory/api/_fields_generated.py` and `pulumi_tokenfactory/host/_fields_generated.py`,
+  whole: the declared fields of the pydantic models, one base class per model (`EndpointSpecFields`
+  for `EndpointSpec`, ...; which fields, and how, is `api_models()` and `host_models()` below): types,
+  `| None`, defaults, and the API's limits as `Field(...)` constraints. The models (api/models.py,
+  host/properties.py) inherit them and add only what is not a declared field: configuration,
+  validators, methods, and the API's own keys (`id`, the deployment's status and readiness).
 
 tests/unit/test_generated.py fails while any of it is stale. Wording comes from each field's `doc`
 (docstrings), `reference` (the reference page), `output_doc`, `change_note` and `default_doc`; the
@@ -25,14 +31,18 @@ import argparse
 import re
 import sys
 import textwrap
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pulumi_tokenfactory.fields import FIELDS, KIND_WORDS, Field, Kind
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "pulumi_tokenfactory" / "program" / "resources.py"
 REFERENCE = ROOT / "sdk-docs" / "dedicated-endpoint.md"
+API_FIELDS_MODULE = ROOT / "pulumi_tokenfactory" / "api" / "_fields_generated.py"
+HOST_FIELDS_MODULE = ROOT / "pulumi_tokenfactory" / "host" / "_fields_generated.py"
 COMMAND = "python -m devtools.generate_surface"
 WIDTH = 116  # under ruff's 120, with room for the closing quotes
 
@@ -559,13 +569,199 @@ def reference_text(current: str) -> str:
     return text
 
 
+# -- api/_fields_generated.py and host/_fields_generated.py ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelFields:
+    """The declared fields one pydantic model takes, written as its base class `{model}Fields`."""
+
+    #: The hand-written model that inherits the base (api/models.py, host/properties.py).
+    model: str
+    #: Which fields, and how (the base's docstring).
+    doc: str
+    #: The fields, in declaration order: a function of `FIELDS`, called when the file is written.
+    select: Callable[[], Sequence[Field]]
+    #: A nested field's type is its model, named after the field: `Scaling`, or with this suffix
+    #: `ScalingInfo` (as an API answer reports it).
+    nested_suffix: str = ""
+    #: Every field `T | None`, default None (a PATCH, an API answer); else a required field has no default
+    #: and an optional one its declared default.
+    optional: bool = False
+    #: With the API's limits as `Field` constraints: lengths and minimums; not the provider's own typo
+    #: guards (`Limits.provider_max`), choices or patterns, which check and the emulator apply.
+    constrained: bool = False
+    #: An optional text whose default is "" is None here: the API is sent no text rather than an empty one.
+    empty_text_is_none: bool = False
+
+    @property
+    def base(self) -> str:
+        return f"{self.model}Fields"
+
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        return tuple(self.select())
+
+
+def _children(parent: str) -> Callable[[], Sequence[Field]]:
+    return lambda: next(f for f in FIELDS if f.name == parent).children
+
+
+def api_models() -> list[ModelFields]:
+    """The bases of api/models.py: each nested object's two models, then the request and answer models."""
+    models = []
+    for parent in _nested():
+        camel = _camel(parent.name)
+        models += [
+            ModelFields(camel, f"The fields of `{parent.name}` in a request, with the API's limits.",
+                        _children(parent.name), constrained=True),
+            ModelFields(f"{camel}Info", f"The fields of `{parent.name}` as the API reports them, each of "
+                        "which may be missing.", _children(parent.name), optional=True),
+        ]
+    return [
+        *models,
+        ModelFields("EndpointSpec", "The create request's fields (`fields.CREATE_FIELDS`), with the API's limits; "
+                    "an optional text without a value is None, so that the body leaves it out.",
+                    lambda: [f for f in FIELDS if f.to_api and f.on_create], constrained=True,
+                    empty_text_is_none=True),
+        ModelFields("EndpointPatch", "The in-place fields (`fields.UPDATABLE_FIELDS`), each optional (a PATCH "
+                    "changes only those it holds), with the API's limits.",
+                    lambda: [f for f in FIELDS if f.kind is Kind.IN_PLACE], optional=True, constrained=True),
+        ModelFields("Endpoint", "The fields the API knows (`fields.API_FIELDS`), each optional: an answer may "
+                    "lack any.", lambda: [f for f in FIELDS if f.to_api], nested_suffix="Info", optional=True),
+    ]
+
+
+def host_models() -> list[ModelFields]:
+    """The bases of host/properties.py: the inputs, and the computed outputs the state adds to them."""
+    return [
+        ModelFields("EndpointInputs", "Every declared input, in declaration order, with its declared default.",
+                    lambda: [f for f in FIELDS if f.is_input]),
+        ModelFields("EndpointState", "The computed outputs, which `EndpointState` adds to the inputs of "
+                    "`EndpointInputs`.", lambda: [f for f in FIELDS if f.kind is Kind.COMPUTED]),
+    ]
+
+
+_PLAIN_TYPES: tuple[type, ...] = (str, int, float, bool)
+
+
+def model_default(f: Field, spec: ModelFields) -> Any:
+    """The default of `f` in the model (None for every field of an all-optional model)."""
+    if spec.optional:
+        return None
+    if spec.empty_text_is_none and isinstance(f.default, str) and f.default == "":
+        return None
+    return f.default
+
+
+def model_field_is_optional(f: Field, spec: ModelFields) -> bool:
+    """Whether `f` is `T | None` in the model: every field of an all-optional model, else one defaulting to None."""
+    return spec.optional or (not f.required and model_default(f, spec) is None)
+
+
+def model_constraints(f: Field, spec: ModelFields) -> dict[str, Any]:
+    """The `Field(...)` constraints of `f` in the model, in the order they are written."""
+    if not spec.constrained:
+        return {}
+    limits = f.limits
+    pairs = (("min_length", limits.min_length), ("ge", limits.minimum),
+             ("max_length", None if limits.provider_max else limits.max_length))
+    return {key: value for key, value in pairs if value is not None}
+
+
+def _model_field(f: Field, spec: ModelFields) -> str:
+    """`name: T | None = Field(default=None, max_length=500)`: one annotated attribute of a generated base."""
+    if f.children:
+        if any(child.children for child in f.children):
+            raise SystemExit(f"{f.name}: a nested object within a nested object is not supported")
+        type_name = _camel(f.name) + spec.nested_suffix
+    elif f.type in _PLAIN_TYPES:
+        type_name = f.type.__name__
+    else:
+        raise SystemExit(f"{f.name}: no model type for {f.type!r}")
+    default = model_default(f, spec)
+    if not (default is None or type(default) in _PLAIN_TYPES):
+        raise SystemExit(f"{f.name}: the default {default!r} cannot be written as a literal")
+    constraints = ", ".join(f"{key}={_python(value)}" for key, value in model_constraints(f, spec).items())
+    line = f"    {f.name}: {type_name}" + (" | None" if model_field_is_optional(f, spec) else "")
+    if f.required and not spec.optional:
+        return f"{line} = Field({constraints})" if constraints else line
+    if not constraints:
+        return f"{line} = {_python(default)}"
+    # `default=` by keyword: type checkers (PEP 681's field specifiers) see no default in a positional one.
+    return f"{line} = Field(default={_python(default)}, {constraints})"
+
+
+def _python(value: object) -> str:
+    """A literal as the code base writes it: `"eu-north1"` (double quotes where the text allows), `1800`, `True`."""
+    text = repr(value)
+    if isinstance(value, str) and text.startswith("'") and '"' not in value:
+        return f'"{text[1:-1]}"'
+    return text
+
+
+def _model_base(spec: ModelFields, where: str) -> Iterator[str]:
+    yield ""
+    yield ""
+    yield f"class {spec.base}(BaseModel):"
+    yield from _docstring(f"The declared fields of `{spec.model}` ({where}): {_lower_first(spec.doc)}", "    ")
+    yield ""
+    for f in spec.fields:
+        yield _model_field(f, spec)
+
+
+def _fields_module(specs: Sequence[ModelFields], where: str, nested_from: str, *, nested_at_runtime: bool) -> str:
+    """A module of generated model bases; the nested models are imported from `nested_from`."""
+    nested = sorted({_camel(f.name) + spec.nested_suffix for spec in specs for f in spec.fields if f.children})
+    bodies = [line for spec in specs for line in _model_base(spec, where)]
+    first = specs[0] if specs else None
+    example = f"`{first.model}({first.base}, ...)`" if first else "its base"
+    about = [
+        f"Generated from the field model (pulumi_tokenfactory/fields.py) by devtools/generate_surface.py: change a "
+        f"field there, then run `{COMMAND}` (tests/unit/test_generated.py fails while this file is stale). Each "
+        f"model of {where} inherits its base here ({example}) and adds only what is not a declared field: its "
+        "configuration, validators and methods.",
+    ]
+    if nested and not nested_at_runtime:
+        names = " and ".join(f"`{name}`" for name in nested)
+        about.append(f"The nested models ({names}) are defined in {where}, which imports this module, so "
+                     "they are imported here for type checkers only; pydantic resolves them where the models that "
+                     "inherit these bases are defined.")
+    lines = [f"# *** Generated by `{COMMAND}` from pulumi_tokenfactory/fields.py: do not edit. ***",
+             f'"""The declared fields of the pydantic models of {where}, one base class per model.']
+    for paragraph in about:
+        lines += ["", *textwrap.wrap(paragraph, width=WIDTH, break_long_words=False, break_on_hyphens=False)]
+    lines += ['"""', "", "from __future__ import annotations", ""]
+    if nested and not nested_at_runtime:
+        lines += ["from typing import TYPE_CHECKING", ""]
+    uses_field = any(" = Field(" in line for line in bodies)
+    lines += [f"from pydantic import BaseModel{', Field' if uses_field else ''}"]
+    if nested:
+        imported = f"from {nested_from} import {', '.join(nested)}"
+        lines += ["", imported] if nested_at_runtime else ["", "if TYPE_CHECKING:", f"    {imported}"]
+    lines += ["", "__all__ = [", *(f'    "{name}",' for name in sorted(spec.base for spec in specs)), "]", *bodies]
+    return "\n".join(lines) + "\n"
+
+
+def api_fields_source() -> str:
+    """api/_fields_generated.py as the field model makes it."""
+    return _fields_module(api_models(), "api/models.py", ".models", nested_at_runtime=False)
+
+
+def host_fields_source() -> str:
+    """host/_fields_generated.py as the field model makes it."""
+    return _fields_module(host_models(), "host/properties.py", "..api.models", nested_at_runtime=True)
+
+
 # -- the command ----------------------------------------------------------------------------------------
 
 
 def expected() -> dict[Path, str]:
     """Every generated file as the field model makes it."""
     return {RESOURCES: resources_source(),
-            REFERENCE: reference_text(REFERENCE.read_text(encoding="utf-8"))}
+            REFERENCE: reference_text(REFERENCE.read_text(encoding="utf-8")),
+            API_FIELDS_MODULE: api_fields_source(),
+            HOST_FIELDS_MODULE: host_fields_source()}
 
 
 def stale() -> list[Path]:

@@ -1,32 +1,31 @@
 """The DedicatedEndpoint's fields, declared once: name, type, required, default, kind, limits, doc.
 
-Everything that used to restate the field set by hand is derived from `FIELDS`:
+Everything that used to restate the field set by hand is derived from `FIELDS`, when imported or
+as code that `python -m devtools.generate_surface` (devtools/generate_surface.py) writes from it:
 
 * the groups (`UPDATABLE_FIELDS`, `REPLACE_FIELDS`, `PROVIDER_OPTION_FIELDS`, `INPUT_FIELDS`,
   `OUTPUT_FIELDS`, `API_FIELDS`, `DIFFED_FIELDS`) and the defaults (`INPUT_DEFAULTS`);
 * the provider's `check` (host/validation.py: types, lengths, ranges, choices, formats);
-* the API's request and response models (api/models.py: `Scaling`, `EndpointSpec`, `EndpointPatch`,
-  the API fields of `Endpoint`, with the API's limits) and the property models (host/properties.py:
-  the fields of `EndpointInputs` / `EndpointState`, the create body, the PATCH builder, the keys read
-  back from the API), through `api.models.declare_into`;
+* generated, the fields of the pydantic models: the API's request and response models (`Scaling`,
+  `EndpointSpec`, `EndpointPatch`, `ScalingInfo`, the API fields of `Endpoint`, with the API's
+  limits) and the property models (`EndpointInputs`, `EndpointState`), as base classes in
+  api/_fields_generated.py and host/_fields_generated.py that api/models.py and host/properties.py
+  inherit; the create body, the PATCH builder and the keys read back from the API follow the groups;
+* generated, the program surface (program/resources.py: the typed constructor and its overloads,
+  `DedicatedEndpointArgs`, the TypedDicts, the output getters and their docstrings) and the inputs
+  and outputs tables of sdk-docs/dedicated-endpoint.md;
 * the diff (host/controller.py), the exactly-once fingerprint (host/creation.py);
-* the emulator's request checks (emulator/validation.py), where the limits are the API's;
-* the docs tests (tests/docs/test_docs.py) and the program-surface tests (tests/unit/test_fields.py),
-  which fail when the hand-written constructor, argument classes or reference table drift from it.
+* the emulator's request checks (emulator/validation.py), where the limits are the API's.
 
-To add a field: add one `Field` to `FIELDS` (with `added=` the coming release), then write its
-behaviour. Everything above follows. What stays hand-written, each named by a failing test until
-done (tests/unit/test_fields.py, tests/unit/test_surface.py, tests/docs/test_docs.py):
+tests/unit/test_generated.py fails while a generated file is stale; tests/unit/test_fields.py and
+tests/docs/test_docs.py check what the generated code and the reference say against `FIELDS`.
 
-* program/resources.py, for IDEs: the `DedicatedEndpointArgsDict` key, the `DedicatedEndpointArgs`
-  parameter, `:param`, `pulumi.set` and property, the keyword overload, the class docstring's call
-  line and table, the output property (docstrings say "Changes in place", "replaces the endpoint"
-  or "Provider option" as the kind is);
-* sdk-docs/dedicated-endpoint.md: the inputs and outputs table rows;
-* for mypy, where code reads the new attribute by name: one line in the `if TYPE_CHECKING:` view of
-  the model it reads (api/models.py, host/properties.py).
-
-(Measured adding `custom_weights_id`: 12 such edits plus its behaviour, against 36 before.)
+To add a field: add one `Field` to `FIELDS` (with `added=` the coming release), run
+`python -m devtools.generate_surface`, then write what the provider does with it beyond sending,
+diffing and keeping it, if anything. No other source file lists the fields. (Tried with an invented
+optional in-place text: after the declaration and a regenerate, the unit and docs tests asked only
+for a valid example value in tests/unit/test_fields.py, and tests/unit/test_apicheck.py said that
+the published API lacks it.)
 
 No heavy imports (no pydantic, no httpx): a Pulumi program imports this on every run.
 """

@@ -5,6 +5,11 @@ provider builds requests from them, the emulator serves them and the policy
 pack reads them. Response models accept unknown fields and both response
 shapes seen in the wild (see ``shared/api-notes.md``), because an API that adds
 a key must never break a ``pulumi refresh``.
+
+The declared fields of `Scaling`, `ScalingInfo`, `EndpointSpec`, `EndpointPatch` and
+`Endpoint` come from base classes generated from pulumi_tokenfactory/fields.py
+(`_fields_generated.py`, `python -m devtools.generate_surface`); each model here adds its
+configuration, validators, methods and the API's own keys.
 """
 
 from __future__ import annotations
@@ -13,25 +18,18 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..fields import (
-    API_FIELDS,
-    BY_NAME,
-    CREATE_FIELDS,
-    SCALING_CHILDREN,
-    SCALING_FIELD,
-    UPDATABLE_FIELDS,
-    flatten_errors,
-)
+from ..fields import API_FIELDS as API_FIELDS  # re-exported: what the API knows, beside its models
 from ..fields import DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH  # re-exported: declared in fields.py
 from ..fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
-from ..fields import Field as DeclaredField
+from ..fields import flatten_errors
 from ..rules import replica_order
 from ..schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
 from ..schema import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
+from ._fields_generated import EndpointFields, EndpointPatchFields, EndpointSpecFields, ScalingFields, ScalingInfoFields
 
 log = logging.getLogger(__name__)
 
@@ -146,51 +144,8 @@ class _Response(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
-def declare_into(namespace: dict[str, Any], declared: Iterable[DeclaredField], *, nested: type,
-                 optional: bool = False, constrained: bool = False, empty_text_is_none: bool = False) -> None:
-    """Add fields of the declaration (fields.py) to a pydantic class body being defined (`locals()`).
-
-    Annotations are merged into the body's own, so fields written by hand before and after keep
-    their place. `nested` is the model of the nested object (`scaling`). With `optional` every field is `T | None`,
-    default None (a PATCH, an API answer); else a required field has no default and an optional one
-    its declared default. `constrained` adds the API's limits (lengths, minimums; not the provider's
-    own typo guards). `empty_text_is_none`: an optional text whose default is "" is None here (the API
-    is sent no text rather than an empty one).
-    """
-    annotations: dict[str, Any] = {}
-    body: dict[str, Any] = {}
-    for f in declared:
-        kind: Any = nested if f.name == SCALING_FIELD else f.type
-        default = f.default
-        if empty_text_is_none and default == "":
-            default = None
-        is_optional = optional or (not f.required and default is None)
-        annotations[f.name] = kind | None if is_optional else kind
-        constraints: dict[str, Any] = {}
-        if constrained:
-            limits = f.limits
-            for key, value in (("min_length", limits.min_length), ("ge", limits.minimum),
-                               ("max_length", None if limits.provider_max else limits.max_length)):
-                if value is not None:
-                    constraints[key] = value
-        if optional:
-            body[f.name] = Field(None, **constraints) if constraints else None
-        elif not f.required:
-            body[f.name] = Field(default, **constraints) if constraints else default
-        elif constraints:
-            body[f.name] = Field(**constraints)
-    namespace.setdefault("__annotations__", {}).update(annotations)
-    namespace.update(body)
-
-
-class Scaling(_Request):
+class Scaling(ScalingFields, _Request):
     """Replica bounds of an endpoint: `min_replicas` stay reserved (and billed) while it is enabled."""
-
-    if TYPE_CHECKING:
-        min_replicas: int
-        max_replicas: int
-    else:
-        declare_into(locals(), SCALING_CHILDREN, nested=dict, constrained=True)
 
     @model_validator(mode="after")
     def _ordered(self) -> Scaling:
@@ -199,48 +154,20 @@ class Scaling(_Request):
         return self
 
 
-class EndpointSpec(_Request):
+class EndpointSpec(EndpointSpecFields, _Request):
     """The body of `POST /v0/dedicated_endpoints`: the create request's fields (`fields.CREATE_FIELDS`).
 
-    The fields come from the declaration; the annotations (and defaults) under TYPE_CHECKING are
-    only the typed view mypy needs (tests/unit/test_fields.py checks it agrees).
+    The fields, with the API's limits, are generated from the declaration (fields.py) into
+    `EndpointSpecFields` (_fields_generated.py, by `python -m devtools.generate_surface`).
     """
-
-    if TYPE_CHECKING:
-        name: str
-        description: str | None = None
-        model_name: str
-        flavor_name: str
-        gpu_type: str
-        gpu_count: int
-        scaling: Scaling
-        region: str = "eu-north1"
-        routing_key: str | None = None
-        custom_weights_id: str | None = None
-    else:
-        declare_into(locals(), (BY_NAME[n] for n in CREATE_FIELDS), nested=Scaling, constrained=True,
-                     empty_text_is_none=True)
 
     def payload(self) -> dict[str, Any]:
         """JSON body; an optional field without a value is left out rather than sent as null."""
         return self.model_dump(exclude_none=True)
 
 
-class EndpointPatch(_Request):
+class EndpointPatch(EndpointPatchFields, _Request):
     """The body of `PATCH /v0/dedicated_endpoints/{id}`: only the fields given are changed (the in-place ones)."""
-
-    if TYPE_CHECKING:
-        name: str | None = None
-        description: str | None = None
-        gpu_type: str | None = None
-        gpu_count: int | None = None
-        scaling: Scaling | None = None
-        enabled: bool | None = None
-        routing_key: str | None = None
-        custom_weights_id: str | None = None
-    else:
-        declare_into(locals(), (BY_NAME[n] for n in UPDATABLE_FIELDS), nested=Scaling, optional=True,
-                     constrained=True)
 
     def payload(self) -> dict[str, Any]:
         """JSON body holding exactly the fields that were set (even to an empty string)."""
@@ -250,17 +177,18 @@ class EndpointPatch(_Request):
         return not self.model_fields_set
 
 
-class ScalingInfo(_Response):
+class ScalingInfo(ScalingInfoFields, _Response):
     """Scaling as the API reports it (tolerant: either bound may be missing)."""
 
-    if TYPE_CHECKING:
-        min_replicas: int | None = None
-        max_replicas: int | None = None
-    else:
-        declare_into(locals(), SCALING_CHILDREN, nested=dict, optional=True)
+
+class _EndpointId(_Response):
+    """`Endpoint`'s first field: pydantic puts the fields of the last base first, so `id` comes before the
+    declared ones of `EndpointFields`."""
+
+    id: str = Field(min_length=1, validation_alias=AliasChoices("id", "endpoint_id"))
 
 
-class Endpoint(_Response):
+class Endpoint(EndpointFields, _EndpointId):
     """A dedicated endpoint as the API returns it.
 
     Published: `id`, the API fields, `deployment {status, readiness, ready_replicas}`, `created_at`.
@@ -268,21 +196,9 @@ class Endpoint(_Response):
     kept. An answer without a readable `id` is not an endpoint: it fails validation, never passes as one.
     """
 
-    id: str = Field(min_length=1, validation_alias=AliasChoices("id", "endpoint_id"))
-    if TYPE_CHECKING:  # the declared API fields (fields.API_FIELDS), each optional: an answer may lack any
-        name: str | None = None
-        description: str | None = None
-        model_name: str | None = None
-        flavor_name: str | None = None
-        gpu_type: str | None = None
-        gpu_count: int | None = None
-        scaling: ScalingInfo | None = None
-        region: str | None = None
-        enabled: bool | None = None
-        routing_key: str | None = None
-        custom_weights_id: str | None = None
-    else:
-        declare_into(locals(), (BY_NAME[n] for n in API_FIELDS), nested=ScalingInfo, optional=True)
+    # The declared API fields (`fields.API_FIELDS`, each optional: an answer may lack any) come from
+    # `EndpointFields`, after `id`; these are the API's own keys.
+
     status: str | None = None
     readiness: str | None = None
     ready_replicas: int | None = None

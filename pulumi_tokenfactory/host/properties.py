@@ -3,71 +3,45 @@
 Raw engine dicts (numbers as floats, unknown sentinels, old states that lack
 newer keys) are turned into these models once, at the provider's edge; the
 lifecycle logic only ever sees models. This follows pulumi-command's layout:
-an inputs type, and an outputs type that extends it.
+an inputs type, and an outputs type that extends it. Their fields come from base
+classes generated from pulumi_tokenfactory/fields.py (`_fields_generated.py`,
+`python -m devtools.generate_surface`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from ..api.models import (
-    Endpoint,
-    EndpointPatch,
-    EndpointSpec,
-    LifecycleState,
-    Scaling,
-    declare_into,
-    inference_base_url,
-)
+from ..api.models import Endpoint, EndpointPatch, EndpointSpec, LifecycleState, Scaling, inference_base_url
 from ..fields import (
     ABSENT_WHEN_UNSET,
     API_FIELDS,
     BY_NAME,
     CREATE_FIELDS,
     DEFAULT_REGION,
-    FIELDS,
     INPUT_FIELDS,
     OUTPUT_FIELDS,
     SCALING_FIELD,
     UPDATABLE_FIELDS,
-    Kind,
 )
 from ..wire import integral
+from ._fields_generated import EndpointInputsFields, EndpointStateFields
 
 #: The keys read back from an API answer: every field the API knows (`scaling` is read as a whole).
 LIVE_FIELDS: tuple[str, ...] = tuple(name for name in API_FIELDS if name != SCALING_FIELD)
 
 
-class EndpointInputs(BaseModel):
+class EndpointInputs(EndpointInputsFields):
     """What a program declares for one DedicatedEndpoint (already validated by `check`).
 
-    Its fields are the declared inputs (`fields.FIELDS`); the annotations below are only what mypy
-    needs for the attributes the lifecycle logic reads (tests/unit/test_fields.py checks they agree).
+    Its fields are the declared inputs (`fields.FIELDS`), generated from the declaration into
+    `EndpointInputsFields` (_fields_generated.py, by `python -m devtools.generate_surface`).
     """
 
     model_config = ConfigDict(extra="ignore")
-
-    if TYPE_CHECKING:
-        name: str
-        description: str = ""
-        model_name: str
-        flavor_name: str
-        gpu_type: str
-        gpu_count: int
-        scaling: Scaling
-        region: str = "eu-north1"
-        enabled: bool = True
-        routing_key: str | None = None
-        custom_weights_id: str | None = None
-        wait_for_ready: bool = True
-        ready_timeout: float = 1800
-        wait_for_inference: bool = False
-        adopt_id: str | None = None
-    else:
-        declare_into(locals(), (f for f in FIELDS if f.is_input), nested=Scaling)
 
     @classmethod
     def from_props(cls, props: dict[str, Any]) -> Self:
@@ -115,17 +89,11 @@ class EndpointInputs(BaseModel):
         return props
 
 
-class EndpointState(EndpointInputs):
+class EndpointState(EndpointStateFields, EndpointInputs):
     """What the Pulumi state holds: the inputs as they are live, plus what the API computed."""
 
-    if TYPE_CHECKING:
-        status: str = "unknown"
-        readiness: str | None = None
-        inference_base_url: str = ""
-        created_at: str | None = None
-        updated_at: str | None = None
-    else:
-        declare_into(locals(), (f for f in FIELDS if f.kind is Kind.COMPUTED), nested=Scaling)
+    # The computed outputs come from `EndpointStateFields`. Named first, it still comes after the inputs:
+    # pydantic puts the fields of the last base first.
 
     @classmethod
     def from_endpoint(cls, endpoint: Endpoint, fallback: Mapping[str, Any],

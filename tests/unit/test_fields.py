@@ -1,10 +1,13 @@
-"""The hand-written program surface, the models and the checks agree with the one field declaration.
+"""The program surface, the models and the checks agree with the one field declaration.
 
-`pulumi_tokenfactory/fields.py` declares every field once. The constructor, `DedicatedEndpointArgs`
-and the TypedDicts stay hand-written (IDEs read source, not runtime values), so these tests are
-what keeps them from drifting: a field added to the declaration and not to the surface, a wrong
-default or requiredness, or a docstring that says "in place" for a field that replaces, fails here
-and names the field.
+`pulumi_tokenfactory/fields.py` declares every field once. The program surface (the constructor,
+`DedicatedEndpointArgs`, the TypedDicts, the output getters) and the fields of the pydantic models
+(api/_fields_generated.py, host/_fields_generated.py, which api/models.py and host/properties.py
+inherit) are generated from it by `python -m devtools.generate_surface`; tests/unit/test_generated.py
+fails while any of it is stale. These tests check what the generated code means, read back at
+runtime: a field missing from the surface or a model, a wrong type, default, requiredness or limit,
+a docstring that says "in place" for a field that replaces, or a model that restates a field by hand,
+fails here and names the field.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from typing import Any
 
 import pytest
 
+from devtools import generate_surface
+from devtools.generate_surface import ModelFields
 from pulumi_tokenfactory import fields
+from pulumi_tokenfactory.api import _fields_generated as api_generated
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.api.models import Endpoint, EndpointPatch, EndpointSpec
 from pulumi_tokenfactory.fields import (
@@ -35,6 +41,7 @@ from pulumi_tokenfactory.fields import (
     Kind,
     flatten_errors,
 )
+from pulumi_tokenfactory.host import _fields_generated as host_generated
 from pulumi_tokenfactory.host import properties
 from pulumi_tokenfactory.host.properties import EndpointInputs, EndpointState
 from pulumi_tokenfactory.host.validation import check_inputs
@@ -145,7 +152,7 @@ def test_the_declaration_needs_no_heavy_imports() -> None:
     assert imported <= {"__future__", "collections", "dataclasses", "enum", "typing", ""}, imported
 
 
-# -- the program surface (hand-written for IDEs) ------------------------------------------------
+# -- the program surface (generated; what it says, read back) -----------------------------------
 
 
 def test_args_constructor_parameters_match_the_declaration() -> None:
@@ -224,38 +231,78 @@ def test_property_models_have_the_declared_fields_and_defaults() -> None:
                 assert info.default == f.default, f"{model.__name__}.{f.name}: {info.default!r} != {f.default!r}"
 
 
-@pytest.mark.parametrize("module", [properties, models], ids=lambda m: m.__name__)
-def test_the_typed_views_agree_with_the_declaration(module: Any) -> None:
-    """The `if TYPE_CHECKING:` annotations (what mypy sees of the derived models) name declared fields and types."""
+#: Each model's declared fields, as the generator writes them: (the module of the model, its generated module, how).
+MODEL_SPECS = [(models, api_generated, spec) for spec in generate_surface.api_models()] + \
+              [(properties, host_generated, spec) for spec in generate_surface.host_models()]
+
+
+def _limits_of(info: Any) -> dict[str, Any]:
+    """The length and minimum constraints of a pydantic field, by `Field` keyword."""
+    found = {}
+    for item in info.metadata:
+        for key in ("min_length", "max_length", "ge"):
+            if hasattr(item, key):
+                found[key] = getattr(item, key)
+    return found
+
+
+@pytest.mark.parametrize(("module", "generated", "spec"), MODEL_SPECS, ids=[s.model for _, _, s in MODEL_SPECS])
+def test_each_model_takes_its_declared_fields_from_its_generated_base(module: Any, generated: Any,
+                                                                      spec: ModelFields) -> None:
+    """Each model inherits its generated base, and its fields mean what the declaration says, checked here at
+    runtime and independently of how the generator writes them: the type (a nested field's model), `| None`,
+    requiredness, the default and the API's limits (lengths and minimums, not the provider's own typo guards).
+    What mypy sees is the same class, so the typed view cannot drift from the runtime model any more."""
+    model = getattr(module, spec.model)
+    assert issubclass(model, getattr(generated, spec.base)), f"{spec.model} does not inherit {spec.base}"
+    declared = spec.fields
+    assert declared, spec.model
+    assert [name for name in model.model_fields if name in {f.name for f in declared}] == [f.name for f in declared]
+    for f in declared:
+        where = f"{spec.model}.{f.name}"
+        info = model.model_fields[f.name]
+        kind: Any = getattr(models, "".join(p.capitalize() for p in f.name.split("_")) + spec.nested_suffix) \
+            if f.children else f.type
+        if f.children:
+            assert list(kind.model_fields) == [child.name for child in f.children], where
+        default = None if spec.optional or (spec.empty_text_is_none and f.default == "") else f.default
+        optional = spec.optional or (not f.required and default is None)
+        assert info.annotation == (kind | None if optional else kind), f"{where}: {info.annotation}"
+        assert info.is_required() == (f.required and not spec.optional), where
+        if not info.is_required():
+            assert info.default == default and type(info.default) is type(default), f"{where}: {info.default!r}"
+        limits = f.limits
+        wanted = {"min_length": limits.min_length, "ge": limits.minimum,
+                  "max_length": None if limits.provider_max else limits.max_length} if spec.constrained else {}
+        assert _limits_of(info) == {k: v for k, v in wanted.items() if v is not None}, where
+
+
+@pytest.mark.parametrize("module", [models, properties], ids=lambda m: m.__name__)
+def test_no_model_restates_a_declared_field(module: Any) -> None:
+    """A declared field is written once, in its generated base: the hand-written models restate none (no annotation,
+    no `if TYPE_CHECKING:` copy for mypy), and nothing builds fields at runtime any more (`declare_into`)."""
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
-    words = {"str": str, "int": int, "float": float, "bool": bool, "Scaling": dict, "ScalingInfo": dict}
-    checked = 0
+    inheriting = 0
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         runtime = getattr(module, cls.name)
+        generated = {name for base in runtime.__mro__ if base.__module__.endswith("._fields_generated")
+                     for name in vars(base).get("__annotations__", {})}
+        inheriting += bool(generated)
         for node in cls.body:
-            if not (isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
-                continue
-            for item in node.body:
-                assert isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
-                f = fields.BY_NAME.get(item.target.id) or fields.SCALING_BY_NAME[item.target.id]
-                text = ast.unparse(item.annotation)
-                assert words[text.removesuffix(" | None")] is f.type, f"{cls.name}.{f.name}: {text}"
-                info = runtime.model_fields[f.name]
-                assert text.endswith(" | None") == (not info.is_required() and info.default is None), \
-                    f"{cls.name}.{f.name}: {text} but the model's field is {info}"
-                if info.is_required():
-                    assert item.value is None, f"{cls.name}.{f.name}: required, but the typed view gives a default"
-                else:
-                    assert item.value is not None and ast.literal_eval(item.value) == info.default, \
-                        f"{cls.name}.{f.name}: the typed view's default differs from the model's {info.default!r}"
-                checked += 1
-    assert checked >= len(INPUTS)
+            assert not (isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)), \
+                f"{cls.name}: a typed copy of fields; they come from the generated base"
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                assert node.target.id not in generated, f"{cls.name}.{node.target.id} restates a generated field"
+    assert inheriting >= {models: 5, properties: 2}[module]
+    assert not hasattr(module, "declare_into")
 
 
 def test_api_models_carry_the_declared_api_fields() -> None:
     assert set(EndpointSpec.model_fields) == set(fields.CREATE_FIELDS)
     assert set(EndpointPatch.model_fields) == set(UPDATABLE_FIELDS)
     assert set(API_FIELDS) <= set(Endpoint.model_fields)
+    # An answer dumps as it always did: `id` first, then the declared API fields, then the API's own keys.
+    assert list(Endpoint.model_fields)[:1 + len(API_FIELDS)] == ["id", *API_FIELDS]
     for name in fields.CREATE_FIELDS:
         limits = fields.BY_NAME[name].limits
         metadata = {type(m).__name__: m for m in EndpointSpec.model_fields[name].metadata}

@@ -1,8 +1,9 @@
-"""The generated program surface is what the field model makes, and the generator says when it is not.
+"""The generated code is what the field model makes, and the generator says when it is not.
 
-program/resources.py and the reference tables of sdk-docs/dedicated-endpoint.md are written by
-`python -m devtools.generate_surface` from pulumi_tokenfactory/fields.py (issue 21, item 3). A field
-changed in the model and not regenerated fails here, naming the stale file and the command.
+program/resources.py, the reference tables of sdk-docs/dedicated-endpoint.md and the models' field
+bases (api/_fields_generated.py, host/_fields_generated.py) are written by
+`python -m devtools.generate_surface` from pulumi_tokenfactory/fields.py (issue 21). A field changed
+in the model and not regenerated fails here, naming the stale file and the command.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import pytest
 
 from devtools import generate_surface
 from pulumi_tokenfactory import fields
-from pulumi_tokenfactory.program import resources
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The generator's path of each file it writes, by the name the generator gives it.
+TARGETS = ("RESOURCES", "REFERENCE", "API_FIELDS_MODULE", "HOST_FIELDS_MODULE")
+#: The generated Python modules.
+MODULES = (generate_surface.RESOURCES, generate_surface.API_FIELDS_MODULE, generate_surface.HOST_FIELDS_MODULE)
 
 
 def test_the_generated_files_are_up_to_date() -> None:
@@ -26,33 +30,51 @@ def test_the_generated_files_are_up_to_date() -> None:
     assert not stale, f"stale generated files {stale}: run `{generate_surface.COMMAND}`"
 
 
+def test_the_check_command_covers_every_generated_file() -> None:
+    assert {getattr(generate_surface, name) for name in TARGETS} == set(generate_surface.expected())
+
+
 def test_the_check_command_names_a_stale_file_and_writes_nothing(monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    """`--check` against a copy whose field model gained an input: exit 1, the stale file named, nothing written."""
-    copy = tmp_path / "resources.py"
-    copy.write_text(generate_surface.RESOURCES.read_text(encoding="utf-8"), encoding="utf-8")
-    reference = tmp_path / "dedicated-endpoint.md"
-    reference.write_text(generate_surface.REFERENCE.read_text(encoding="utf-8"), encoding="utf-8")
+    """`--check` against copies whose field model gained an input: exit 1, each stale file named, nothing written."""
+    copies: dict[str, Path] = {}
+    for name in TARGETS:
+        original: Path = getattr(generate_surface, name)
+        copies[name] = tmp_path / original.relative_to(ROOT)
+        copies[name].parent.mkdir(parents=True, exist_ok=True)
+        copies[name].write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
+        monkeypatch.setattr(generate_surface, name, copies[name])
     monkeypatch.setattr(generate_surface, "ROOT", tmp_path)
-    monkeypatch.setattr(generate_surface, "RESOURCES", copy)
-    monkeypatch.setattr(generate_surface, "REFERENCE", reference)
     generate_surface.main([])
     assert generate_surface.main(["--check"]) == 0
-    added = fields.Field("priority_class", str, fields.Kind.IN_PLACE, added="9.9.9", doc="A new optional input.")
+
+    def texts() -> dict[str, str]:
+        return {name: path.read_text(encoding="utf-8") for name, path in copies.items()}
+
+    added = fields.Field("priority_class", str, fields.Kind.IN_PLACE, added="9.9.9", doc="A new optional input.",
+                         limits=fields.Limits(max_length=40))
     monkeypatch.setattr(generate_surface, "FIELDS", (*fields.FIELDS, added))
-    before = copy.read_text(encoding="utf-8"), reference.read_text(encoding="utf-8")
+    before = texts()
     assert generate_surface.main(["--check"]) == 1
     err = capsys.readouterr().err
-    assert "stale: resources.py" in err and "stale: dedicated-endpoint.md" in err and generate_surface.COMMAND in err
-    assert (copy.read_text(encoding="utf-8"), reference.read_text(encoding="utf-8")) == before
-    # Regenerated, the new input is everywhere a program or a reader meets it.
+    for path in copies.values():
+        assert f"stale: {path.relative_to(tmp_path)} (run `{generate_surface.COMMAND}`)" in err, err
+    assert texts() == before
+    # Regenerated, the new input is everywhere a program, a reader or the provider meets it.
     assert generate_surface.main([]) == 0
-    source = copy.read_text(encoding="utf-8")
+    after = texts()
+    source = after["RESOURCES"]
     assert source.count("priority_class: pulumi.Input[str] | None = None") == 2  # Args and the keyword overload
     assert "    priority_class: pulumi.Input[str]\n" in source  # the TypedDict key
     assert "def priority_class(self) -> pulumi.Output[str | None]:" in source
-    assert "| `priority_class` | `str` | optional, default `None` | in place |" in reference.read_text(encoding="utf-8")
+    assert "| `priority_class` | `str` | optional, default `None`, at most 40 characters | in place |" \
+        in after["REFERENCE"]
+    # The models: the create body and the PATCH with the API's limit, the answer and the inputs without.
+    api = after["API_FIELDS_MODULE"]
+    assert api.count("    priority_class: str | None = Field(default=None, max_length=40)\n") == 2
+    assert api.count("    priority_class: str | None = None\n") == 1
+    assert after["HOST_FIELDS_MODULE"].count("    priority_class: str | None = None\n") == 1
     assert generate_surface.main(["--check"]) == 0
 
 
@@ -62,13 +84,22 @@ def test_the_command_runs_as_documented() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_the_generated_module_says_so_and_holds_no_behaviour() -> None:
-    source = Path(resources.__file__).read_text(encoding="utf-8")
+def _imports_for_type_checkers(node: ast.AST) -> bool:
+    """`if TYPE_CHECKING:` holding only imports: no behaviour."""
+    return isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING" \
+        and not node.orelse and all(isinstance(item, ast.Import | ast.ImportFrom) for item in node.body)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_the_generated_module_says_so_and_holds_no_behaviour(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
     assert source.startswith(f"# *** Generated by `{generate_surface.COMMAND}`")
-    # What the constructor does is hand-written in program/_endpoint.py; the generated code only calls it.
+    # What the constructor does is hand-written in program/_endpoint.py, and what the models do in api/models.py
+    # and host/properties.py; the generated code only calls or declares.
     branches = [type(node).__name__ for node in ast.walk(ast.parse(source))
-                if isinstance(node, ast.If | ast.For | ast.While | ast.Try | ast.Raise | ast.comprehension)]
-    assert not branches, f"behaviour in generated code ({branches}): write it in program/_endpoint.py"
+                if isinstance(node, ast.If | ast.For | ast.While | ast.Try | ast.Raise | ast.comprehension)
+                and not _imports_for_type_checkers(node)]
+    assert not branches, f"behaviour in generated code ({branches}): write it in the hand-written half"
 
 
 def test_the_hand_written_half_lists_no_fields() -> None:
