@@ -1,18 +1,7 @@
-"""A local, loopback-only HTTP server speaking the Token Factory dedicated-endpoints API.
+"""A local, loopback-only server speaking the Token Factory dedicated-endpoints API (sdk-docs/emulator.md).
 
-README demos and the whole test suite run against it, so it behaves like the
-real service (validation, lifecycle timing, inference 404s while starting)
-and can misbehave on purpose (fault injection) in ways the client must
-survive. Run it with ``tokenfactory-emulator`` or ``python -m
-pulumi_tokenfactory.emulator``; drive it from tests with
-:class:`~pulumi_tokenfactory.emulator.testing.EmulatorProcess`.
-
-This package imports nothing heavy at import time: FastAPI and uvicorn load
-only when an app is built or a server started, so importing the testing
-helper stays cheap. They come with the `emulator` extra, which a Pulumi
-program does not need; without it, importing this package fails at once with
-the command that installs it, rather than with a bare "No module named
-'fastapi'" from deep inside a request or a subprocess.
+Imports nothing heavy: FastAPI and uvicorn (the `emulator` extra) load only when an app is built or served, and
+without them importing this package fails at once with the command that installs them.
 """
 
 from __future__ import annotations

@@ -14,43 +14,38 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .config import API_KEY_ENV, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROVISION_SECONDS
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value != value or value < 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"seconds must be a finite number >= 0, got {text!r}")
-    return value
+def _checked(convert: Callable[[str], Any], what: str, ok: Callable[[Any], bool],
+             problem: str) -> Callable[[str], Any]:
+    """An argparse type: `convert`, then `ok`, else `problem` (formatted with `text` and `value`)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {what}: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(problem.format(text=text, value=value))
+        return value
+
+    return parse
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0 picks a free port), got {value}")
-    return value
-
-
-def _byte_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"a byte count must be >= 1, got {value}")
-    return value
+_seconds = _checked(float, "number of seconds", lambda v: math.isfinite(v) and v >= 0,
+                    "seconds must be a finite number >= 0, got {text!r}")
+_port = _checked(int, "port number", lambda v: 0 <= v <= 65535,
+                 "port must be 0-65535 (0 picks a free port), got {value}")
+_byte_count = _checked(int, "number of bytes", lambda v: v >= 1, "a byte count must be >= 1, got {value}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,8 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Imported here so that `--help` and argument errors stay instant.
     from .config import EmulatorConfig
-    from .persistence import StateFileError
     from .server import NonLoopbackHost, serve
+    from .store import StateFileError
 
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
     try:

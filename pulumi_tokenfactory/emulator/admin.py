@@ -1,30 +1,24 @@
-"""Operator routes under `/_emulator/`: inspect traffic, inject faults, break endpoints, move time.
+"""Operator routes under `/_emulator/`: how tests make the API misbehave on cue (faults, broken endpoints, time).
 
-Breaking an endpoint: `fail` (error now), `stuck` (transitions never finish) and `deployment` (pin a
-published status and readiness pair, such as running + not_ready for an outage) last until `recover`.
-
-They are how tests make the API misbehave on cue. They need the API key
-like every route (so a shared emulator cannot be reset by a stranger), and
-are neither logged nor faultable, so that looking at the emulator never
-changes what it reports.
+They need the API key like every route, and are neither logged nor faultable, so that looking at the
+emulator never changes what it reports.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..fields import flatten_errors
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import ApiError, FieldProblem
+from .errors import ApiError, FieldProblem, parse_model
 from .faults import FaultRegistry, FaultSpec
-from .requestlog import RequestLog
+from .gateway import RequestLog
 from .store import (
     DEFAULT_PROJECT,
     DELETING,
@@ -34,6 +28,7 @@ from .store import (
     STOPPED,
     STOPPING,
     UPDATING,
+    CreateOutcome,
     CreateRequest,
     DeploymentReadiness,
     DeploymentStatus,
@@ -45,36 +40,23 @@ from .validation import read_json, validate_create
 PREFIX = "/_emulator"
 
 
-class Behaviour(BaseModel):
-    """The body of `POST /_emulator/behaviour`."""
-
+class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+class Behaviour(_Body):
     #: How the next creates end: "error" (starting -> error), "stuck" (starting forever), "normal" clears.
     next_create: Literal["error", "stuck", "normal"] | None
     count: int = Field(default=1, ge=1, le=1000)
 
 
-class DeploymentPin(BaseModel):
-    """The body of `POST /_emulator/endpoints/{id}/deployment`: what the deployment shows until `recover`."""
-
-    model_config = ConfigDict(extra="forbid")
-
+class DeploymentPin(_Body):
     status: DeploymentStatus
     readiness: DeploymentReadiness
 
 
-class ClockMove(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ClockMove(_Body):
     advance: float = Field(ge=0, le=365 * 86400)
-
-
-def _parse(model: type[BaseModel], body: Any) -> Any:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise ApiError.invalid([FieldProblem(p.property, p.message) for p in flatten_errors(exc.errors())]) from None
 
 
 #: The fields of a seed body beyond a create body: what only the API itself sets (a caller may choose a routing
@@ -84,18 +66,6 @@ SEED_ONLY_FIELDS = ("id", "routing_key", "status", "deployment", "created_at", "
 SEED_STATUSES: dict[str, bool | None] = {
     RUNNING: True, STARTING: True, UPDATING: True, STOPPED: False, STOPPING: False, ERROR: None, DELETING: None,
 }
-
-
-@dataclass(frozen=True)
-class SeedRequest:
-    """The checked body of `POST /_emulator/endpoints`."""
-
-    request: CreateRequest
-    endpoint_id: str
-    routing_key: str
-    status: str
-    created_at: float | None
-    updated_at: float | None
 
 
 def _timestamp(body: dict[str, Any], key: str, problems: list[FieldProblem]) -> float | None:
@@ -137,12 +107,9 @@ def _seed_status(body: dict[str, Any]) -> Any:
     return status
 
 
-def validate_seed(body: Any) -> SeedRequest:
-    """An endpoint as the API lists it (either shape); every problem is reported at once.
-
-    The create fields go through the very checks `POST /v0/dedicated_endpoints` makes in the legacy
-    shapes (catalogue included; `enabled` honoured), so a seeded endpoint is one the API could have made.
-    """
+def validate_seed(body: Any) -> dict[str, Any]:
+    """An endpoint as the API lists it (either shape), its create fields checked as a legacy create checks them:
+    the arguments of `Store.seed`."""
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "the request body must be a JSON object (an endpoint)")
     problems: list[FieldProblem] = []
@@ -163,8 +130,8 @@ def validate_seed(body: Any) -> SeedRequest:
         problems.extend(exc.problems or [FieldProblem(exc.field, exc.message, exc.code)])
     if problems:
         raise ApiError.invalid(problems)
-    assert request is not None
-    return SeedRequest(request, endpoint_id, routing_key, str(status), created_at, updated_at)
+    return {"request": request, "endpoint_id": endpoint_id, "routing_key": routing_key, "status": str(status),
+            "created_at": created_at, "updated_at": updated_at}
 
 
 def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, faults: FaultRegistry,
@@ -200,7 +167,7 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
 
     @router.post("/faults")
     async def add_fault(request: Request) -> JSONResponse:
-        return JSONResponse(faults.add(FaultSpec.parse(await read_json(request))).as_json())
+        return JSONResponse(faults.add(parse_model(FaultSpec, await read_json(request))).as_json())
 
     @router.get("/faults")
     async def list_faults() -> JSONResponse:
@@ -219,32 +186,24 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
 
     @router.get("/endpoints")
     async def list_endpoints(ai_project_id: str | None = None) -> JSONResponse:
-        """Every project's endpoints, or one project's, in the operator's view (flat lifecycle status, project)."""
-        return JSONResponse({"endpoints": store.operator_view(ai_project_id)})
+        return JSONResponse({"endpoints": store.list_endpoints(ai_project_id, operator=True)})
 
     @router.post("/endpoints")
     async def seed(request: Request, ai_project_id: str = DEFAULT_PROJECT) -> JSONResponse:
-        wanted = validate_seed(await read_json(request))
-        return JSONResponse(store.seed(wanted.request, endpoint_id=wanted.endpoint_id,
-                                       routing_key=wanted.routing_key, status=wanted.status, project=ai_project_id,
-                                       created_at=wanted.created_at, updated_at=wanted.updated_at))
+        return JSONResponse(store.seed(**validate_seed(await read_json(request)), project=ai_project_id))
 
-    @router.post("/endpoints/{endpoint_id}/fail")
-    async def fail(endpoint_id: str) -> JSONResponse:
-        return JSONResponse(store.fail(endpoint_id))
+    def operator(operate: Callable[[str], dict[str, Any]]) -> Callable[[str], Awaitable[JSONResponse]]:
+        async def route(endpoint_id: str) -> JSONResponse:
+            return JSONResponse(operate(endpoint_id))
+        return route
 
-    @router.post("/endpoints/{endpoint_id}/stuck")
-    async def stuck(endpoint_id: str) -> JSONResponse:
-        return JSONResponse(store.stick(endpoint_id))
+    for action, operate in (("fail", store.fail), ("stuck", store.stick), ("recover", store.recover)):
+        router.add_api_route(f"/endpoints/{{endpoint_id}}/{action}", operator(operate), methods=["POST"])
 
     @router.post("/endpoints/{endpoint_id}/deployment")
     async def pin_deployment(endpoint_id: str, request: Request) -> JSONResponse:
-        pin = _parse(DeploymentPin, await read_json(request))
+        pin = parse_model(DeploymentPin, await read_json(request))
         return JSONResponse(store.pin(endpoint_id, (pin.status.value, pin.readiness.value)))
-
-    @router.post("/endpoints/{endpoint_id}/recover")
-    async def recover(endpoint_id: str) -> JSONResponse:
-        return JSONResponse(store.recover(endpoint_id))
 
     @router.get("/behaviour")
     async def show_behaviour() -> JSONResponse:
@@ -252,8 +211,8 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
 
     @router.post("/behaviour")
     async def set_behaviour(request: Request) -> JSONResponse:
-        wanted = _parse(Behaviour, await read_json(request))
-        outcome = None if wanted.next_create in (None, "normal") else wanted.next_create
+        wanted = parse_model(Behaviour, await read_json(request))
+        outcome = None if wanted.next_create in (None, "normal") else cast(CreateOutcome, wanted.next_create)
         return JSONResponse({"next_creates": store.queue_next_creates(outcome, wanted.count)})
 
     @router.get("/clock")
@@ -262,7 +221,7 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
 
     @router.post("/clock")
     async def move_clock(request: Request) -> JSONResponse:
-        move = _parse(ClockMove, await read_json(request))
+        move = parse_model(ClockMove, await read_json(request))
         now = store.advance_clock(move.advance)
         return JSONResponse({"now": isoformat(now), "offset": clock.offset})
 

@@ -1,8 +1,4 @@
-"""The model templates the emulator offers, in the published shape or the legacy one.
-
-The catalogue itself is `pulumi_tokenfactory.sample_catalogue` (shared with the unit-test mocks); this module
-adds what the published `Model` carries besides it (metadata, flavors keyed by name, each in every region).
-"""
+"""The model templates the emulator offers (`sample_catalogue`), in the published shape or the legacy one."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Where the emulator's idea of "now" comes from.
-
-Endpoint status is computed from timestamps rather than by background
-threads, so swapping the clock makes every transition deterministic in unit
-tests (``ManualClock``), and lets a live emulator skip a realistic 15-minute
-start (``POST /_emulator/clock``) without sleeping.
-"""
+"""Where the emulator's "now" comes from: swap in `ManualClock` to make every transition deterministic."""
 
 from __future__ import annotations
 
@@ -28,27 +22,22 @@ class SystemClock:
     """Wall-clock time, plus whatever an operator has skipped ahead."""
 
     def __init__(self, offset: float = 0.0) -> None:
-        self._offset = offset
-
-    @property
-    def offset(self) -> float:
-        return self._offset
+        self.offset = offset
 
     def now(self) -> float:
-        return time.time() + self._offset
+        return time.time() + self.offset
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        self._offset += seconds
+        self.offset += seconds
 
 
 class ManualClock:
     """A clock that stands still until told to move: for tests that must not depend on timing."""
 
     def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
-        self._start = start
-        self._now = start
+        self._start = self._now = start
 
     @property
     def offset(self) -> float:

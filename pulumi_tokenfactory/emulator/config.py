@@ -19,19 +19,15 @@ ApiShapes = Literal["published", "legacy"]
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """How long each transition takes and what the server demands of its callers.
-
-    Durations left as None derive from `provision_seconds`, so one knob
-    speeds the whole emulator up or down proportionally.
-    """
+    """How long each transition takes (None: derived from `provision_seconds`, one knob for all) and what the
+    server demands of its callers."""
 
     provision_seconds: float = DEFAULT_PROVISION_SECONDS
     update_seconds: float | None = None
     stop_seconds: float | None = None
     delete_seconds: float | None = None
-    #: After an endpoint (re)starts and reports `running`, its routing key answers inference 404 for this
-    #: long more (`--routable-seconds`), as the real API may while replicas warm up. 0 keeps the old
-    #: behaviour: routable the moment it is running.
+    #: How long a (re)started endpoint's routing key still answers inference 404 once `running` (replicas warming
+    #: up; `--routable-seconds`); 0: routable the moment it is running.
     routable_seconds: float = 0.0
     api_key: str | None = field(default=None, repr=False)
     state_file: str | os.PathLike[str] | None = None

@@ -1,27 +1,23 @@
 """The error shapes the emulator answers with, and the exception that carries one.
 
-The management API (`/v0/...` and every other path but the two below) answers as the API is
-published, FastAPI's shapes: a validation failure is 422
-``{"detail": [{"loc": ["body", "scaling", "min_replicas"], "msg", "type", "input", "ctx"}]}``
-and any other error ``{"detail": "text"}``. With `api_shapes="legacy"` it answers the emulator's
-older ``{"error": {"code", "message", "field", "details", "request_id"}}`` (status 400 for validation),
-so that a client's reading of that form stays testable. The operator routes (`/_emulator/...`) are
-the emulator's own and always use the older shape; the OpenAI-compatible routes (`/v1/...`) answer
-OpenAI's ``{"error": {"message", "type", "param", "code"}}`` so that the official `openai` client maps
-them to its exception classes unchanged.
+Management routes answer FastAPI's shapes as published (`{"detail": [...]}` with 422, or `{"detail": "text"}`);
+`api_shapes="legacy"` and the operator routes answer `{"error": {"code", "message", "field", "details",
+"request_id"}}`; the inference routes answer OpenAI's `{"error": {...}}`, so the `openai` client maps them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..fields import flatten_errors
 
 INFERENCE_PREFIX = "/v1/"
 ADMIN_PREFIX = "/_emulator"
-#: A FieldProblem's `input` when the request did not hold the field at all.
-ABSENT: Any = None
+Model = TypeVar("Model", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -32,20 +28,15 @@ class FieldProblem:
     message: str
     code: str = "invalid_value"
     #: The offending value as sent (FastAPI's `input`); None when the field was absent.
-    input: Any = ABSENT
+    input: Any = None
     #: The limit broken (FastAPI's `ctx`), e.g. {"max_length": 100}.
     ctx: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"field": self.field, "message": self.message, "code": self.code}
 
     def as_detail(self) -> dict[str, Any]:
         """FastAPI's validation error item: `loc` starts with "body" and names the field part by part."""
         loc = ["body", *(self.field.split(".") if self.field else ())]
         item = {"loc": loc, "msg": self.message, "type": self.code, "input": self.input}
-        if self.ctx:
-            item["ctx"] = self.ctx
-        return item
+        return {**item, "ctx": self.ctx} if self.ctx else item
 
 
 @dataclass(eq=False)
@@ -66,10 +57,8 @@ class ApiError(Exception):
     def invalid(cls, problems: list[FieldProblem]) -> ApiError:
         """A validation failure listing every problem; the first one names the field (400, or 422 published)."""
         first = problems[0]
-        if len(problems) == 1:
-            message = first.message
-        else:
-            message = f"{len(problems)} problems: " + "; ".join(p.message for p in problems)
+        message = first.message if len(problems) == 1 else (
+            f"{len(problems)} problems: " + "; ".join(p.message for p in problems))
         return cls(400, first.code, message, field=first.field, problems=problems)
 
     @classmethod
@@ -77,45 +66,32 @@ class ApiError(Exception):
         return cls(404, "not_found", what)
 
 
-_OPENAI_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "invalid_request_error",
-                 404: "invalid_request_error", 409: "invalid_request_error", 422: "invalid_request_error",
-                 429: "rate_limit_error"}
+def problems_of(errors: Any, skip: int = 0) -> list[FieldProblem]:
+    """pydantic's errors as FieldProblems (`skip`: leading location parts that are not a property)."""
+    return [FieldProblem(p.property, p.message) for p in flatten_errors(errors, skip=skip)]
 
 
-def _openai_body(error: ApiError, request_id: str) -> dict[str, Any]:
-    return {"error": {
-        "message": error.message,
-        "type": _OPENAI_TYPES.get(error.status, "server_error" if error.status >= 500 else "invalid_request_error"),
-        "param": error.field,
-        "code": error.code,
-        "request_id": request_id,
-    }}
-
-
-def _legacy_body(error: ApiError, request_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "code": error.code,
-        "message": error.message,
-        "field": error.field,
-        "request_id": request_id,
-    }
-    if error.problems:
-        body["details"] = [p.as_json() for p in error.problems]
-    return {"error": body}
+def parse_model(model: type[Model], body: Any) -> Model:
+    """`body` as `model`, or a 400 that names each field wrong."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError.invalid(problems_of(exc.errors())) from None
 
 
 def render_error(error: ApiError, *, path: str, request_id: str, legacy: bool) -> tuple[int, dict[str, Any]]:
     """The status and JSON body for `error` on `path`, in that route family's shape."""
     if path.startswith(INFERENCE_PREFIX):
-        return error.status, _openai_body(error, request_id)
+        kind = "rate_limit_error" if error.status == 429 else "server_error" if error.status >= 500 \
+            else "invalid_request_error"
+        return error.status, {"error": {"message": error.message, "type": kind, "param": error.field,
+                                        "code": error.code, "request_id": request_id}}
     if legacy or path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
-        return error.status, _legacy_body(error, request_id)
+        body: dict[str, Any] = {"code": error.code, "message": error.message, "field": error.field,
+                                "request_id": request_id}
+        if error.problems:
+            body["details"] = [{"field": p.field, "message": p.message, "code": p.code} for p in error.problems]
+        return error.status, {"error": body}
     if error.problems:  # a validation failure (or a conflict naming fields): FastAPI's list of problems
-        status = 422 if error.status == 400 else error.status
-        return status, {"detail": [p.as_detail() for p in error.problems]}
+        return 422 if error.status == 400 else error.status, {"detail": [p.as_detail() for p in error.problems]}
     return error.status, {"detail": error.message}
-
-
-def error_bytes(error: ApiError, *, path: str, request_id: str, legacy: bool) -> tuple[int, bytes]:
-    status, body = render_error(error, path=path, request_id=request_id, legacy=legacy)
-    return status, json.dumps(body).encode()

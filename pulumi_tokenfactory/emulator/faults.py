@@ -1,19 +1,6 @@
-"""Scripted failures: the next N requests matching a method and path go wrong in a chosen way.
+"""Scripted failures: the next N requests matching a method and path glob go wrong in a chosen way.
 
-Each action is one way an HTTP exchange fails that a client must survive:
-
-- ``error``: answer `status` (default 503, with `Retry-After` if given) without acting;
-- ``drop``: close the connection without any answer, without acting;
-- ``delay``: wait `delay` seconds, then act and answer normally (a late-landing request);
-- ``apply_then_error``: act, then answer `status` (default 500): the change is made, the answer says not;
-- ``apply_then_drop``: act, then close the connection without any answer: the answer is lost;
-- ``malformed``: act, then answer the real status with a body that is not JSON;
-- ``truncated``: act, then send the headers and half the body and close: an incomplete answer;
-- ``extra_fields``: act, then answer with unknown keys added to every JSON object;
-- ``alternate_shape``: act, then answer in the variant shapes the API is reported to use
-  (`endpoint_id` for `id`, bare lists, nested `deployment.status`, `template_name`).
-
-`delay` may be combined with any action (wait first, then fail).
+Each action is one way an HTTP exchange fails that a client must survive (sdk-docs/emulator.md lists them).
 """
 
 from __future__ import annotations
@@ -22,27 +9,19 @@ import fnmatch
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from ..fields import flatten_errors
-from .errors import ApiError, FieldProblem
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Action = Literal["error", "drop", "delay", "apply_then_error", "apply_then_drop", "malformed", "truncated",
                  "extra_fields", "alternate_shape"]
 #: Actions that let the request reach the routes (the change is made) before bending the answer.
-APPLYING_ACTIONS = frozenset({"delay", "apply_then_error", "apply_then_drop", "malformed", "truncated",
-                              "extra_fields", "alternate_shape"})
+APPLYING_ACTIONS = frozenset(get_args(Action)) - {"error", "drop"}
 DEFAULT_STATUS = {"error": 503, "apply_then_error": 500}
-
-
 MAX_PATTERN_LENGTH = 256
 
 
 class FaultSpec(BaseModel):
-    """The body of `POST /_emulator/faults`."""
-
     model_config = ConfigDict(extra="forbid")
 
     method: str = "*"
@@ -89,15 +68,6 @@ class FaultSpec(BaseModel):
             raise ValueError("body of a malformed fault must be a string (sent verbatim)")
         return self
 
-    @classmethod
-    def parse(cls, body: Any) -> FaultSpec:
-        """Validate, turning pydantic's errors into a 400 that names each field."""
-        try:
-            return cls.model_validate(body)
-        except ValidationError as exc:
-            problems = [FieldProblem(p.property, p.message) for p in flatten_errors(exc.errors())]
-            raise ApiError.invalid(problems) from None
-
     @property
     def response_status(self) -> int | None:
         return self.status or DEFAULT_STATUS.get(self.action)
@@ -110,14 +80,9 @@ class Fault:
     hits: int = 0
     skipped: int = 0
 
-    @property
-    def exhausted(self) -> bool:
-        return self.spec.count is not None and self.hits >= self.spec.count
-
     def matches(self, method: str, path: str) -> bool:
-        if self.spec.method not in ("*", method.upper()):
-            return False
-        return fnmatch.fnmatchcase(path, self.spec.path)
+        exhausted = self.spec.count is not None and self.hits >= self.spec.count
+        return not exhausted and self.spec.method in ("*", method.upper()) and fnmatch.fnmatchcase(path, self.spec.path)
 
     def as_json(self) -> dict[str, Any]:
         remaining = None if self.spec.count is None else max(0, self.spec.count - self.hits)
@@ -141,7 +106,7 @@ class FaultRegistry:
     def take(self, method: str, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.exhausted or not fault.matches(method, path):
+                if not fault.matches(method, path):
                     continue
                 if fault.skipped < fault.spec.skip:
                     fault.skipped += 1

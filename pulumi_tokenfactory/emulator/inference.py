@@ -1,11 +1,6 @@
-"""The OpenAI-compatible routes an endpoint serves once it is running.
+"""The OpenAI-compatible routes a running endpoint serves: the `openai` client works unchanged against `<base>/v1/`.
 
-The official `openai` client must work unchanged against `<base>/v1/`, so
-the bodies follow OpenAI's schema exactly (including streaming), and an
-endpoint that is not serving yet answers 404 `model_not_found`, which the
-client raises as `openai.NotFoundError`, as the API description says a
-starting endpoint does. Answers are deterministic, so tests can assert on
-them.
+An endpoint not serving yet answers 404 `model_not_found` (`openai.NotFoundError`); answers are deterministic.
 """
 
 from __future__ import annotations
@@ -82,12 +77,8 @@ def build_inference_router(store: Store) -> APIRouter:
 
     @router.get("/v1/models")
     async def list_models() -> JSONResponse:
-        data = []
-        for endpoint in store.list_endpoints():
-            served, _ = store.serving(endpoint["routing_key"])
-            if served is not None:
-                data.append(_model_object(served))
-        return JSONResponse({"object": "list", "data": data})
+        served = (store.serving(endpoint["routing_key"])[0] for endpoint in store.list_endpoints())
+        return JSONResponse({"object": "list", "data": [_model_object(e) for e in served if e is not None]})
 
     @router.get("/v1/models/{model:path}")
     async def get_model(model: str) -> JSONResponse:
@@ -136,19 +127,19 @@ def _stream(completion_id: str, created: int, model: str, text: str, finish_reas
             usage: dict[str, int] | None) -> Iterator[str]:
     """Server-sent events as OpenAI sends them: role first, then content pieces, then the finish reason."""
 
-    def event(delta: dict[str, Any], finish: str | None) -> str:
+    def event(delta: dict[str, Any] | None, finish: str | None = None, **more: Any) -> str:
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
         chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
+                 "choices": choices, **more}
         return f"data: {json.dumps(chunk)}\n\n"
 
-    yield event({"role": "assistant", "content": ""}, None)
+    yield event({"role": "assistant", "content": ""})
     words = text.split(" ")
     for start in range(0, len(words), 4):
         piece = " ".join(words[start:start + 4])
-        yield event({"content": piece if start == 0 else " " + piece}, None)
+        yield event({"content": piece if start == 0 else " " + piece})
     yield event({}, finish_reason)
     if usage is not None:
-        yield "data: " + json.dumps({"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                                     "model": model, "choices": [], "usage": usage}) + "\n\n"
+        yield event(None, usage=usage)
     yield "data: [DONE]\n\n"
 

@@ -1,10 +1,5 @@
-"""Serve the emulator with uvicorn on a socket we bind ourselves.
-
-Binding first is what makes `--port 0` usable: the kernel picks a free port,
-we learn it from the socket, and the one line printed on stdout carries the
-real URL. Only loopback addresses are accepted unless the operator insists,
-because the emulator has no real security and its admin routes can reset
-everything.
+"""Serve the emulator with uvicorn on a socket bound first, so `--port 0` can print the real URL; loopback only
+unless the operator insists, since the emulator has no real security and its admin routes can reset everything.
 """
 
 from __future__ import annotations
@@ -16,7 +11,6 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 import uvicorn
 
@@ -106,19 +100,10 @@ def serve(config: EmulatorConfig, *, host: str, port: int, allow_non_loopback: b
     if not is_loopback(host):
         log.warning("listening on non-loopback address %s%s", host,
                     "" if config.api_key else " WITHOUT an API key: anyone who can reach it can use it")
-    options: dict[str, Any] = {
-        "http": "h11",  # the drop and truncate faults reach the transport through h11's protocol
-        "loop": "asyncio",
-        "ws": "none",
-        "lifespan": "off",
-        "log_config": None,
-        "access_log": False,
-        "proxy_headers": False,
-        "server_header": False,
-        "timeout_graceful_shutdown": 2,
-    }
-    server = _Server(uvicorn.Config(app, **options), url=url_of(sock),
-                     parent_pid=os.getppid() if exit_with_parent else None)
+    # h11: the drop and truncate faults reach the transport through h11's protocol.
+    options = uvicorn.Config(app, http="h11", loop="asyncio", ws="none", lifespan="off", log_config=None,
+                             access_log=False, proxy_headers=False, server_header=False, timeout_graceful_shutdown=2)
+    server = _Server(options, url=url_of(sock), parent_pid=os.getppid() if exit_with_parent else None)
     try:
         server.run(sockets=[sock])
     finally:

@@ -1,11 +1,7 @@
-"""`EmulatorProcess`: the emulator as a real subprocess, for tests, demos and benchmarks.
+"""`EmulatorProcess`: the emulator as a real subprocess (real sockets, restartable with its `--state-file`).
 
-A subprocess rather than a thread, so that code under test talks to it over
-real sockets exactly as it would to the API (dropped connections included),
-and so that it can be killed and restarted with its `--state-file` like a
-real server. The process is always stopped: by the context manager, by
-garbage collection or interpreter exit, and, should the test runner itself
-be killed, by the emulator noticing that its parent is gone.
+The process is always stopped: by the context manager, at garbage collection or exit, and, should the test
+runner be killed, by the emulator noticing that its parent is gone.
 """
 
 from __future__ import annotations
@@ -14,13 +10,12 @@ import collections
 import os
 import queue
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import IO, Any
 
@@ -49,6 +44,11 @@ def _terminate(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(grace)
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    process.kill()
+    process.wait(10)
 
 
 def route_of(path: str) -> str:
@@ -157,15 +157,9 @@ class EmulatorProcess:
 
     def kill(self) -> None:
         """SIGKILL: a crash, with no chance to tidy up."""
+        self._shutdown(_kill)
 
-        def hard(process: subprocess.Popen[bytes]) -> None:
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-            process.wait(10)
-
-        self._shutdown(hard)
-
-    def _shutdown(self, how: Any) -> None:
+    def _shutdown(self, how: Callable[[subprocess.Popen[bytes]], object]) -> None:
         if self._http is not None:
             self._http.close()
             self._http = None
@@ -238,8 +232,7 @@ class EmulatorProcess:
         self.admin("DELETE", "requests")
 
     def call_counts(self) -> collections.Counter[str]:
-        """Requests served since the last clear, counted by `METHOD route` with endpoint ids folded,
-        e.g. `PATCH /v0/dedicated_endpoints/{id}`: the figures request budgets are stated in."""
+        """Requests served since the last clear, counted by `METHOD route` with endpoint ids folded."""
         return collections.Counter(f"{r['method']} {route_of(r['path'])}" for r in self.requests())
 
     def inject_fault(self, **fault: Any) -> str:
@@ -250,12 +243,8 @@ class EmulatorProcess:
         self.admin("DELETE", "faults")
 
     def endpoints(self, project: str | None = None) -> list[dict[str, Any]]:
-        """The account's endpoints (of every project, or of `project`), as `GET /v0/dedicated_endpoints` lists them,
-        plus the operator's `status` (the emulator's lifecycle, `deleting` included) and `project`.
-
-        Read through the admin twin of that route, so that looking neither
-        shows up in the request log nor trips a fault armed for the list.
-        """
+        """The endpoints (of every project, or of `project`) as listed, plus the operator's `status` and `project`;
+        read through the admin twin of the list, so looking is neither logged nor faulted."""
         path = "endpoints" if project is None else f"endpoints?ai_project_id={project}"
         return list(self.admin("GET", path)["endpoints"])
 
@@ -269,11 +258,8 @@ class EmulatorProcess:
         return dict(self.admin("POST", f"endpoints/{endpoint_id}/recover"))
 
     def seed_endpoint(self, endpoint: dict[str, Any], project: str | None = None) -> dict[str, Any]:
-        """Put `endpoint` (as the API returns one: id, routing_key, status, ...) in place as given.
-
-        For replaying a recorded state against a fresh emulator: the state names an id and a
-        routing key that only a seeded endpoint can have. Returns the endpoint as the API now shows it.
-        """
+        """Put `endpoint` (as the API returns one: id, routing_key, status, ...) in place as given, to replay a
+        recorded state; returns the endpoint as the API now shows it."""
         path = "endpoints" if project is None else f"endpoints?ai_project_id={project}"
         return dict(self.admin("POST", path, json=endpoint))
 

@@ -1,20 +1,14 @@
-"""Checks on create and patch bodies, with every problem named by its field.
+"""Checks on create and patch bodies, every problem named by its field, by the provider's own rules (rules.py).
 
-A real API refuses bad input saying which field is wrong (the published API: FastAPI's 422 with a
-`loc` per problem). The rules are the provider's own (rules.py, with the API's limits: `api=True`),
-so the emulator and `check` refuse alike, in the same words. Types are checked strictly (a string is
-not a number, `1` is not `true`), except that an integral float such as `1.0` counts as an integer,
-as JSON parsers of protobuf APIs allow.
-
-The two answer shapes differ in what a body may hold. The published API is FastAPI: a key it does
-not know is ignored (so is `enabled` in a create, which its create request lacks: every endpoint
-starts), and `region` is required. The legacy shapes refuse unknown keys, read-only ones, and honour
-`enabled` on create, with `region` defaulting as the declaration says.
+The emulator and `check` thus refuse alike, in the same words. The published API (FastAPI) ignores unknown keys
+and requires `region`; the legacy shapes refuse unknown and read-only keys and honour `enabled` on create.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import math
+from typing import Any, NoReturn
 
 from starlette.requests import Request
 
@@ -23,11 +17,8 @@ from ..api.models import EndpointPatch, EndpointSpec, Scaling, catalogue_violati
 from ..fields import API_FIELDS, BY_NAME, CREATE_FIELDS, SCALING_CHILDREN, SCALING_FIELD, SCALING_FIELDS, Field, Kind
 from .catalogue import TEMPLATES
 from .errors import ApiError, FieldProblem
-from .jsonbody import BodyError, loads_strict
 from .store import CreateRequest
 
-# The API's fields and their limits come from the resource's declaration (fields.py), and the rules from
-# rules.py: the emulator accepts what the provider declares the API to accept, so the two cannot drift apart.
 MUTABLE_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].kind is Kind.IN_PLACE)
 #: Fixed at creation: changing one means a new endpoint.
 IMMUTABLE_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].kind is Kind.REPLACE)
@@ -52,11 +43,10 @@ def _ctx(f: Field, rule: str) -> dict[str, Any]:
 
 
 class _Checker:
-    """Accumulates problems so that one answer lists all of them, not just the first."""
+    """Accumulates problems so that one answer lists all of them; `strict_keys` (legacy) refuses unknown keys."""
 
     def __init__(self, *, strict_keys: bool = True) -> None:
         self.problems: list[FieldProblem] = []
-        #: Refuse keys no field has (legacy); the published API ignores them, as FastAPI does.
         self.strict_keys = strict_keys
 
     def add(self, field: str | None, message: str, code: str = "invalid_value", value: Any = None,
@@ -119,12 +109,8 @@ def _require_object(body: Any) -> dict[str, Any]:
 
 def _check_field(check: _Checker, body: dict[str, Any], f: Field, *, current: Scaling | None = None,
                  patch: bool = False, required: bool = False) -> Any:
-    """One field of a body, checked by its declaration with the API's limits (rules.py, `api=True`).
-
-    A maximum the declaration marks as the provider's own typo guard (`provider_max`) is not the API's,
-    so it is not applied here, nor are the provider's rules for display text. An optional free text may
-    be null; in a PATCH, a field the API computes (`routing_key`) cannot be cleared.
-    """
+    """One field of a body, checked with the API's limits; an optional free text may be null, except in a PATCH
+    of a field the API computes (`routing_key`)."""
     required = required or f.required
     if f.name == SCALING_FIELD:
         if f.name not in body:
@@ -135,24 +121,16 @@ def _check_field(check: _Checker, body: dict[str, Any], f: Field, *, current: Sc
     return check.value(body, f, required=required or (patch and not free), nullable=free)
 
 
-def create_fields(*, legacy: bool) -> tuple[str, ...]:
-    """What a create body may hold: the create request's fields, and (legacy) every field the API knows."""
-    return API_FIELDS if legacy else CREATE_FIELDS
-
-
 def validate_create(body: Any, *, legacy: bool = False) -> CreateRequest:
     """The body of `POST /v0/dedicated_endpoints`, checked against the catalogue too."""
     body = _require_object(body)
     check = _Checker(strict_keys=legacy)
-    allowed = create_fields(legacy=legacy)
+    allowed = API_FIELDS if legacy else CREATE_FIELDS
     check.unknown(body, allowed)
     values = {name: _check_field(check, body, BY_NAME[name], required=not legacy and name in PUBLISHED_REQUIRED)
               for name in allowed}
     if values["model_name"] is not None:
-        for violation in catalogue_violations(list(TEMPLATES), model_name=values["model_name"],
-                                              flavor_name=values["flavor_name"], gpu_type=values["gpu_type"],
-                                              gpu_count=values["gpu_count"]):
-            check.add(violation.property, violation.reason, value=values[violation.property])
+        _check_catalogue(check, values)
     check.raise_if_any()
     enabled = values.pop("enabled", None)
     spec = EndpointSpec(**{k: v for k, v in values.items() if v is not None})
@@ -173,27 +151,17 @@ def _refuse_unpatchable(check: _Checker, body: dict[str, Any]) -> None:
             check.add(key, rules.unknown_property(key, MUTABLE_FIELDS), "unknown_field", body[key])
 
 
-def _check_gpus(check: _Checker, changes: dict[str, Any], current: EndpointSpec) -> None:
-    """A gpu_type or gpu_count change must be a combination the endpoint's template offers, as in a create."""
-    sent = [name for name in ("gpu_type", "gpu_count") if changes.get(name) is not None]
-    if not sent:
-        return
-    gpu_type: str = changes.get("gpu_type") or current.gpu_type
-    gpu_count: int = changes.get("gpu_count") or current.gpu_count
-    wanted: dict[str, Any] = {"gpu_type": gpu_type, "gpu_count": gpu_count}
-    for violation in catalogue_violations(list(TEMPLATES), model_name=current.model_name,
-                                          flavor_name=current.flavor_name, gpu_type=gpu_type, gpu_count=gpu_count):
-        if violation.property in sent:
+def _check_catalogue(check: _Checker, values: dict[str, Any], only: tuple[str, ...] | None = None) -> None:
+    """The model, flavor and GPUs must be a combination the catalogue offers (`only`: report just these fields)."""
+    wanted = {k: values[k] for k in ("model_name", "flavor_name", "gpu_type", "gpu_count")}
+    for violation in catalogue_violations(list(TEMPLATES), **wanted):
+        if only is None or violation.property in only:
             check.add(violation.property, violation.reason, value=wanted[violation.property])
 
 
-def validate_patch(body: Any, current_scaling: Scaling, *, legacy: bool = False,
-                   current: EndpointSpec | None = None) -> EndpointPatch:
-    """The body of `PATCH /v0/dedicated_endpoints/{id}`: only mutable fields, each checked.
-
-    A field's clearing word (`custom_weights_id: "UNSET"`, `Field.clear_with`) clears it to null. With
-    `current` (the endpoint as it stands), a GPU change is checked against its template too.
-    """
+def validate_patch(body: Any, current: EndpointSpec, *, legacy: bool = False) -> EndpointPatch:
+    """The body of `PATCH /v0/dedicated_endpoints/{id}` on the endpoint `current`: only mutable fields, each checked;
+    a field's clearing word (`Field.clear_with`) clears it; a GPU change must be one its template offers."""
     body = _require_object(body)
     check = _Checker(strict_keys=legacy)
     _refuse_unpatchable(check, body)
@@ -203,20 +171,16 @@ def validate_patch(body: Any, current_scaling: Scaling, *, legacy: bool = False,
         if name not in body:
             continue
         cleared = f.clear_with is not None and body[name] == f.clear_with
-        changes[name] = None if cleared else _check_field(check, body, f, current=current_scaling, patch=True)
-    if current is not None:
-        _check_gpus(check, changes, current)
+        changes[name] = None if cleared else _check_field(check, body, f, current=current.scaling, patch=True)
+    sent = tuple(name for name in ("gpu_type", "gpu_count") if changes.get(name) is not None)
+    if sent:
+        _check_catalogue(check, {**current.model_dump(), **{k: changes[k] for k in sent}}, sent)
     check.raise_if_any()
     return EndpointPatch(**changes)
 
 
 async def read_json(request: Request) -> Any:
-    """The body as JSON; a body that is not JSON is the caller's 400, not our 500.
-
-    Strict (see `jsonbody`): a lone surrogate escape or a body nested deeper than
-    `jsonbody.MAX_DEPTH` is refused here, as a protobuf-backed API refuses it, rather
-    than accepted into the store and the request log where it could not be sent back.
-    """
+    """The body as strict JSON (`loads_strict`); a body that is not is the caller's 400, not our 500."""
     raw = await request.body()
     if not raw.strip():
         raise ApiError(400, "invalid_body", "the request body is empty; expected a JSON object")
@@ -224,3 +188,82 @@ async def read_json(request: Request) -> Any:
         return loads_strict(raw)
     except BodyError as exc:
         raise ApiError(400, "invalid_json", str(exc), field=exc.field) from None
+
+
+# -- strict JSON: what a real (protobuf-backed) API would accept -------------------------------------
+
+#: Deeper than any body of this API nests (a create: two levels; a chat request: four), far within recursion limits.
+MAX_DEPTH = 100
+
+
+class BodyError(ValueError):
+    """The body is not JSON that a strict parser would accept; the message says why, `field` says where."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """The JSON value of `raw`, refused (BodyError) when not UTF-8, not JSON, too deep or holding a lone surrogate."""
+    try:
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise BodyError(f"the request body nests deeper than {MAX_DEPTH} levels") from None
+    except BodyError:
+        raise
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both are ValueErrors
+        raise BodyError(f"the request body is not valid JSON: {exc}") from None
+    _check_value(value)
+    return value
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise BodyError(f"the request body is not valid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refused when it overflows to infinity (`1e400`)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise BodyError(f"the request body is not valid JSON: the number {text[:40]} is out of range")
+    return value
+
+
+def _check_value(value: Any) -> None:
+    """Walk the decoded value without recursion: depth within MAX_DEPTH, every string valid Unicode."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            _check_text(item, where)
+            continue
+        if not isinstance(item, (dict, list)):
+            continue
+        if depth > MAX_DEPTH:
+            raise BodyError(f"the request body nests deeper than {MAX_DEPTH} levels")
+        if isinstance(item, dict):
+            for key, child in item.items():
+                path = f"{where}.{key}" if where else str(key)
+                _check_text(key, path)
+                stack.append((child, path, depth + 1))
+        else:
+            stack.extend((child, f"{where}[{index}]", depth + 1) for index, child in enumerate(item))
+
+
+def _check_text(text: str, where: str) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        unit = f"\\u{ord(text[exc.start]):04x}"
+        place = f" at {_printable(where)}" if where else ""
+        raise BodyError(f"the request body is not valid JSON: the string{place} holds a lone UTF-16 surrogate "
+                        f"{unit} (an unpaired \\ud800-\\udfff escape); strings must be valid Unicode",
+                        field=_printable(where) or None) from None
+
+
+def _printable(text: str) -> str:
+    """`text` with any surrogate escaped, so that an error message about it can itself be sent as UTF-8."""
+    return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
