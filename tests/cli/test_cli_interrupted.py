@@ -69,24 +69,35 @@ def _is_pulumi_up(argv: str) -> bool:
     return bool(words) and words[0].endswith("/pulumi") and "up" in words[1:3]
 
 
+def _start_up(backend: Backend, stdout: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """`pulumi up` of examples/basic, in a driver process of its own (see tests/harness/cli_up.py)."""
+    (backend.root / "extra_env.json").write_text(json.dumps(dict(backend.extra_env)))
+    return subprocess.Popen([sys.executable, "-m", "tests.harness.cli_up", str(backend.cli.bin_dir),
+                             str(backend.root), PROJECT, "dev", "basic"], cwd=REPO, stdin=subprocess.DEVNULL,
+                            stdout=stdout, stderr=subprocess.DEVNULL)
+
+
+def _cli_once_posted(driver: subprocess.Popen[bytes], emulator: EmulatorProcess) -> int:
+    """The driver's `pulumi up` process, once its create's POST has landed."""
+    deadline = time.monotonic() + 120
+    while not emulator.endpoints():
+        assert driver.poll() is None, f"the up ended ({driver.returncode}) before its POST"
+        assert time.monotonic() < deadline, "the create never reached the API"
+        time.sleep(0.05)
+    clis = [pid for pid in processes.descendants(driver.pid) if _is_pulumi_up(processes.command_line(pid))]
+    assert len(clis) == 1, f"expected one `pulumi up`: {[processes.command_line(p) for p in clis]}"
+    return clis[0]
+
+
 def _kill_cli_during_create(backend: Backend, emulator: EmulatorProcess,
                             hosts: list[int]) -> tuple[int, list[int]]:
     """Run `up` (in a driver process) and SIGKILL its CLI once the POST has landed.
 
     Returns the driver's exit status and the processes the CLI had started (its plugins); the provider
     hosts among them are added to `hosts`."""
-    (backend.root / "extra_env.json").write_text(json.dumps(dict(backend.extra_env)))
-    driver = subprocess.Popen([sys.executable, "-m", "tests.harness.cli_up", str(backend.cli.bin_dir),
-                               str(backend.root), PROJECT, "dev", "basic"], cwd=REPO, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = _start_up(backend)
     try:
-        deadline = time.monotonic() + 120
-        while not emulator.endpoints():
-            assert driver.poll() is None, f"the up ended ({driver.returncode}) before its POST"
-            assert time.monotonic() < deadline, "the create never reached the API"
-            time.sleep(0.05)
-        clis = [pid for pid in processes.descendants(driver.pid) if _is_pulumi_up(processes.command_line(pid))]
-        assert len(clis) == 1, f"expected one `pulumi up`: {[processes.command_line(p) for p in clis]}"
+        clis = [_cli_once_posted(driver, emulator)]
         left = processes.descendants(clis[0])
         hosts.extend(pid for pid in left if "-m pulumi.dynamic" in processes.command_line(pid))
         processes.kill_all(clis)
@@ -191,22 +202,13 @@ def test_sigint_to_the_whole_tree_mid_create_records_the_endpoint_and_names_it(
     emulator: EmulatorProcess = emulator_factory(provision_seconds=30.0, api_key=API_KEY)
     stack = cli_backend.stack(PROJECT, "dev", example("basic"), config={"tokenfactory:baseUrl": emulator.base_url},
                               secrets={"tokenfactory:apiKey": API_KEY})
-    (cli_backend.root / "extra_env.json").write_text(json.dumps(dict(cli_backend.extra_env)))
     output = tmp_path / "up.txt"
     with output.open("w") as sink:
-        driver = subprocess.Popen([sys.executable, "-m", "tests.harness.cli_up", str(cli_backend.cli.bin_dir),
-                                   str(cli_backend.root), PROJECT, "dev", "basic"], cwd=REPO,
-                                  stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.DEVNULL)
+        driver = _start_up(cli_backend, stdout=sink)
     try:
-        deadline = time.monotonic() + 120
-        while not emulator.endpoints():
-            assert driver.poll() is None, f"the up ended ({driver.returncode}) before its POST"
-            assert time.monotonic() < deadline, "the create never reached the API"
-            time.sleep(0.05)
+        cli = _cli_once_posted(driver, emulator)
         time.sleep(1.0)  # into the wait for readiness
-        clis = [pid for pid in processes.descendants(driver.pid) if _is_pulumi_up(processes.command_line(pid))]
-        assert len(clis) == 1
-        tree = clis + processes.descendants(clis[0])
+        tree = [cli, *processes.descendants(cli)]
         orphans.extend(tree)
         assert any("-m pulumi.dynamic" in processes.command_line(pid) for pid in tree), "no provider host"
         for pid in tree:
