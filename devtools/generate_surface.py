@@ -98,7 +98,7 @@ def _output_type(f: Field) -> str:
 # -- how each field is described ------------------------------------------------------------------------
 
 
-def _literal(value: object) -> str:
+def doc_literal(value: object) -> str:
     """A default as the docs write it: true, "", 1800."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -135,7 +135,7 @@ def _spelled(items: Sequence[str]) -> str:
 
 
 def _default_words(f: Field) -> str:
-    return f.default_doc or f"`{_literal(f.default)}`"
+    return f.default_doc or f"`{doc_literal(f.default)}`"
 
 
 def _limit_words(f: Field) -> str:
@@ -144,11 +144,11 @@ def _limit_words(f: Field) -> str:
     if f.type in (int, float):
         unit = f" {limits.unit}" if limits.unit else ""
         if limits.minimum is not None and limits.maximum is not None:
-            return f"{_literal(limits.minimum)} to {_literal(limits.maximum)}{unit}"
+            return f"{doc_literal(limits.minimum)} to {doc_literal(limits.maximum)}{unit}"
         if limits.minimum is not None:
-            return f"at least {_literal(limits.minimum)}{unit}"
+            return f"at least {doc_literal(limits.minimum)}{unit}"
         if limits.maximum is not None:
-            return f"at most {_literal(limits.maximum)}{unit}"
+            return f"at most {doc_literal(limits.maximum)}{unit}"
         return ""
     maximum = None if limits.provider_max else limits.max_length
     if maximum is None:

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 import pulumi_tokenfactory as tokenfactory
+from devtools.generate_surface import doc_literal
 from pulumi_tokenfactory import fields, schema
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient, resolve_api_key, resolve_base_url
@@ -145,13 +146,13 @@ def test_every_declared_limit_and_choice_is_documented(input_rows: dict[str, dic
         if limits.max_length is not None and not limits.provider_max:
             assert str(limits.max_length) in text, f"{f.name}: at most {limits.max_length} characters, not documented"
         if limits.maximum is not None:
-            assert f"{_literal(limits.minimum)} to {_literal(limits.maximum)}" in text, \
-                f"{f.name}: {_literal(limits.minimum)} to {_literal(limits.maximum)} is not documented: {text!r}"
+            assert f"{doc_literal(limits.minimum)} to {doc_literal(limits.maximum)}" in text, \
+                f"{f.name}: {doc_literal(limits.minimum)} to {doc_literal(limits.maximum)} is not documented: {text!r}"
         for choice in limits.choices:
             assert f"`{choice}`" in text, f"{f.name}: the choice {choice} is not documented"
     for child in fields.SCALING_CHILDREN:
         row = input_rows[f"scaling.{child.name}"]
-        assert _literal(child.limits.maximum) in row["Required / default"], f"scaling.{child.name}: {row}"
+        assert doc_literal(child.limits.maximum) in row["Required / default"], f"scaling.{child.name}: {row}"
 
 
 def _arg_parameters() -> list[inspect.Parameter]:
@@ -175,16 +176,6 @@ def test_every_documented_input_exists(input_rows: dict[str, dict[str, str]]) ->
     assert set(INPUT_FIELDS) == args_fields, "DedicatedEndpointArgs and schema.INPUT_FIELDS disagree"
 
 
-def _literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value == "":
-        return '""'
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def test_input_types_requiredness_and_defaults_match_the_code(input_rows: dict[str, dict[str, str]]) -> None:
     arguments = {p.name: p for p in _arg_parameters()}
     for f in DECLARED_INPUTS:
@@ -196,7 +187,7 @@ def test_input_types_requiredness_and_defaults_match_the_code(input_rows: dict[s
         cell = row["Required / default"]
         assert cell.startswith("required") == f.required, f"{f.name}: {cell!r}"
         if not f.required:
-            literal = _literal(f.default)
+            literal = doc_literal(f.default)
             assert f"`{literal}`" in cell, f"{f.name}: default {literal} not in {cell!r}"
             assert EndpointInputs.model_fields[f.name].default == f.default, f"{f.name}: the model's default differs"
     assert resources.REGION_CONFIG in input_rows["region"]["Required / default"]
