@@ -50,6 +50,12 @@ def aggressive_gc() -> Iterator[None]:
 
 def test_failed_apply_propagates_and_leaves_no_threads_tasks_or_stray_tracebacks(
         caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+    # Garbage an earlier test in this worker left (say an inline program whose `up` failed on the real CLI,
+    # whose SDK futures then fail with "Resource monitor has terminated") is reported now and set aside:
+    # only what this run leaves behind counts below.
+    gc.collect()
+    caplog.clear()
+    capfd.readouterr()
     threads_before = set(threading.enumerate())
     with caplog.at_level(logging.DEBUG, logger="asyncio"), pytest.raises(ZeroDivisionError):
         run_program(failing_apply_program)
