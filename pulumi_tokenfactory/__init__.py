@@ -16,12 +16,12 @@ from ._lazy import lazy_dir, lazy_exports
 _DISTRIBUTION = "pulumi-tokenfactory"
 
 _EXPORTS = {
-    "DedicatedEndpoint": "program.resources",
-    "DedicatedEndpointArgs": "program.resources",
-    "DedicatedEndpointArgsDict": "program.resources",
-    "ScalingArgs": "program.resources",
-    "ScalingArgsDict": "program.resources",
-    "ScalingOutput": "program.resources",
+    "DedicatedEndpoint": "endpoint.program",
+    "DedicatedEndpointArgs": "endpoint.program",
+    "DedicatedEndpointArgsDict": "endpoint.program",
+    "ScalingArgs": "endpoint.program",
+    "ScalingArgsDict": "endpoint.program",
+    "ScalingOutput": "endpoint.program",
     "get_templates": "api.templates",
     "lookup_endpoint": "api.lookup",
     "EndpointInfo": "api.lookup",
@@ -58,8 +58,7 @@ if TYPE_CHECKING:
     from .api.lookup import EndpointInfo, lookup_endpoint
     from .api.models import Flavor, Template
     from .api.templates import HardwareChoice, TemplateCatalogue, get_templates
-    from .errors import TokenFactoryError
-    from .program.resources import (
+    from .endpoint.program import (
         DedicatedEndpoint,
         DedicatedEndpointArgs,
         DedicatedEndpointArgsDict,
@@ -67,6 +66,7 @@ if TYPE_CHECKING:
         ScalingArgsDict,
         ScalingOutput,
     )
+    from .errors import TokenFactoryError
     from .program.spending import export_spend
 
     __version__: str

@@ -4,7 +4,7 @@ Pulumi pickles this object (with dill) into the state and reuses it for
 refresh and destroy. It therefore pickles to a bare reference to this class
 (see `__reduce__`): no token, no client, no code frozen by value, so an
 upgraded package takes effect on old stacks and the bytes never change.
-Its methods only hand the engine's property bags to `host.adapter`, which is
+Its methods only hand the engine's property bags to `endpoint.adapter`, which is
 imported on the first call, inside the provider host: a Pulumi program
 that merely declares resources never loads the lifecycle logic.
 
@@ -35,7 +35,7 @@ from .schema import BASE_URL_CONFIG as BASE_URL_CONFIG
 from .settings import CONFIG_KEYS
 
 if TYPE_CHECKING:
-    from .host.adapter import EngineAdapter
+    from .endpoint.adapter import EngineAdapter
 
 
 class DedicatedEndpointProvider(ResourceProvider):
@@ -76,7 +76,7 @@ class DedicatedEndpointProvider(ResourceProvider):
     def _control(self) -> EngineAdapter:
         with self._lock:
             if self._controller is None:
-                from .host.adapter import EngineAdapter
+                from .endpoint.adapter import EngineAdapter
 
                 self._controller = EngineAdapter(self._config)
             return self._controller

@@ -1,13 +1,13 @@
 """The validation rules, each written once as a plain function over plain values.
 
 A rule returns the problem as one line naming the property and what is allowed, or None. The
-provider's `check` (host/validation.py), the emulator's request checks (emulator/validation.py) and
+provider's `check` (endpoint/validation.py), the emulator's request checks (emulator/validation.py) and
 the policy pack (policy/rules.py) call these instead of restating them. What differs between those is
 only which limits apply (`api=True`: the API's, without the provider's own typo guards,
 `Limits.provider_max`, and text rules) and how a problem travels: a check failure, one item of
 FastAPI's 422 (`check_value` says which rule broke, for its `type` and `ctx`), a policy violation.
 
-What each field allows is declared once, in fields.py (`Limits`). The catalogue rule (model, flavor,
+What each field allows is declared once, in endpoint/fields.py (`Limits`). The catalogue rule (model, flavor,
 GPU type and count, region against the templates) is `api.models.catalogue_violations`, beside the
 catalogue's models.
 

@@ -1,7 +1,7 @@
 """The resource's vocabulary as plain constants: type token, API URL, config keys.
 
 The fields themselves (names, kinds, defaults, limits, regions) are declared once in
-`fields.py`; their groups stay importable from here under the names modules and programs
+`endpoint/fields.py`; their groups stay importable from here under the names modules and programs
 already use.
 
 Kept free of heavy imports, because a Pulumi program imports it (through
@@ -11,7 +11,7 @@ are only needed inside the provider host.
 
 from __future__ import annotations
 
-from .fields import (
+from .endpoint.fields import (
     ADOPT_FIELD,
     DEFAULT_READY_TIMEOUT_SECONDS,
     DEFAULT_REGION,

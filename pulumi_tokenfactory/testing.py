@@ -40,7 +40,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from . import spend
 from .api.models import inference_base_url
 from .api.templates import GET_TEMPLATES_TOKEN
-from .fields import ABSENT_WHEN_UNSET, INPUT_DEFAULTS
+from .endpoint.fields import ABSENT_WHEN_UNSET, INPUT_DEFAULTS
 from .sample_catalogue import SAMPLE_TEMPLATES
 from .schema import RESOURCE_TYPE
 from .settings import GPU_PRICES, Settings

@@ -7,7 +7,7 @@ shapes seen in the wild (see ``shared/api-notes.md``), because an API that adds
 a key must never break a ``pulumi refresh``.
 
 The declared fields of `Scaling`, `ScalingInfo`, `EndpointSpec`, `EndpointPatch` and
-`Endpoint` come from base classes generated from pulumi_tokenfactory/fields.py
+`Endpoint` come from base classes generated from pulumi_tokenfactory/endpoint/fields.py
 (`_fields_generated.py`, `python -m devtools.generate_surface`); each model here adds its
 configuration, validators, methods and the API's own keys.
 """
@@ -22,9 +22,11 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..fields import API_FIELDS as API_FIELDS  # re-exported: what the API knows, beside its models
-from ..fields import DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH  # re-exported: declared in fields.py
-from ..fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
+from ..endpoint.fields import API_FIELDS as API_FIELDS  # re-exported: what the API knows, beside its models
+from ..endpoint.fields import (
+    DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH,  # re-exported: declared in endpoint/fields.py
+)
+from ..endpoint.fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
 from ..fields import flatten_errors
 from ..rules import replica_order
 from ..schema import DEFAULT_BASE_URL, DEFAULT_REGION, INFERENCE_BASE_URLS
@@ -157,7 +159,7 @@ class Scaling(ScalingFields, _Request):
 class EndpointSpec(EndpointSpecFields, _Request):
     """The body of `POST /v0/dedicated_endpoints`: the create request's fields (`fields.CREATE_FIELDS`).
 
-    The fields, with the API's limits, are generated from the declaration (fields.py) into
+    The fields, with the API's limits, are generated from the declaration (endpoint/fields.py) into
     `EndpointSpecFields` (_fields_generated.py, by `python -m devtools.generate_surface`).
     """
 

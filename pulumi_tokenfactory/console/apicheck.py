@@ -18,7 +18,7 @@ read or sent) and compares it with what this provider sends and reads, operation
 * status codes: a create answering another 2xx than 201 is informational (the client accepts any
   2xx); a create or update without FastAPI's 422 validation answer is a warning.
 
-What the provider sends and reads is derived from `pulumi_tokenfactory/fields.py` (the one
+What the provider sends and reads is derived from `pulumi_tokenfactory/endpoint/fields.py` (the one
 declaration of the resource's fields) and `api/models.py`, never listed here, so the check follows
 the provider as it changes. Schemas are found through the operations (request body, success answer,
 with `{"data": [...]}` / `{"endpoint": ...}` wrappers unwrapped) and only by their published names
@@ -43,7 +43,8 @@ import httpx
 from .. import errors
 from ..api.client import DEFAULT_TIMEOUT, ENDPOINTS_PATH, TEMPLATES_PATH, resolve_base_url
 from ..api.models import Endpoint, LifecycleState, Readiness, Template, lifecycle_state, readiness_state
-from ..fields import API_FIELDS, BY_NAME, CREATE_FIELDS, UPDATABLE_FIELDS, Field
+from ..endpoint.fields import API_FIELDS, BY_NAME, CREATE_FIELDS, UPDATABLE_FIELDS
+from ..fields import Field
 
 COMMAND = "api-check"
 PROG = f"tokenfactory-account {COMMAND}"

@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 
 from ..api.models import EndpointPatch, EndpointSpec
-from ..fields import BY_NAME
+from ..endpoint.fields import BY_NAME
 from .catalogue import templates_payload
 from .store import DEFAULT_PROJECT, DeploymentReadiness, DeploymentStatus, Store, StoredEndpoint
 from .validation import PUBLISHED_REQUIRED, read_json, validate_create, validate_patch

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..api.models import Template
-from ..fields import REGIONS
+from ..endpoint.fields import REGIONS
 from ..sample_catalogue import SAMPLE_TEMPLATES
 
 #: The sample catalogue (pulumi_tokenfactory/sample_catalogue.py, shared with the unit-test mocks) as models.

@@ -25,7 +25,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from ..api.models import EndpointPatch, EndpointSpec, LifecycleState
-from ..fields import ROUTING_KEY_PREFIX, flatten_errors
+from ..endpoint.fields import ROUTING_KEY_PREFIX
+from ..fields import flatten_errors
 from .clock import Clock
 from .config import EmulatorConfig
 from .errors import ApiError, FieldProblem

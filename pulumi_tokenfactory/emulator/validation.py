@@ -14,7 +14,8 @@ from starlette.requests import Request
 
 from .. import rules
 from ..api.models import EndpointPatch, EndpointSpec, Scaling, catalogue_violations
-from ..fields import API_FIELDS, BY_NAME, CREATE_FIELDS, SCALING_CHILDREN, SCALING_FIELD, SCALING_FIELDS, Field, Kind
+from ..endpoint.fields import API_FIELDS, BY_NAME, CREATE_FIELDS, SCALING_CHILDREN, SCALING_FIELD, SCALING_FIELDS
+from ..fields import Field, Kind
 from .catalogue import TEMPLATES
 from .errors import ApiError, FieldProblem
 from .store import CreateRequest

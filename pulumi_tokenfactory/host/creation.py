@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from .. import errors
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, EndpointSpec, LifecycleState
-from ..fields import REPLACE_FIELDS
+from ..endpoint.fields import REPLACE_FIELDS
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from ..fields import (
+from ..endpoint.fields import (
     ADOPT_FIELD,
     BY_NAME,
     INPUT_DEFAULTS,

@@ -40,15 +40,7 @@ from pulumi_policy.secret import Secret
 
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 
-from .rules import (
-    RESOURCE_RULES,
-    STACK_RULES,
-    UNKNOWN,
-    PolicyConfigError,
-    ResourceRule,
-    StackRule,
-    is_unknown,
-)
+from .rules import RESOURCE_RULES, STACK_RULES, UNKNOWN, PolicyConfigError, ResourceRule, StackRule, is_unknown
 
 #: Name the pack reports to the engine (and the key under which Pulumi Cloud knows it).
 PACK_NAME = "tokenfactory-gpu-spend"

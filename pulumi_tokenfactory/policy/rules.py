@@ -32,7 +32,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Final
 
 from pulumi_tokenfactory import spend
-from pulumi_tokenfactory.fields import GPU_TYPES, NAME_MAX_LENGTH, field_named
+from pulumi_tokenfactory.endpoint.fields import GPU_TYPES, NAME_MAX_LENGTH, field_named
 from pulumi_tokenfactory.rules import replica_order
 
 from . import budget

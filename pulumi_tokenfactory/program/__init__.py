@@ -1,10 +1,7 @@
-"""The program side: what a Pulumi program constructs (`DedicatedEndpoint` and its argument types).
+"""The program side shared by resources: `export_spend` (spending.py).
 
-A program imports this on every run, so it loads neither httpx nor pydantic
-(a subprocess test proves it); the provider object it pickles is a reference
-to `pulumi_tokenfactory.provider.DedicatedEndpointProvider`, whose lifecycle
-code in `host/` is only imported inside the provider host.
-
-`resources.py` is generated from the field model (`python -m devtools.generate_surface`, from
-`pulumi_tokenfactory/fields.py`); what the constructor does is hand-written in `_endpoint.py`.
+A program imports this on every run, so it loads neither httpx nor pydantic (a subprocess test
+proves it). Each resource's own program class lives in its folder: `DedicatedEndpoint` in
+`endpoint/program.py`, generated from `endpoint/fields.py` (`python -m devtools.generate_surface`),
+with the hand-written half in `endpoint/_program.py`.
 """

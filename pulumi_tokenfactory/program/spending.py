@@ -20,7 +20,7 @@ from .. import spend
 from ..settings import GPU_PRICES, Settings
 
 if TYPE_CHECKING:
-    from .resources import DedicatedEndpoint
+    from ..endpoint.program import DedicatedEndpoint
 
 #: The stack output `export_spend` writes by default.
 SPEND_OUTPUT = "tokenfactory_spend"

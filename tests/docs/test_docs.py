@@ -25,18 +25,19 @@ import pytest
 
 import pulumi_tokenfactory as tokenfactory
 from devtools.generate_surface import doc_literal
-from pulumi_tokenfactory import fields, schema
+from pulumi_tokenfactory import schema
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient, resolve_api_key, resolve_base_url
 from pulumi_tokenfactory.api.models import parse_created
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE, TEMPLATES
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
+from pulumi_tokenfactory.endpoint import fields
+from pulumi_tokenfactory.endpoint import program as resources
+from pulumi_tokenfactory.endpoint.program import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgsDict
+from pulumi_tokenfactory.endpoint.properties import EndpointInputs
 from pulumi_tokenfactory.fields import Kind
-from pulumi_tokenfactory.host.properties import EndpointInputs
 from pulumi_tokenfactory.host.waiting import PollSchedule
 from pulumi_tokenfactory.policy.rules import DEFAULT_GPU_TYPES as ALLOWED_GPU_TYPES_DEFAULT
-from pulumi_tokenfactory.program import resources
-from pulumi_tokenfactory.program.resources import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgsDict
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import INPUT_FIELDS, OUTPUT_FIELDS
 from tests.harness.mocks import RecordingMocks, run_program
@@ -48,7 +49,7 @@ PACKAGE = ROOT / "pulumi_tokenfactory"
 REFERENCE = DOCS / "dedicated-endpoint.md"
 INSTALL = DOCS / "installation-configuration.md"
 TYPE_TOKEN = "pulumi-python:dynamic/tokenfactory:DedicatedEndpoint"
-#: The declared inputs (pulumi_tokenfactory/fields.py): what the reference's inputs table is checked against.
+#: The declared inputs (pulumi_tokenfactory/endpoint/fields.py): what the reference's inputs table is checked against.
 DECLARED_INPUTS = tuple(f for f in fields.FIELDS if f.is_input)
 #: Package modules that are not the user-facing provider (their settings are documented elsewhere).
 NON_PROVIDER_MODULES = {"demo", "enginehost"}

@@ -32,7 +32,7 @@ from devtools.enginehost import (
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.models import parse_templates
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.fields import DIFFED_FIELDS, REPLACE_FIELDS, SCALING_CHILDREN
+from pulumi_tokenfactory.endpoint.fields import DIFFED_FIELDS, REPLACE_FIELDS, SCALING_CHILDREN
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.accounts import AccountSettings
 

@@ -32,9 +32,9 @@ import pytest
 from devtools.enginehost import ProviderCallError
 from devtools.harness import ENDPOINTS, EmulatorAccount, endpoint_inputs
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
-from pulumi_tokenfactory.fields import ROUTING_KEY_PREFIX
-from pulumi_tokenfactory.host import controller as controller_module
-from pulumi_tokenfactory.host.adapter import EngineAdapter
+from pulumi_tokenfactory.endpoint import controller as controller_module
+from pulumi_tokenfactory.endpoint.adapter import EngineAdapter
+from pulumi_tokenfactory.endpoint.fields import ROUTING_KEY_PREFIX
 from pulumi_tokenfactory.host.creation import MAX_LOOKUPS
 from pulumi_tokenfactory.host.routingkey import SUFFIX_LENGTH
 from pulumi_tokenfactory.schema import URN_FIELD

@@ -34,7 +34,7 @@ from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import TokenFactoryClient, resolve_api_key, resolve_base_url
 from pulumi_tokenfactory.api.models import Flavor, Template
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.host.validation import check_inputs
+from pulumi_tokenfactory.endpoint.validation import check_inputs
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.accounts import AccountSettings
 

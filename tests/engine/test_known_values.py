@@ -23,8 +23,8 @@ import pytest
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
 from pulumi_tokenfactory.emulator.catalogue import templates_payload
-from pulumi_tokenfactory.host import controller as controller_module
-from pulumi_tokenfactory.host.adapter import EngineAdapter
+from pulumi_tokenfactory.endpoint import controller as controller_module
+from pulumi_tokenfactory.endpoint.adapter import EngineAdapter
 
 INPUTS: dict[str, Any] = {
     "name": "known-values", "description": "", "model_name": "openai/gpt-oss-20b", "flavor_name": "base",

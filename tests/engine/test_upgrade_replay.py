@@ -58,7 +58,8 @@ import pytest
 from devtools.enginehost import PROVIDER_KEY, ProviderHost, serialized_provider
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.fields import FIELDS, INPUT_FIELDS, OUTPUT_FIELDS, Kind
+from pulumi_tokenfactory.endpoint.fields import FIELDS, INPUT_FIELDS, OUTPUT_FIELDS
+from pulumi_tokenfactory.fields import Kind
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import API_KEY_CONFIG
 from tests.fixtures.record_lifecycle import FIXTURES, HOST_ENV, api_writes, invoke

@@ -2,7 +2,7 @@
 
 `pulumi_tokenfactory/fields.py` declares every field once. The program surface (the constructor,
 `DedicatedEndpointArgs`, the TypedDicts, the output getters) and the fields of the pydantic models
-(api/_fields_generated.py, host/_fields_generated.py, which api/models.py and host/properties.py
+(api/_fields_generated.py, endpoint/_fields_generated.py, which api/models.py and endpoint/properties.py
 inherit) are generated from it by `python -m devtools.generate_surface`; tests/unit/test_generated.py
 fails while any of it is stale. These tests check what the generated code means, read back at
 runtime: a field missing from the surface or a model, a wrong type, default, requiredness or limit,
@@ -24,11 +24,14 @@ import pytest
 
 from devtools import generate_surface
 from devtools.generate_surface import ModelFields
-from pulumi_tokenfactory import fields
+from pulumi_tokenfactory import fields as generic_fields
 from pulumi_tokenfactory.api import _fields_generated as api_generated
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.api.models import Endpoint, EndpointPatch, EndpointSpec
-from pulumi_tokenfactory.fields import (
+from pulumi_tokenfactory.endpoint import _fields_generated as host_generated
+from pulumi_tokenfactory.endpoint import fields, properties
+from pulumi_tokenfactory.endpoint import program as resources
+from pulumi_tokenfactory.endpoint.fields import (
     API_FIELDS,
     FIELDS,
     INPUT_FIELDS,
@@ -37,22 +40,17 @@ from pulumi_tokenfactory.fields import (
     REQUIRED_INPUTS,
     SCALING_FIELDS,
     UPDATABLE_FIELDS,
-    Field,
-    Kind,
-    flatten_errors,
 )
-from pulumi_tokenfactory.host import _fields_generated as host_generated
-from pulumi_tokenfactory.host import properties
-from pulumi_tokenfactory.host.properties import EndpointInputs, EndpointState
-from pulumi_tokenfactory.host.validation import check_inputs
-from pulumi_tokenfactory.program import resources
-from pulumi_tokenfactory.program.resources import (
+from pulumi_tokenfactory.endpoint.program import (
     DedicatedEndpoint,
     DedicatedEndpointArgs,
     DedicatedEndpointArgsDict,
     ScalingArgs,
     ScalingArgsDict,
 )
+from pulumi_tokenfactory.endpoint.properties import EndpointInputs, EndpointState
+from pulumi_tokenfactory.endpoint.validation import check_inputs
+from pulumi_tokenfactory.fields import Field, Kind, flatten_errors
 from pulumi_tokenfactory.wire import integral
 
 INPUTS = [f for f in FIELDS if f.is_input]
@@ -145,11 +143,14 @@ def test_the_declarations_attributes_fit_their_kinds() -> None:
     assert set(fields.INFERENCE_BASE_URLS) == set(fields.REGIONS)
 
 
-def test_the_declaration_needs_no_heavy_imports() -> None:
-    tree = ast.parse(Path(fields.__file__).read_text(encoding="utf-8"))
+@pytest.mark.parametrize("module", [fields, generic_fields], ids=["endpoint/fields.py", "fields.py"])
+def test_the_declaration_needs_no_heavy_imports(module: Any) -> None:
+    """A program imports both on every run: the standard library's light modules, and the vocabulary."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert imported <= {"__future__", "collections", "dataclasses", "enum", "typing", ""}, imported
+    imported |= {"." * n.level + (n.module or "").split(".")[0] for n in ast.walk(tree)
+                 if isinstance(n, ast.ImportFrom)}
+    assert imported <= {"__future__", "collections", "dataclasses", "enum", "typing", "..fields"}, imported
 
 
 # -- the program surface (generated; what it says, read back) -----------------------------------
@@ -326,17 +327,19 @@ def test_create_body_and_patch_are_built_from_the_declaration() -> None:
 
 
 def test_a_left_out_input_is_cleared_as_declared_or_kept_when_the_api_fills_it() -> None:
-    declared = EndpointInputs.from_props(check_inputs(
-        {**VALID, "routing_key": "dedicated/kept-key", "custom_weights_id": "model-artifact_abc"}).inputs)
+    optional = [f for f in INPUTS if f.kind is Kind.IN_PLACE and not f.required and f.default is None]
+    assert all(f.example is not None for f in optional), "declare an example= on each optional in-place input"
+    declared = EndpointInputs.from_props(check_inputs({**VALID, **{f.name: f.example for f in optional}}).inputs)
     left_out = EndpointInputs.from_props(check_inputs(dict(VALID)).inputs)
     patch = left_out.patch_from(declared).payload()
-    for f in INPUTS:
-        if f.kind is Kind.IN_PLACE and not f.required and f.default is None:
-            if f.computed or f.clear_with is None:
-                assert f.name not in patch, f"{f.name} left out keeps what the endpoint has: {patch}"
-            else:
-                assert patch.get(f.name) == f.clear_with, f"{f.name} left out is cleared with {f.clear_with!r}"
-    assert patch == {"custom_weights_id": fields.UNSET}
+    for f in optional:
+        if f.computed or f.clear_with is None:
+            assert f.name not in patch, f"{f.name} left out keeps what the endpoint has: {patch}"
+        else:
+            assert patch.get(f.name) == f.clear_with, f"{f.name} left out is cleared with {f.clear_with!r}"
+    assert set(patch) == {f.name for f in optional if f.clear_with is not None and not f.computed}
+    # The API's own word for "no custom weights" (its update request's documented value).
+    assert patch["custom_weights_id"] == fields.UNSET
     # Nothing to clear: a field that was never set sends nothing.
     assert left_out.patch_from(left_out).payload() == {}
 
@@ -395,8 +398,9 @@ def test_an_input_added_later_is_kept_when_given() -> None:
         outcome = check_inputs({**VALID, f.name: not f.default})
         assert outcome.failures == [] and outcome.inputs[f.name] is (not f.default)
         assert EndpointInputs.from_props(outcome.inputs).input_props()[f.name] is (not f.default)
-    texts = {"routing_key": "dedicated/given-key", "custom_weights_id": "model-artifact_given"}
-    assert set(texts) == {f.name for f in INPUTS if f.added is not None and f.type is str}
+    texts = {f.name: f.example for f in INPUTS if f.added is not None and f.type is str}
+    assert None not in texts.values(), f"declare an example= on each of these fields: {texts}"
+    assert texts, "no optional text input added later: this test would check nothing"
     for name, value in texts.items():
         outcome = check_inputs({**VALID, name: value})
         assert outcome.failures == [] and outcome.inputs[name] == value

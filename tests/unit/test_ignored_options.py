@@ -26,7 +26,7 @@ from pulumi_tokenfactory import testing
 from pulumi_tokenfactory.console import adopt
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.fields import REGIONS
+from pulumi_tokenfactory.endpoint.fields import REGIONS
 from tests.harness.mocks import run_program
 
 SPEC: dict[str, Any] = {"name": "Chat", "model_name": "openai/gpt-oss-20b", "flavor_name": "base",

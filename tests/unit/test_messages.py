@@ -17,9 +17,9 @@ import pytest
 from pulumi_tokenfactory import errors, spend
 from pulumi_tokenfactory.api.models import Endpoint
 from pulumi_tokenfactory.api.models import LifecycleState as LS
+from pulumi_tokenfactory.endpoint.adapter import _engine_failure
+from pulumi_tokenfactory.endpoint.controller import EndpointController
 from pulumi_tokenfactory.host import failures
-from pulumi_tokenfactory.host.adapter import _engine_failure
-from pulumi_tokenfactory.host.controller import EndpointController
 from pulumi_tokenfactory.host.directory import Listing
 from pulumi_tokenfactory.host.enginelog import EngineLog
 from pulumi_tokenfactory.host.spendreport import SpendReport

@@ -16,13 +16,7 @@ import pytest
 from pulumi_tokenfactory import spend
 from pulumi_tokenfactory.api.models import EndpointSpec, Scaling
 from pulumi_tokenfactory.policy import rules
-from pulumi_tokenfactory.policy.budget import (
-    CONFIG_SCHEMA,
-    STACK_GPU_BUDGET,
-    check_stack_gpu_budget,
-    limits,
-    tally,
-)
+from pulumi_tokenfactory.policy.budget import CONFIG_SCHEMA, STACK_GPU_BUDGET, check_stack_gpu_budget, limits, tally
 from pulumi_tokenfactory.policy.rules import UNKNOWN, PolicyConfigError
 from tests.harness.endpoints import wire_endpoint
 

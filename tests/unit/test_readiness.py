@@ -1,4 +1,4 @@
-"""The readiness gate (host/readiness.py) and the client's inference probe, against scripted answers.
+"""The readiness gate (endpoint/readiness.py) and the client's inference probe, against scripted answers.
 
 No server and no real time: an httpx MockTransport answers, and a fake clock
 moves only when the gate sleeps, so the counts and messages are exact.
@@ -14,8 +14,8 @@ import pytest
 
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
-from pulumi_tokenfactory.host.properties import EndpointInputs
-from pulumi_tokenfactory.host.readiness import ReadinessGate, option_conflict, starts_replicas
+from pulumi_tokenfactory.endpoint.properties import EndpointInputs
+from pulumi_tokenfactory.endpoint.readiness import ReadinessGate, option_conflict, starts_replicas
 from pulumi_tokenfactory.host.waiting import PollSchedule
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 

@@ -26,7 +26,7 @@ import pulumi
 import pytest
 
 import pulumi_tokenfactory as tokenfactory
-from pulumi_tokenfactory.program import resources
+from pulumi_tokenfactory.endpoint import program as resources
 from pulumi_tokenfactory.schema import INPUT_FIELDS, OUTPUT_FIELDS, RESOURCE_TYPE
 from tests.harness.mocks import RecordedResource, run_program
 
@@ -250,7 +250,7 @@ def test_import_stays_light_and_the_version_comes_from_the_metadata() -> None:
         import pulumi_tokenfactory as t
         t.DedicatedEndpoint, t.ScalingArgs, t.DedicatedEndpointArgs, t.export_spend, dir(t)
         # Every module of the program side, and what it pickles (the provider), loads light too.
-        import pulumi_tokenfactory.program.resources, pulumi_tokenfactory.program.spending
+        import pulumi_tokenfactory.endpoint.program, pulumi_tokenfactory.program.spending
         import pulumi_tokenfactory.provider, pulumi_tokenfactory.fields, pulumi_tokenfactory.settings
         import pulumi_tokenfactory.spend, pulumi_tokenfactory.wire
         heavy = sorted({m.split(".")[0] for m in sys.modules} & {"httpx", "pydantic", "fastapi", "uvicorn",

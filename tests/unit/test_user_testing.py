@@ -27,7 +27,7 @@ from pulumi_tokenfactory.api.models import parse_templates
 from pulumi_tokenfactory.api.templates import GET_TEMPLATES_TOKEN, TemplatesNotMockedError
 from pulumi_tokenfactory.emulator.catalogue import TEMPLATES, templates_payload
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.fields import OUTPUT_FIELDS
+from pulumi_tokenfactory.endpoint.fields import OUTPUT_FIELDS
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.mocks import RecordingMocks, run_program
 

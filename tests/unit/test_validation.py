@@ -8,8 +8,8 @@ import pytest
 from pulumi.output import Unknown
 
 from pulumi_tokenfactory.api.models import Flavor, Template
-from pulumi_tokenfactory.fields import INPUT_FIELDS
-from pulumi_tokenfactory.host.validation import UNKNOWN_SENTINEL, check_inputs
+from pulumi_tokenfactory.endpoint.fields import INPUT_FIELDS
+from pulumi_tokenfactory.endpoint.validation import UNKNOWN_SENTINEL, check_inputs
 from tests.harness.endpoints import wire_endpoint
 
 CATALOGUE = [

@@ -32,11 +32,11 @@ from typing import Any
 
 from .. import errors
 from ..api.client import TokenFactoryClient
+from ..host.hostpool import lend_thread_while_waiting
+from ..host.interrupts import interrupted, pause
+from ..host.waiting import PollSchedule
 from ..settings import HOST_WIDENING, Settings
-from .hostpool import lend_thread_while_waiting
-from .interrupts import interrupted, pause
 from .properties import EndpointInputs
-from .waiting import PollSchedule
 
 log = logging.getLogger(__name__)
 

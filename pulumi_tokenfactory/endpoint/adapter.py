@@ -24,13 +24,13 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
+from ..host import routingkey
+from ..host.enginelog import resource_label
+from ..host.spendreport import SpendReport, urn_of, without_urn
 from ..schema import DEFAULT_READY_TIMEOUT_SECONDS, URN_FIELD
 from ..settings import GPU_PRICES
-from . import routingkey
 from .controller import ENGINE_LOG, EndpointController, parse_inputs
-from .enginelog import resource_label
 from .properties import EndpointState
-from .spendreport import SpendReport, urn_of, without_urn
 
 
 class EngineAdapter:

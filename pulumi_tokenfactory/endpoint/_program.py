@@ -1,4 +1,4 @@
-"""What `DedicatedEndpoint` does when a program declares one: the hand-written half of program/resources.py.
+"""What `DedicatedEndpoint` does when a program declares one: the hand-written half of endpoint/program.py.
 
 resources.py is generated from the field model (`python -m devtools.generate_surface`): the typed
 constructor and its overloads, the argument and output types, every docstring. What is not a
@@ -24,11 +24,11 @@ import pulumi.dynamic
 import pulumi.resource
 
 from .._sdk_repair import undo_pickler_patch
-from ..fields import MAX_READY_TIMEOUT_SECONDS
+from ..program import spending
 from ..provider import DedicatedEndpointProvider
 from ..schema import DEFAULT_READY_TIMEOUT_SECONDS, OUTPUT_FIELDS, RESOURCE_TYPE, URN_FIELD
 from ..settings import REGION, Settings
-from . import spending
+from .fields import MAX_READY_TIMEOUT_SECONDS
 
 R = TypeVar("R", bound=pulumi.dynamic.Resource)
 

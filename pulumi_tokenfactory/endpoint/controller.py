@@ -21,19 +21,19 @@ from pydantic import ValidationError
 from .. import errors
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, EndpointPatch, MalformedItem, Template, first_problem
-from ..fields import BY_NAME, DIFFED_FIELDS
+from ..host import routingkey
+from ..host.creation import ExactlyOnceCreator, twin_failure
+from ..host.directory import EndpointDirectory
+from ..host.enginelog import EngineLog, engine_address
+from ..host.waiting import Waiter, describe_deployment
 from ..schema import ADOPT_FIELD, DEFAULT_READY_TIMEOUT_SECONDS, OUTPUT_FIELDS, REPLACE_FIELDS
 from ..settings import HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
-from . import routingkey
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
-from .creation import ExactlyOnceCreator, twin_failure
-from .directory import EndpointDirectory
-from .enginelog import EngineLog, engine_address
+from .fields import BY_NAME, DIFFED_FIELDS
 from .properties import EndpointInputs, EndpointState
 from .readiness import ReadinessGate, option_conflict, starts_replicas
 from .validation import CheckOutcome, check_inputs
-from .waiting import Waiter, describe_deployment
 
 #: A refresh may answer from a list fetched this recently (one list call serves many reads).
 READ_MAX_AGE_SECONDS = 2.0

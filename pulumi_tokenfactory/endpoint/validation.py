@@ -16,7 +16,10 @@ from typing import Any
 
 from .. import rules
 from ..api.models import Template, catalogue_violations
-from ..fields import (
+from ..fields import Field
+from ..wire import PROVIDER_KEY, is_unknown
+from ..wire import UNKNOWN_STRING as UNKNOWN_SENTINEL  # noqa: F401  (its old name, which tests import)
+from .fields import (
     ABSENT_WHEN_UNSET,
     BY_NAME,
     FIELDS,
@@ -27,10 +30,7 @@ from ..fields import (
     SCALING_CHILDREN,
     SCALING_FIELD,
     SCALING_FIELDS,
-    Field,
 )
-from ..wire import PROVIDER_KEY, is_unknown
-from ..wire import UNKNOWN_STRING as UNKNOWN_SENTINEL  # noqa: F401  (its old name, which tests import)
 
 __all__ = ["MAX_GPU_COUNT", "MAX_READY_TIMEOUT_SECONDS", "MAX_REPLICAS", "CheckOutcome", "check_inputs",
            "is_unknown"]

@@ -16,7 +16,9 @@ from typing import Any, Self
 from pydantic import ConfigDict
 
 from ..api.models import Endpoint, EndpointPatch, EndpointSpec, LifecycleState, Scaling, inference_base_url
-from ..fields import (
+from ..wire import integral
+from ._fields_generated import EndpointInputsFields, EndpointStateFields
+from .fields import (
     ABSENT_WHEN_UNSET,
     API_FIELDS,
     BY_NAME,
@@ -27,8 +29,6 @@ from ..fields import (
     SCALING_FIELD,
     UPDATABLE_FIELDS,
 )
-from ..wire import integral
-from ._fields_generated import EndpointInputsFields, EndpointStateFields
 
 #: The keys read back from an API answer: every field the API knows (`scaling` is read as a whole).
 LIVE_FIELDS: tuple[str, ...] = tuple(name for name in API_FIELDS if name != SCALING_FIELD)
