@@ -20,12 +20,13 @@ as code that `python -m devtools.generate_surface` (devtools/generate_surface.py
 tests/unit/test_generated.py fails while a generated file is stale; tests/unit/test_fields.py and
 tests/docs/test_docs.py check what the generated code and the reference say against `FIELDS`.
 
-To add a field: add one `Field` to `FIELDS` (with `added=` the coming release), run
-`python -m devtools.generate_surface`, then write what the provider does with it beyond sending,
-diffing and keeping it, if anything. No other source file lists the fields. (Tried with an invented
-optional in-place text: after the declaration and a regenerate, the unit and docs tests asked only
-for a valid example value in tests/unit/test_fields.py, and tests/unit/test_apicheck.py said that
-the published API lacks it.)
+To add a field: add one `Field` to `FIELDS` (with `added=` the coming release, and `example=` a valid
+value for an optional input added later), run `python -m devtools.generate_surface`, then write what
+the provider does with it beyond sending, diffing and keeping it, if anything. No other source file
+lists the fields, and no test does: the tests' one copy of the published schema
+(tests/harness/published.py) says what the API publishes, and the API-check and emulator tests fail
+until the field is there too (measured with an invented optional in-place text: 2 lines here, a
+regenerate, 3 lines there).
 
 No heavy imports (no pydantic, no httpx): a Pulumi program imports this on every run.
 """
