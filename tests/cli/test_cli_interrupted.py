@@ -199,8 +199,9 @@ def test_the_clis_own_repair_orphans_the_endpoint_and_adoption_recovers_it(
 
 def test_sigint_to_the_whole_tree_mid_create_records_the_endpoint_and_names_it(
         cli_backend: Backend, emulator_factory: Any, orphans: list[int], tmp_path: Any) -> None:
-    # Provisioning far longer than any run: the signal always comes before it is ready, under any load.
-    emulator: EmulatorProcess = emulator_factory(provision_seconds=300.0, api_key=API_KEY)
+    # Provisioning far longer than any run: the signal always comes before it is ready, under any load. (A
+    # deletion takes a fifth of it unless set: the destroy at the end would wait a minute for nothing.)
+    emulator: EmulatorProcess = emulator_factory(provision_seconds=300.0, delete_seconds=1.0, api_key=API_KEY)
     stack = cli_backend.stack(PROJECT, "dev", example("basic"), config={"tokenfactory:baseUrl": emulator.base_url},
                               secrets={"tokenfactory:apiKey": API_KEY})
     output = tmp_path / "up.txt"
