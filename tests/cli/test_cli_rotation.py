@@ -66,7 +66,7 @@ def test_after_a_key_rotation_refresh_and_destroy_name_the_way_out_and_it_works(
 
     # The way out the message names.
     refreshed = stack.refresh(color="never", run_program=True).stdout
-    assert "2 unchanged" in refreshed, refreshed  # sdk-docs/troubleshooting.md: the progress line's diff changes nothing
+    assert "2 unchanged" in refreshed, refreshed  # the progress line's diff changes nothing (troubleshooting.md)
     stack.destroy(color="never", run_program=True)
     assert emulator.endpoints() == []
     assert stack.export_stack().deployment.get("resources", []) == []  # type: ignore[union-attr]
