@@ -81,6 +81,11 @@ def fmt_number(value: Any) -> str:
     return str(number) if number is not None else repr(value)
 
 
+def quoted(values: Iterable[str]) -> str:
+    """``'a', 'b'``: how messages list names and allowed values."""
+    return ", ".join(repr(value) for value in values)
+
+
 def as_props(props: Props) -> Mapping[str, Any]:
     """The properties as a mapping (a pydantic model is dumped)."""
     if isinstance(props, BaseModel):
