@@ -1,7 +1,7 @@
 """How values reach a policy rule: the unknown marker, numbers as floats, and the pack's config readers.
 
-Shared by the per-endpoint rules (:mod:`.rules`) and the stack budget (:mod:`.budget`),
-and kept apart from both so that neither has to import the other:
+Shared by the per-endpoint rules (:mod:`.rules`) and the stack budget (:mod:`.budget`), and kept
+apart from both, since :mod:`.rules` imports :mod:`.budget`:
 
 * numbers always arrive as floats (protobuf ``Struct``), so ``gpu_count`` is
   ``1.0``: comparisons go through :func:`as_number` and messages through
