@@ -26,7 +26,6 @@ emulator.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,7 +37,7 @@ from .. import errors, spend
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
 from . import apicheck
-from .messages import console_message
+from .messages import BASE_URL_HELP, columns, command_parser, report_failure
 
 #: Shown for a region the API did not report.
 NO_REGION = "(no region)"
@@ -111,10 +110,6 @@ class Total:
             self.hourly_cost_min += row.cost.minimum
             self.hourly_cost_max += row.cost.maximum
 
-    @property
-    def partial(self) -> bool:
-        return bool(self.unpriced or self.unreadable)
-
     def as_json(self, table: spend.PriceTable | None) -> dict[str, Any]:
         out: dict[str, Any] = {"endpoints": self.endpoints, "reserved_gpus": self.reserved_gpus,
                                "max_gpus_under_load": self.peak_gpus}
@@ -176,10 +171,7 @@ def render(found: Sequence[Row], table: spend.PriceTable | None, *, source: str)
         if table is not None:
             cells += [_money(table, row.cost, "min"), _money(table, row.cost, "max")]
         lines.append(cells)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    numeric = set(range(6, len(header)))
-    text = ["  ".join(cell.rjust(w) if i in numeric else cell.ljust(w)
-                      for i, (cell, w) in enumerate(zip(line, widths, strict=True))).rstrip() for line in lines]
+    text = columns(lines, right_aligned=range(6, len(header)))
     missing = {r.endpoint.id: r.endpoint.gpu_type or "?" for r in found}
     regions, overall = totals(found)
     prices = f"prices in {table.currency}" if table is not None else "no price table, GPUs only; --prices adds costs"
@@ -238,12 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
     if given[:1] == [apicheck.COMMAND]:  # the one subcommand; the account view keeps its flags at the top level
         return apicheck.main(given[1:])
-    parser = argparse.ArgumentParser(prog="tokenfactory-account", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser("tokenfactory-account", __doc__)
     parser.add_argument("--prices", metavar="FILE_OR_JSON",
                         help='price table, e.g. \'{"currency": "USD", "prices": {"gpu-h100-sxm": 3.5}}\' or a file')
     parser.add_argument("--region", help="only endpoints in this region, e.g. eu-north1")
-    parser.add_argument("--base-url", help="API base URL (default: TOKENFACTORY_BASE_URL, else the public API)")
+    parser.add_argument("--base-url", help=BASE_URL_HELP)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     try:
@@ -252,9 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             listed = client.list_endpoints()
             source = client.base_url
     except errors.TokenFactoryError as failure:
-        print(f"tokenfactory-account: {console_message(failure, base_url_flag=args.base_url is not None)}",
-              file=sys.stderr)
-        return 1
+        return report_failure("tokenfactory-account", failure, base_url_flag=args.base_url is not None)
     found = rows((e for e in listed if args.region is None or e.region == args.region), table)
     if args.json:
         print(json.dumps(as_json(found, table, source=source), indent=2))

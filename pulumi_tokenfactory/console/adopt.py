@@ -21,7 +21,6 @@ argv); `--base-url` or `TOKENFACTORY_BASE_URL` points it elsewhere, e.g. at the 
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import keyword
 import re
@@ -36,7 +35,7 @@ from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
 from ..schema import REGIONS
 from ..settings import Settings
-from .messages import console_message
+from .messages import BASE_URL_HELP, columns, command_parser, report_failure
 
 #: Fields without which a declaration could not reproduce the endpoint.
 REQUIRED_FIELDS = ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling", "region")
@@ -49,12 +48,8 @@ class Finding:
     """One listed endpoint and what the generated module does with it."""
 
     endpoint: Endpoint
-    resource_name: str | None
+    resource_name: str | None  # None: left out of the module (see note)
     note: str
-
-    @property
-    def adopted(self) -> bool:
-        return self.resource_name is not None
 
 
 def _slug(text: str) -> str:
@@ -147,11 +142,9 @@ def render(findings: Sequence[Finding], *, source: str) -> str:
 def table(findings: Sequence[Finding]) -> str:
     """The summary a person reads: one row per endpoint listed."""
     header = ("endpoint", "name", "model", "region", "status", "resource", "what happens")
-    rows = [header] + [(f.endpoint.id, f.endpoint.name or "", f.endpoint.model_name or "", f.endpoint.region or "",
-                        f.endpoint.status or "", f.resource_name or "-", f.note) for f in findings]
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                     for row in rows)
+    return "\n".join(columns([header] + [
+        (f.endpoint.id, f.endpoint.name or "", f.endpoint.model_name or "", f.endpoint.region or "",
+         f.endpoint.status or "", f.resource_name or "-", f.note) for f in findings]))
 
 
 def describe_filters(*, name_pattern: str | None, model: str | None, region: str | None) -> str:
@@ -162,12 +155,11 @@ def describe_filters(*, name_pattern: str | None, model: str | None, region: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tokenfactory-adopt", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser("tokenfactory-adopt", __doc__)
     parser.add_argument("--name-pattern", help="glob on the display name, e.g. 'prod-*'")
     parser.add_argument("--model", help="only endpoints of this model, e.g. openai/gpt-oss-120b")
     parser.add_argument("--region", help=f"only endpoints in this region, one of: {', '.join(REGIONS)}")
-    parser.add_argument("--base-url", help="API base URL (default: TOKENFACTORY_BASE_URL, else the public API)")
+    parser.add_argument("--base-url", help=BASE_URL_HELP)
     parser.add_argument("--output", type=Path, default=Path("adopted_endpoints.py"),
                         help="the module to write (default: adopted_endpoints.py)")
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
@@ -184,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             listed = client.list_endpoints()
             source = client.base_url
     except errors.TokenFactoryError as failure:
-        print(f"tokenfactory-adopt: {console_message(failure, base_url_flag=args.base_url is not None)}",
-              file=sys.stderr)
-        return 1
+        return report_failure("tokenfactory-adopt", failure, base_url_flag=args.base_url is not None)
     filters = describe_filters(name_pattern=args.name_pattern, model=args.model, region=args.region)
     findings = plan(select(listed, name_pattern=args.name_pattern, model=args.model, region=args.region))
     if not findings:
@@ -194,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tokenfactory-adopt: {matched} ({len(listed)} endpoint(s) listed at {source}); nothing written",
               file=sys.stderr)
         return 1
-    adopted = [f for f in findings if f.adopted]
+    adopted = [f for f in findings if f.resource_name is not None]
     print(table(findings))
     if not adopted:
         print(f"tokenfactory-adopt: none of the {len(findings)} endpoint(s) found can be adopted as it is "

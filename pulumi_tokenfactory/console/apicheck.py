@@ -30,7 +30,6 @@ Exit status: 1 when anything is breaking, 0 otherwise, 2 when the schema cannot 
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -45,6 +44,7 @@ from ..api.client import DEFAULT_TIMEOUT, ENDPOINTS_PATH, TEMPLATES_PATH, resolv
 from ..api.models import Endpoint, LifecycleState, Readiness, Template, lifecycle_state, readiness_state
 from ..endpoint.fields import API_FIELDS, BY_NAME, CREATE_FIELDS, UPDATABLE_FIELDS
 from ..fields import Field
+from .messages import BASE_URL_HELP, command_parser
 
 COMMAND = "api-check"
 PROG = f"tokenfactory-account {COMMAND}"
@@ -246,11 +246,6 @@ def sent(names: Iterable[str], *, always_possible: bool) -> list[Sent]:
             for f in (BY_NAME[n] for n in names)]
 
 
-def children(field: Field) -> list[Sent]:
-    """The fields of a nested object (scaling), each sent whenever the object is."""
-    return [Sent(child, child.required) for child in field.children]
-
-
 @dataclass(frozen=True)
 class Read:
     """A field the provider reads from an answer: the keys it accepts for it and what its absence costs."""
@@ -287,14 +282,6 @@ def template_reads() -> list[Read]:
     """What the provider reads from a template (Model): its name and its flavors."""
     return [Read(name, tuple((k,) for k in accepted_keys(Template, name)), Severity.WARNING)
             for name in ("model_name", "flavors")]
-
-
-def recognises_status(value: str) -> bool:
-    return lifecycle_state(value) is not LifecycleState.UNKNOWN
-
-
-def recognises_readiness(value: str) -> bool:
-    return readiness_state(value) is not Readiness.UNKNOWN
 
 
 # -- the checks ---------------------------------------------------------------------------------------
@@ -368,8 +355,9 @@ def _compare(schema: Schema, node: Any, fields: list[Sent], where: str, *, somet
         if item.field.name not in properties:
             found.append(Finding(Severity.BREAKING, f"{where}: lacks {path}, which the provider sends"))
         elif item.field.children:
-            found += _compare(schema, properties[item.field.name], children(item.field), where,
-                              sometimes=sometimes, prefix=f"{path}.")
+            nested = [Sent(child, child.required) for child in item.field.children]  # sent whenever the object is
+            found += _compare(schema, properties[item.field.name], nested, where, sometimes=sometimes,
+                              prefix=f"{path}.")
     for name in sorted(required):
         if name not in by_name:
             found.append(Finding(Severity.BREAKING,
@@ -415,11 +403,12 @@ def check_lifecycle_enums(schema: Schema) -> list[Finding]:
     """Deployment statuses and readiness values the provider does not recognise (quoted raw at run time)."""
     answer, _ = answer_schema(schema, LIST, ENDPOINT_SCHEMA)
     found: list[Finding] = []
-    for key, recognises in (("status", recognises_status), ("readiness", recognises_readiness)):
+    for key, unknown in (("status", lambda value: lifecycle_state(value) is LifecycleState.UNKNOWN),
+                         ("readiness", lambda value: readiness_state(value) is Readiness.UNKNOWN)):
         node = schema.lookup(answer, [DEPLOYMENT, key]) if answer else None
         found += [Finding(Severity.WARNING, f"{DEPLOYMENT}.{key}: the provider does not recognise {value!r} "
                                             "(it is quoted raw at run time)")
-                  for value in (schema.enum(node) or []) if not recognises(str(value))]
+                  for value in (schema.enum(node) or []) if unknown(str(value))]
     return found
 
 
@@ -504,9 +493,8 @@ def render(findings: list[Finding], *, url: str, version: str) -> str:
 
 def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
     """The subcommand; `transport` lets tests answer without a network."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base-url", help="API base URL (default: TOKENFACTORY_BASE_URL, else the public API)")
+    parser = command_parser(PROG, __doc__)
+    parser.add_argument("--base-url", help=BASE_URL_HELP)
     args = parser.parse_args(argv)
     try:
         url = resolve_base_url(args.base_url).rstrip("/") + SCHEMA_PATH

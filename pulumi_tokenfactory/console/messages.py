@@ -1,4 +1,5 @@
-"""What the console commands (`tokenfactory-adopt`, `tokenfactory-account`) say when a setting is missing or wrong.
+"""What the console commands (`tokenfactory-adopt`, `tokenfactory-account`) share: their parser, their tables,
+and what they say when a setting is missing or wrong.
 
 The settings' own messages are written for a Pulumi program, whose stack config comes first
 (`pulumi config set --secret tokenfactory:apiKey ...`). A console command has no stack: it reads
@@ -9,7 +10,10 @@ says where this command reads each value, and never sends the user to a stack's 
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
+from collections.abc import Container, Sequence
 
 from .. import errors
 from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG
@@ -39,3 +43,25 @@ def console_message(failure: errors.TokenFactoryError, *, base_url_flag: bool = 
     if isinstance(failure, errors.AuthenticationError) and not isinstance(failure, errors.PermissionDeniedError):
         text += f"; the token was read from {API_KEY_ENV}: check that it is current"
     return text
+
+
+#: The help of `--base-url`, which every command takes.
+BASE_URL_HELP = f"API base URL (default: {BASE_URL_ENV}, else the public API)"
+
+
+def command_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
+    """A command's parser, whose help is the module docstring as written (usage lines included)."""
+    return argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def report_failure(prog: str, failure: errors.TokenFactoryError, *, base_url_flag: bool) -> int:
+    """Print `failure` as one line on stderr; the exit status of a command that could not list the account."""
+    print(f"{prog}: {console_message(failure, base_url_flag=base_url_flag)}", file=sys.stderr)
+    return 1
+
+
+def columns(rows: Sequence[Sequence[str]], *, right_aligned: Container[int] = ()) -> list[str]:
+    """The rows as aligned text columns, two spaces apart, with no trailing blanks."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.rjust(width) if i in right_aligned else cell.ljust(width)
+                      for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip() for row in rows]

@@ -32,7 +32,7 @@ from typing import Any, Final, TypeVar
 
 from pulumi_tokenfactory import spend
 
-from .values import Config, PolicyConfigError, Props, as_props, config_int, is_unknown
+from .values import Config, PolicyConfigError, Props, as_props, config_int, is_unknown, quoted
 
 _N = TypeVar("_N", int, float)
 
@@ -156,16 +156,12 @@ def tally(endpoints: Iterable[tuple[str, Props]], prices: spend.PriceTable | Non
     return Tally(tuple(counted), tuple(sorted(unknown)), tuple(sorted(unreadable)))
 
 
-def _names(resources: Iterable[str]) -> str:
-    return ", ".join(repr(r) for r in resources)
-
-
 def _not_counted(t: Tally) -> str:
     notes = []
     if t.unknown:
-        notes.append(f"not counted, values unknown until the deployment runs: {_names(t.unknown)}")
+        notes.append(f"not counted, values unknown until the deployment runs: {quoted(t.unknown)}")
     if t.unreadable:
-        notes.append(f"not counted, scaling/gpu_count/gpu_type/enabled not readable: {_names(t.unreadable)}")
+        notes.append(f"not counted, scaling/gpu_count/gpu_type/enabled not readable: {quoted(t.unreadable)}")
     return "".join(f"; {note}" for note in notes)
 
 

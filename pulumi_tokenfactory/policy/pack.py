@@ -1,19 +1,13 @@
 """Adapters from the pure rules in :mod:`.rules` to pulumi-policy, and the pack's entry point.
 
-Two things are kept apart on purpose:
+:func:`gpu_spend_policies` only builds the ``Policy`` objects; :func:`serve` constructs
+``pulumi_policy.PolicyPack``, which *starts the Analyzer gRPC server, prints its port and blocks forever*
+(that is how pulumi-policy works), so only a pack's ``__main__.py`` should call it.
 
-* :func:`gpu_spend_policies` builds the ``Policy`` objects and nothing else,
-  so tests and other packs can use them freely;
-* :func:`serve` constructs ``pulumi_policy.PolicyPack``, which *starts the
-  Analyzer gRPC server, prints its port and blocks forever* (that is how
-  pulumi-policy works). Only a pack's ``__main__.py`` should call it.
-
-The adapters also shield the rules from the engine's representation:
-pulumi-policy hands properties over wrapped in proxies that raise
-``UnknownValueError`` on any unknown value, which would turn every rule that
-merely *looks* at an unknown into an "can't run policy during preview"
-diagnostic. :func:`plain` unwraps them and puts :data:`.rules.UNKNOWN` in
-place of unknowns, so each rule decides for itself (and stays silent).
+pulumi-policy hands properties over in proxies that raise ``UnknownValueError`` on any unknown value,
+which would turn every rule that merely *looks* at an unknown into a "can't run policy during preview"
+diagnostic: :func:`plain` unwraps them and puts :data:`.rules.UNKNOWN` in place of unknowns, so each
+rule decides for itself (and stays silent).
 """
 
 from __future__ import annotations
@@ -63,60 +57,40 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _config_error(rule_name: str, error: PolicyConfigError) -> str:
-    # Reported as a violation rather than raised: a raise would surface as a
-    # gRPC traceback, while a violation names the fix, and a mandatory rule
-    # with broken config then fails closed.
-    return f"Invalid configuration for policy {rule_name!r}: {error}"
+def _report(rule_name: str, check: Callable[[], list[str]], report_violation: ReportViolation) -> None:
+    """Report each message of `check`, with no URN (a stack rule faults the stack, not one endpoint).
+
+    Broken config is reported as a violation rather than raised: a raise would surface as a gRPC
+    traceback, while a violation names the fix, and a mandatory rule with broken config then fails closed.
+    """
+    try:
+        messages = check()
+    except PolicyConfigError as error:
+        messages = [f"Invalid configuration for policy {rule_name!r}: {error}"]
+    for message in messages:
+        report_violation(message, None)
 
 
 def resource_validator(rule: ResourceRule) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     """The pulumi-policy validate callback for a per-endpoint rule."""
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type != RESOURCE_TYPE:
-            return
-        try:
-            messages = rule.check(plain(args.props), args.get_config(), args.name)
-        except PolicyConfigError as error:
-            messages = [_config_error(rule.name, error)]
-        for message in messages:
-            report_violation(message, None)
+        if args.resource_type == RESOURCE_TYPE:
+            _report(rule.name, lambda: rule.check(plain(args.props), args.get_config(), args.name), report_violation)
 
     validate.__name__ = f"validate_{rule.name.replace('-', '_')}"
     return validate
 
 
 def stack_validator(rule: StackRule) -> Callable[[StackValidationArgs, ReportViolation], None]:
-    """The pulumi-policy validate callback for a stack rule.
-
-    Violations carry no URN: the stack as a whole is over budget, not one endpoint.
-    """
+    """The pulumi-policy validate callback for a stack rule."""
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         endpoints = [(r.name, plain(r.props)) for r in args.resources if r.resource_type == RESOURCE_TYPE]
-        try:
-            messages = rule.check(endpoints, args.get_config())
-        except PolicyConfigError as error:
-            messages = [_config_error(rule.name, error)]
-        for message in messages:
-            report_violation(message, None)
+        _report(rule.name, lambda: rule.check(endpoints, args.get_config()), report_violation)
 
     validate.__name__ = f"validate_{rule.name.replace('-', '_')}"
     return validate
-
-
-def _level(rule: ResourceRule | StackRule, override: EnforcementLevel | None) -> EnforcementLevel:
-    return override if override is not None else EnforcementLevel(rule.enforcement)
-
-
-def _schema(rule: ResourceRule | StackRule) -> PolicyConfigSchema:
-    # Fresh dicts: PolicyConfigSchema keeps a reference, and the catalogue is shared.
-    return PolicyConfigSchema(properties={key: dict(spec) for key, spec in rule.config_schema.items()})
-
-
-def _severity(rule: ResourceRule | StackRule) -> Severity:
-    return Severity.HIGH if rule.enforcement == "mandatory" else Severity.LOW
 
 
 def gpu_spend_policies(enforcement_level: EnforcementLevel | None = None) -> list[Policy]:
@@ -130,10 +104,12 @@ def gpu_spend_policies(enforcement_level: EnforcementLevel | None = None) -> lis
         return {
             "name": rule.name,
             "description": rule.description,
-            "enforcement_level": _level(rule, enforcement_level),
-            "config_schema": _schema(rule),
+            "enforcement_level": enforcement_level or EnforcementLevel(rule.enforcement),
+            # Fresh dicts: PolicyConfigSchema keeps a reference, and the catalogue is shared.
+            "config_schema": PolicyConfigSchema(
+                properties={key: dict(spec) for key, spec in rule.config_schema.items()}),
             "display_name": rule.display_name,
-            "severity": _severity(rule),
+            "severity": Severity.HIGH if rule.enforcement == "mandatory" else Severity.LOW,
             "tags": ["tokenfactory", "gpu-spend"],
             "remediation_steps": rule.remediation,
         }

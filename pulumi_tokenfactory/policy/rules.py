@@ -1,27 +1,11 @@
 """GPU-spend rules for Token Factory dedicated endpoints, as pure functions.
 
-Every rule is a plain function: endpoint properties (a dict, or one of the
-pydantic models in :mod:`pulumi_tokenfactory.api.models`) and the rule's config
-in, a list of violation messages out. Nothing here imports ``pulumi_policy``
-or gRPC, for two reasons:
-
-* the rules can be unit-tested, and reused (by a CI script, by the provider),
-  without a policy engine;
-* the thin adapters in :mod:`pulumi_tokenfactory.policy.pack` are the only
-  place that knows how the engine hands values over (proxies, unknowns).
-
-What the engine hands over shapes the helpers in :mod:`.values`:
-
-* numbers always arrive as floats (protobuf ``Struct``), so ``gpu_count`` is
-  ``1.0``: comparisons go through :func:`as_number` and messages through
-  :func:`fmt_number`, which prints ``1``, never ``1.0``;
-* during ``pulumi preview`` a value may not be known yet. It arrives as one of
-  the engine's sentinel strings (or the adapters' :data:`UNKNOWN` marker), and
-  a rule then stays silent about it: a rule must never fail, or guess, on a
-  value that only the deployment will decide;
-* config reaches a rule exactly as ``--policy-pack-config`` gave it, numbers
-  as floats and keys possibly absent, so every key has a default here and
-  :class:`PolicyConfigError` names a key whose value is unusable.
+Each rule takes endpoint properties (a dict, or a pydantic model of :mod:`pulumi_tokenfactory.api.models`)
+and its config, and returns violation messages. Nothing here imports ``pulumi_policy`` or gRPC, so the
+rules can be tested and reused (by a CI script, by the provider) without a policy engine: the adapters in
+:mod:`.pack` alone know how the engine hands values over, and :mod:`.values` how a rule reads them
+(floats, unknowns, raw config). A rule stays silent on a value only the deployment will decide: it never
+fails, or guesses, on it.
 """
 
 from __future__ import annotations
@@ -29,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from pulumi_tokenfactory import spend
 from pulumi_tokenfactory.endpoint.fields import GPU_TYPES, NAME_MAX_LENGTH, field_named
@@ -47,6 +31,7 @@ from .values import (
     config_str_list,
     fmt_number,
     is_unknown,
+    quoted,
 )
 from .values import PolicyConfigError as PolicyConfigError  # PolicyConfigError from this module
 from .values import Unknown as Unknown
@@ -85,64 +70,57 @@ def _label(resource: str) -> str:
     return f"DedicatedEndpoint {resource!r}"
 
 
-def _choices(values: Sequence[str]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
 def _scaling(props: Mapping[str, Any]) -> Mapping[str, Any]:
     scaling = props.get("scaling")
     return scaling if isinstance(scaling, Mapping) else {}
 
 
-def matches_any(value: str, patterns: Sequence[str]) -> bool:
-    """Shell-style match (``*``, ``?``, ``[...]``), case-sensitive: ``gpu-h*`` allows H100 and H200."""
-    return any(fnmatchcase(value, pattern) for pattern in patterns)
-
-
 # --- resource rules -------------------------------------------------------------
+
+def _not_allowed(props: Props, config: Config, resource: str, field: str, key: str,
+                 default: Sequence[str]) -> list[str]:
+    """`field` must match one of the patterns of config `key` (an empty list allows any).
+
+    Patterns are shell-style (``*``, ``?``, ``[...]``) and case-sensitive: ``gpu-h*`` allows H100 and H200.
+    """
+    value = _as_props(props).get(field)
+    allowed = config_str_list(config, key, default)
+    if (not isinstance(value, str) or is_unknown(value) or not allowed
+            or any(fnmatchcase(value, pattern) for pattern in allowed)):
+        return []
+    return [f"{_label(resource)} uses {field} {value!r}, which is not allowed; "
+            f"allowed {field} values: {quoted(allowed)}."]
+
+
+def _above_ceiling(value: Any, ceiling: int, resource: str, field: str, unit: str) -> list[str]:
+    number = as_number(value)
+    if number is None or number <= ceiling:
+        return []
+    return [f"{_label(resource)} sets {field} to {fmt_number(number)}, above the ceiling of {ceiling}; "
+            f"allowed: at most {ceiling} {unit}."]
+
 
 def check_allowed_gpu_types(props: Props, config: Config = None, resource: str = "endpoint") -> list[str]:
     """gpu_type must be in ``allowedGpuTypes`` (patterns; an empty list allows any)."""
-    gpu_type = _as_props(props).get("gpu_type")
-    allowed = config_str_list(config, "allowedGpuTypes", DEFAULT_GPU_TYPES)
-    if not isinstance(gpu_type, str) or is_unknown(gpu_type) or not allowed:
-        return []
-    if matches_any(gpu_type, allowed):
-        return []
-    return [f"{_label(resource)} uses gpu_type {gpu_type!r}, which is not allowed; "
-            f"allowed gpu_type values: {_choices(allowed)}."]
+    return _not_allowed(props, config, resource, "gpu_type", "allowedGpuTypes", DEFAULT_GPU_TYPES)
 
 
 def check_allowed_models(props: Props, config: Config = None, resource: str = "endpoint") -> list[str]:
     """model_name must be in ``allowedModels`` (patterns; the default, empty, allows any)."""
-    model = _as_props(props).get("model_name")
-    allowed = config_str_list(config, "allowedModels", DEFAULT_ALLOWED_MODELS)
-    if not isinstance(model, str) or is_unknown(model) or not allowed:
-        return []
-    if matches_any(model, allowed):
-        return []
-    return [f"{_label(resource)} uses model_name {model!r}, which is not allowed; "
-            f"allowed model_name values: {_choices(allowed)}."]
+    return _not_allowed(props, config, resource, "model_name", "allowedModels", DEFAULT_ALLOWED_MODELS)
 
 
 def check_max_replicas_ceiling(props: Props, config: Config = None, resource: str = "endpoint") -> list[str]:
     """scaling.max_replicas must not exceed ``ceiling``: it bounds what autoscaling can spend."""
     ceiling = config_int(config, "ceiling", DEFAULT_MAX_REPLICAS_CEILING, minimum=1)
-    max_replicas = as_number(_scaling(_as_props(props)).get("max_replicas"))
-    if max_replicas is None or max_replicas <= ceiling:
-        return []
-    return [f"{_label(resource)} sets scaling.max_replicas to {fmt_number(max_replicas)}, above the "
-            f"ceiling of {ceiling}; allowed: at most {ceiling} replicas."]
+    return _above_ceiling(_scaling(_as_props(props)).get("max_replicas"), ceiling, resource,
+                          "scaling.max_replicas", "replicas")
 
 
 def check_gpu_count_ceiling(props: Props, config: Config = None, resource: str = "endpoint") -> list[str]:
     """gpu_count (GPUs per replica) must not exceed ``ceiling``."""
     ceiling = config_int(config, "ceiling", DEFAULT_GPU_COUNT_CEILING, minimum=1)
-    gpu_count = as_number(_as_props(props).get("gpu_count"))
-    if gpu_count is None or gpu_count <= ceiling:
-        return []
-    return [f"{_label(resource)} sets gpu_count to {fmt_number(gpu_count)}, above the ceiling of "
-            f"{ceiling}; allowed: at most {ceiling} GPUs per replica."]
+    return _above_ceiling(_as_props(props).get("gpu_count"), ceiling, resource, "gpu_count", "GPUs per replica")
 
 
 def check_replica_bounds(props: Props, config: Config = None, resource: str = "endpoint") -> list[str]:
@@ -184,9 +162,7 @@ def check_naming_convention(props: Props, config: Config = None, resource: str =
     """The endpoint's ``name`` must match ``pattern`` in full (``re.fullmatch``)."""
     pattern = config_pattern(config, "pattern", DEFAULT_NAME_PATTERN)
     name = _as_props(props).get("name")
-    if not isinstance(name, str) or is_unknown(name):
-        return []
-    if pattern.fullmatch(name):
+    if not isinstance(name, str) or is_unknown(name) or pattern.fullmatch(name):
         return []
     return [f"{_label(resource)} has name {name!r}, which does not follow the naming convention; "
             f"allowed: names matching {pattern.pattern!r}."]
@@ -194,16 +170,8 @@ def check_naming_convention(props: Props, config: Config = None, resource: str =
 
 # --- stack rule -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Counted:
-    """An enabled endpoint the ceiling counts, with what sets its reserved GPUs."""
-
-    resource: str
-    minimum: spend.MinimumScale
-
-    def describe(self) -> str:
-        m = self.minimum
-        return f"{self.resource!r} ({m.min_replicas} x {m.gpu_count} = {m.reserved_gpus})"
+#: An enabled endpoint the ceiling counts, and what sets its reserved GPUs.
+_Counted = tuple[str, spend.MinimumScale]
 
 
 def _ceiling_count(endpoints: Iterable[tuple[str, Props]]) -> tuple[list[_Counted], list[str], list[str]]:
@@ -226,7 +194,7 @@ def _ceiling_count(endpoints: Iterable[tuple[str, Props]]) -> tuple[list[_Counte
                      scaling.get("min_replicas") if isinstance(scaling, Mapping) else None]
             (unknown if any(is_unknown(part) for part in parts) else unreadable).append(resource)
         elif minimum.enabled:
-            counted.append(_Counted(resource, minimum))
+            counted.append((resource, minimum))
     return counted, unknown, unreadable
 
 
@@ -241,20 +209,21 @@ def check_stack_reserved_gpus(endpoints: Iterable[tuple[str, Props]], config: Co
     ceiling = config_int(config, "ceiling", DEFAULT_STACK_GPU_CEILING, minimum=0)
     top = config_int(config, "topContributors", DEFAULT_TOP_CONTRIBUTORS, minimum=1)
     counted, unknown, unreadable = _ceiling_count(endpoints)
-    total = sum(c.minimum.reserved_gpus for c in counted)
+    total = sum(minimum.reserved_gpus for _, minimum in counted)
     if total <= ceiling:
         return []
-    biggest = sorted(counted, key=lambda c: (-c.minimum.reserved_gpus, c.resource))
-    shown = ", ".join(c.describe() for c in biggest[:top])
+    biggest = sorted(counted, key=lambda item: (-item[1].reserved_gpus, item[0]))
+    shown = ", ".join(f"{resource!r} ({m.min_replicas} x {m.gpu_count} = {m.reserved_gpus})"
+                      for resource, m in biggest[:top])
     more = f", and {len(biggest) - top} more" if len(biggest) > top else ""
     message = (f"The stack reserves {total} GPUs (sum of scaling.min_replicas x gpu_count over "
                f"{len(counted)} enabled DedicatedEndpoint(s)), above the ceiling of {ceiling}; allowed: at "
                f"most {ceiling} reserved GPUs. Biggest contributors: {shown}{more}.")
     if unknown:
-        message += f" Not counted, values unknown until deployment: {_choices(sorted(unknown))}."
+        message += f" Not counted, values unknown until deployment: {quoted(sorted(unknown))}."
     if unreadable:
         message += (f" Not counted, scaling.min_replicas or gpu_count not readable: "
-                    f"{_choices(sorted(unreadable))}.")
+                    f"{quoted(sorted(unreadable))}.")
     return [message]
 
 
@@ -262,32 +231,25 @@ def check_stack_reserved_gpus(endpoints: Iterable[tuple[str, Props]], config: Co
 
 ResourceCheck = Callable[[Props, Config, str], list[str]]
 StackCheck = Callable[[Iterable[tuple[str, Props]], Config], list[str]]
+CheckT = TypeVar("CheckT", ResourceCheck, StackCheck)
 
 
 @dataclass(frozen=True)
-class ResourceRule:
-    """A per-endpoint rule and the metadata the policy engine shows for it."""
+class Rule(Generic[CheckT]):
+    """A rule and the metadata the policy engine shows for it."""
 
     name: str
     display_name: str
     description: str
     enforcement: Enforcement
     config_schema: Mapping[str, Mapping[str, Any]]
-    check: ResourceCheck
+    check: CheckT
     remediation: str
 
 
-@dataclass(frozen=True)
-class StackRule:
-    """A rule over all endpoints of a stack."""
-
-    name: str
-    display_name: str
-    description: str
-    enforcement: Enforcement
-    config_schema: Mapping[str, Mapping[str, Any]]
-    check: StackCheck
-    remediation: str
+#: A per-endpoint rule, and a rule over all endpoints of a stack.
+ResourceRule = Rule[ResourceCheck]
+StackRule = Rule[StackCheck]
 
 
 def _ceiling_schema(default: int, minimum: int, what: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """How values reach a policy rule: the unknown marker, numbers as floats, and the pack's config readers.
 
-Shared by the per-endpoint rules (:mod:`.rules`) and the stack budget (:mod:`.budget`),
-and kept apart from both so that neither has to import the other:
+Shared by the per-endpoint rules (:mod:`.rules`) and the stack budget (:mod:`.budget`), and kept
+apart from both, since :mod:`.rules` imports :mod:`.budget`:
 
 * numbers always arrive as floats (protobuf ``Struct``), so ``gpu_count`` is
   ``1.0``: comparisons go through :func:`as_number` and messages through
@@ -79,6 +79,11 @@ def fmt_number(value: Any) -> str:
     """Render a number the way a person wrote it: ``1.0`` as ``1``, ``1.5`` as ``1.5``."""
     number = as_number(value)
     return str(number) if number is not None else repr(value)
+
+
+def quoted(values: Iterable[str]) -> str:
+    """``'a', 'b'``: how messages list names and allowed values."""
+    return ", ".join(repr(value) for value in values)
 
 
 def as_props(props: Props) -> Mapping[str, Any]:
