@@ -221,9 +221,8 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
 
     @router.post("/clock")
     async def move_clock(request: Request) -> JSONResponse:
-        move = parse_model(ClockMove, await read_json(request))
-        now = store.advance_clock(move.advance)
-        return JSONResponse({"now": isoformat(now), "offset": clock.offset})
+        store.advance_clock(parse_model(ClockMove, await read_json(request)).advance)
+        return await show_clock()
 
     @router.post("/reset")
     async def reset() -> JSONResponse:

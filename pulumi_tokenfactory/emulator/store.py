@@ -197,8 +197,8 @@ class EndpointRecord:
         if transition is not None:
             if set(transition) != {"status", "settles_to", "until"}:
                 raise ValueError(f"{where}.transition must have exactly status, settles_to and until")
-            _expect_status(transition, "status", f"{where}.transition")
-            _expect_status(transition, "settles_to", f"{where}.transition")
+            for key in ("status", "settles_to"):
+                _expect_status(transition, key, f"{where}.transition")
             _expect(transition["until"], "time", f"{where}.transition.until")
             transition = Transition(**transition)
         if pinned is not None:
@@ -262,13 +262,6 @@ def _expect(value: Any, kind: str, where: str) -> None:
                                                                                                   f"a {base}")
         raise ValueError(f"{where} must be {wanted}{' or null' if base != kind else ''}, "
                          f"got {_json_type(value)} {value!r:.40}")
-
-
-def routing_key_taken(routing_key: str) -> ApiError:
-    """The 409 for a routing key another endpoint holds: it names the field, so a client can say which."""
-    message = f"routing_key {routing_key!r} is already taken by another endpoint"
-    return ApiError(409, "conflict", message, field="routing_key",
-                    problems=[FieldProblem("routing_key", message, "conflict", input=routing_key)])
 
 
 FORMAT_VERSION = 2
@@ -363,7 +356,8 @@ class Store:
             self.clock.advance(offset - self.clock.offset)
         self._records.update((record.id, record) for record in records)
 
-    # -- reads --------------------------------------------------------------------------------------
+    def _json(self, record: EndpointRecord, now: float) -> dict[str, Any]:
+        return record.to_json(now, legacy=self.config.legacy)
 
     def _now(self) -> float:
         """The current time, after dropping endpoints whose deletion has finished."""
@@ -372,9 +366,6 @@ class Store:
                             and now >= r.deleting_until]:
             del self._records[endpoint_id]
         return now
-
-    def _json(self, record: EndpointRecord, now: float) -> dict[str, Any]:
-        return record.to_json(now, legacy=self.config.legacy)
 
     def list_endpoints(self, project: str | None = None, *, operator: bool = False) -> list[dict[str, Any]]:
         """Oldest first; of one project, or (None) of all. `operator`: plus the flat lifecycle `status`
@@ -434,7 +425,10 @@ class Store:
             return f"{ROUTING_KEY_PREFIX}{model_name}-{_random(string.ascii_letters + string.digits, 12)}"
         holder = self._holder(routing_key)
         if holder is not None and holder.id != owner:
-            raise routing_key_taken(routing_key)
+            # It names the field, so a client can say which.
+            message = f"routing_key {routing_key!r} is already taken by another endpoint"
+            raise ApiError(409, "conflict", message, field="routing_key",
+                           problems=[FieldProblem("routing_key", message, "conflict", input=routing_key)])
         return routing_key
 
     def _add(self, request: CreateRequest, record_id: str, routing_key: str, project: str, created: float,
@@ -447,8 +441,6 @@ class Store:
         self._records[record.id] = record
         self._save()
         return record
-
-    # -- API changes --------------------------------------------------------------------------------
 
     def create(self, request: CreateRequest, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
         with self._lock:
@@ -517,8 +509,6 @@ class Store:
                 record.deleting_until = now + self.config.delete_duration
                 self._save()
             return self._json(record, now)
-
-    # -- operator controls (admin routes) ---------------------------------------------------------
 
     def _operate(self, endpoint_id: str, change: Callable[[EndpointRecord, float], None]) -> dict[str, Any]:
         with self._lock:
@@ -601,11 +591,10 @@ class Store:
         with self._lock:
             return list(self._next_creates)
 
-    def advance_clock(self, seconds: float) -> float:
+    def advance_clock(self, seconds: float) -> None:
         with self._lock:
             self.clock.advance(seconds)
             self._save()
-            return self.clock.now()
 
     def reset(self) -> None:
         with self._lock:

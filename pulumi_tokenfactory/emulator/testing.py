@@ -98,8 +98,6 @@ class EmulatorProcess:
     def __repr__(self) -> str:
         return f"EmulatorProcess(base_url={self.base_url!r}, running={self.running})"
 
-    # -- process control -------------------------------------------------------------------------
-
     def _command(self, port: int) -> list[str]:
         command = [sys.executable, "-m", "pulumi_tokenfactory.emulator", "--host", "127.0.0.1",
                    "--port", str(port), "--provision-seconds", str(self.provision_seconds), "--exit-with-parent"]
@@ -207,8 +205,6 @@ class EmulatorProcess:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-    # -- HTTP helpers ----------------------------------------------------------------------------
 
     def _client(self) -> httpx.Client:
         if self._http is None:
