@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import ApiError, FieldProblem, parse_model
+from .errors import ADMIN_PREFIX, ApiError, FieldProblem, parse_model
 from .faults import FaultRegistry, FaultSpec
 from .gateway import RequestLog
 from .store import (
@@ -36,8 +36,6 @@ from .store import (
     isoformat,
 )
 from .validation import read_json, validate_create
-
-PREFIX = "/_emulator"
 
 
 class _Body(BaseModel):
@@ -136,7 +134,7 @@ def validate_seed(body: Any) -> dict[str, Any]:
 
 def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, faults: FaultRegistry,
                        requests: RequestLog) -> APIRouter:
-    router = APIRouter(prefix=PREFIX)
+    router = APIRouter(prefix=ADMIN_PREFIX)
 
     @router.get("/health")
     async def health() -> JSONResponse:

@@ -33,12 +33,20 @@ class SystemClock:
         self.offset += seconds
 
 
-class ManualClock(SystemClock):
+class ManualClock:
     """A clock that stands still until told to move: for tests that must not depend on timing."""
 
     def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
-        super().__init__()
-        self._start = start
+        self._start = self._now = start
+
+    @property
+    def offset(self) -> float:
+        return self._now - self._start
 
     def now(self) -> float:
-        return self._start + self.offset
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._now += seconds

@@ -125,8 +125,7 @@ class Gateway:
         """Why the request may not reach the routes (None: it may), in order: sent by a web page (403, see below),
         no API key (401; not `GET /openapi.json`), a body over `max_body_bytes` (413), a change not in JSON (415)."""
         method, config = scope["method"], self.config
-        refusal = cross_site_refusal(scope, config.trusted_hosts)
-        if refusal is not None:
+        if (refusal := cross_site_refusal(scope, config.trusted_hosts)) is not None:
             return refusal
         if not self._authorized(scope) and not (method == "GET" and scope["path"] in PUBLIC_PATHS):
             return ApiError(401, "unauthorized", "missing or invalid API token: send `Authorization: Bearer <token>`",
