@@ -62,6 +62,10 @@ SERVING = frozenset({RUNNING, UPDATING})
 QUIET_FIELDS = frozenset({"name", "description", "routing_key", "enabled"})
 #: The project of a call that names none (no `ai_project_id`).
 DEFAULT_PROJECT = "default"
+#: Statuses a seeded endpoint may have, and the `enabled` each requires (None: either).
+SEED_STATUSES: dict[str, bool | None] = {
+    RUNNING: True, STARTING: True, UPDATING: True, STOPPED: False, STOPPING: False, ERROR: None, DELETING: None,
+}
 
 CreateOutcome = Literal["error", "stuck"]
 Deployment = tuple[str, str]
@@ -94,8 +98,6 @@ class CreateRequest:
 
 @dataclass
 class Transition:
-    """A status that lasts until `until`, then becomes `settles_to`."""
-
     status: str
     settles_to: str
     until: float
@@ -158,6 +160,27 @@ class EndpointRecord:
     def begin(self, status: str, settles_to: str, now: float, duration: float) -> None:
         self.transition = Transition(status, settles_to, now + duration)
 
+    def fail(self, now: float) -> None:
+        """The deployment breaks: `error` at once, whatever it was doing."""
+        self.transition, self.settled, self.stuck, self.updated_at = None, ERROR, False, now
+
+    def stick(self, now: float) -> None:
+        """Transitions stop completing: the current one freezes; a running endpoint restarts, forever."""
+        self.settle(now)
+        if self.transition is None and self.spec.enabled:
+            self.begin(STARTING, RUNNING, now, 0.0)
+            self.updated_at = now
+        self.stuck = True
+
+    def pin_to(self, deployment: Deployment, now: float) -> None:
+        """Show this (status, readiness) whatever the lifecycle does underneath, until `recover`."""
+        self.pinned, self.updated_at = deployment, now
+
+    def recover(self, now: float) -> None:
+        """Undo `fail`, `stick` and `pin_to`: settled at once in the state `enabled` asks for."""
+        self.transition, self.stuck, self.pinned, self.updated_at, self.routable_at = None, False, None, now, None
+        self.settled = RUNNING if self.spec.enabled else STOPPED
+
     def to_json(self, now: float, *, legacy: bool) -> dict[str, Any]:
         """The endpoint as the API answers it: published (deployment object) or legacy (flat status, updated_at)."""
         self.settle(now)
@@ -172,7 +195,6 @@ class EndpointRecord:
                 "created_at": isoformat(self.created_at)}
 
     def saved(self) -> dict[str, Any]:
-        """What the state file keeps of the record (`from_state` reads it back)."""
         return {**asdict(self), "spec": self.spec.model_dump(mode="json")}
 
     @classmethod
@@ -510,42 +532,14 @@ class Store:
                 self._save()
             return self._json(record, now)
 
-    def _operate(self, endpoint_id: str, change: Callable[[EndpointRecord, float], None]) -> dict[str, Any]:
+    def operate(self, endpoint_id: str, change: Callable[[EndpointRecord, float], None]) -> dict[str, Any]:
+        """An operator's `change` (`EndpointRecord.fail`, `stick`, `pin_to`, `recover`) to a live endpoint."""
         with self._lock:
             now = self._now()
             record = self._record(endpoint_id, live=True)
             change(record, now)
             self._save()
             return self._json(record, now)
-
-    def fail(self, endpoint_id: str) -> dict[str, Any]:
-        """The deployment breaks: `error` at once, whatever it was doing."""
-        def change(r: EndpointRecord, now: float) -> None:
-            r.transition, r.settled, r.stuck, r.updated_at = None, ERROR, False, now
-        return self._operate(endpoint_id, change)
-
-    def stick(self, endpoint_id: str) -> dict[str, Any]:
-        """Transitions stop completing: the current one freezes; a running endpoint restarts, forever."""
-        def change(r: EndpointRecord, now: float) -> None:
-            r.settle(now)
-            if r.transition is None and r.spec.enabled:
-                r.begin(STARTING, RUNNING, now, 0.0)
-                r.updated_at = now
-            r.stuck = True
-        return self._operate(endpoint_id, change)
-
-    def pin(self, endpoint_id: str, deployment: Deployment) -> dict[str, Any]:
-        """Show this (status, readiness) whatever the lifecycle does underneath, until `recover`."""
-        def change(r: EndpointRecord, now: float) -> None:
-            r.pinned, r.updated_at = deployment, now
-        return self._operate(endpoint_id, change)
-
-    def recover(self, endpoint_id: str) -> dict[str, Any]:
-        """Undo `fail`, `stick` and `pin`: settled at once in the state `enabled` asks for."""
-        def change(r: EndpointRecord, now: float) -> None:
-            r.transition, r.stuck, r.pinned, r.updated_at, r.routable_at = None, False, None, now, None
-            r.settled = RUNNING if r.spec.enabled else STOPPED
-        return self._operate(endpoint_id, change)
 
     def seed(self, request: CreateRequest, *, endpoint_id: str, routing_key: str, status: str,
              project: str = DEFAULT_PROJECT, created_at: float | None = None,
