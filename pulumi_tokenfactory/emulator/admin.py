@@ -16,28 +16,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import ApiError, FieldProblem, parse_model
+from .errors import ADMIN_PREFIX, ApiError, FieldProblem, parse_model
 from .faults import FaultRegistry, FaultSpec
 from .gateway import RequestLog
 from .store import (
     DEFAULT_PROJECT,
-    DELETING,
-    ERROR,
     RUNNING,
-    STARTING,
+    SEED_STATUSES,
     STOPPED,
-    STOPPING,
-    UPDATING,
     CreateOutcome,
     CreateRequest,
     DeploymentReadiness,
     DeploymentStatus,
+    EndpointRecord,
     Store,
     isoformat,
 )
 from .validation import read_json, validate_create
-
-PREFIX = "/_emulator"
 
 
 class _Body(BaseModel):
@@ -62,10 +57,6 @@ class ClockMove(_Body):
 #: The fields of a seed body beyond a create body: what only the API itself sets (a caller may choose a routing
 #: key, but a recorded one is taken as it is, whatever its form).
 SEED_ONLY_FIELDS = ("id", "routing_key", "status", "deployment", "created_at", "updated_at")
-#: Statuses a seeded endpoint may have, and the `enabled` each requires (None: either).
-SEED_STATUSES: dict[str, bool | None] = {
-    RUNNING: True, STARTING: True, UPDATING: True, STOPPED: False, STOPPING: False, ERROR: None, DELETING: None,
-}
 
 
 def _timestamp(body: dict[str, Any], key: str, problems: list[FieldProblem]) -> float | None:
@@ -98,15 +89,6 @@ def _identifier(body: dict[str, Any], key: str, problems: list[FieldProblem]) ->
     return ""
 
 
-def _seed_status(body: dict[str, Any]) -> Any:
-    """The status a seed asks for: `status` (legacy), else `deployment.status` (published), else by `enabled`."""
-    deployment = body.get("deployment")
-    status = body.get("status", deployment.get("status") if isinstance(deployment, dict) else None)
-    if status is None:
-        return RUNNING if body.get("enabled", True) is not False else STOPPED
-    return status
-
-
 def validate_seed(body: Any) -> dict[str, Any]:
     """An endpoint as the API lists it (either shape), its create fields checked as a legacy create checks them:
     the arguments of `Store.seed`."""
@@ -115,7 +97,11 @@ def validate_seed(body: Any) -> dict[str, Any]:
     problems: list[FieldProblem] = []
     endpoint_id = _identifier(body, "id", problems)
     routing_key = _identifier(body, "routing_key", problems)
-    status = _seed_status(body)
+    # The status asked for: `status` (legacy), else `deployment.status` (published), else by `enabled`.
+    deployment = body.get("deployment")
+    status = body.get("status", deployment.get("status") if isinstance(deployment, dict) else None)
+    if status is None:
+        status = RUNNING if body.get("enabled", True) is not False else STOPPED
     if status not in SEED_STATUSES:
         problems.append(FieldProblem("status", f"status {status!r} cannot be seeded; allowed: "
                                                f"{', '.join(SEED_STATUSES)}"))
@@ -136,7 +122,7 @@ def validate_seed(body: Any) -> dict[str, Any]:
 
 def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, faults: FaultRegistry,
                        requests: RequestLog) -> APIRouter:
-    router = APIRouter(prefix=PREFIX)
+    router = APIRouter(prefix=ADMIN_PREFIX)
 
     @router.get("/health")
     async def health() -> JSONResponse:
@@ -192,18 +178,20 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
     async def seed(request: Request, ai_project_id: str = DEFAULT_PROJECT) -> JSONResponse:
         return JSONResponse(store.seed(**validate_seed(await read_json(request)), project=ai_project_id))
 
-    def operator(operate: Callable[[str], dict[str, Any]]) -> Callable[[str], Awaitable[JSONResponse]]:
+    def operator(change: Callable[[EndpointRecord, float], None]) -> Callable[[str], Awaitable[JSONResponse]]:
         async def route(endpoint_id: str) -> JSONResponse:
-            return JSONResponse(operate(endpoint_id))
+            return JSONResponse(store.operate(endpoint_id, change))
         return route
 
-    for action, operate in (("fail", store.fail), ("stuck", store.stick), ("recover", store.recover)):
-        router.add_api_route(f"/endpoints/{{endpoint_id}}/{action}", operator(operate), methods=["POST"])
+    for action, change in (("fail", EndpointRecord.fail), ("stuck", EndpointRecord.stick),
+                           ("recover", EndpointRecord.recover)):
+        router.add_api_route(f"/endpoints/{{endpoint_id}}/{action}", operator(change), methods=["POST"])
 
     @router.post("/endpoints/{endpoint_id}/deployment")
     async def pin_deployment(endpoint_id: str, request: Request) -> JSONResponse:
         pin = parse_model(DeploymentPin, await read_json(request))
-        return JSONResponse(store.pin(endpoint_id, (pin.status.value, pin.readiness.value)))
+        deployment = (pin.status.value, pin.readiness.value)
+        return JSONResponse(store.operate(endpoint_id, lambda record, now: record.pin_to(deployment, now)))
 
     @router.get("/behaviour")
     async def show_behaviour() -> JSONResponse:
@@ -221,9 +209,8 @@ def build_admin_router(*, config: EmulatorConfig, store: Store, clock: Clock, fa
 
     @router.post("/clock")
     async def move_clock(request: Request) -> JSONResponse:
-        move = parse_model(ClockMove, await read_json(request))
-        now = store.advance_clock(move.advance)
-        return JSONResponse({"now": isoformat(now), "offset": clock.offset})
+        store.advance_clock(parse_model(ClockMove, await read_json(request)).advance)
+        return await show_clock()
 
     @router.post("/reset")
     async def reset() -> JSONResponse:

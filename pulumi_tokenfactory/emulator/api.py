@@ -139,7 +139,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def request_body(schema: type[BaseModel]) -> dict[str, Any]:
-    """`openapi_extra` declaring a JSON request body of `schema`."""
     ref = SCHEMA_REF.format(model=schema.__name__)
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,13 +25,11 @@ log = logging.getLogger("tokenfactory.emulator")
 SCHEMA_VERSION = "20260930-emulator"
 
 
+@dataclass(eq=False)
 class EmulatorApp(Gateway):
     """The ASGI application, holding the parts tests may want to reach directly."""
 
-    def __init__(self, app: FastAPI, *, config: EmulatorConfig, store: Store, clock: Clock,
-                 faults: FaultRegistry, requests: RequestLog) -> None:
-        super().__init__(app, config=config, faults=faults, requests=requests, clock=clock)
-        self.store = store
+    store: Store
 
 
 def _as_api_error(request: Request, exc: Exception) -> ApiError:
@@ -51,17 +50,6 @@ def _as_api_error(request: Request, exc: Exception) -> ApiError:
     return ApiError(500, "internal", f"internal emulator error: {type(exc).__name__}")
 
 
-def _install_error_handlers(app: FastAPI, *, legacy: bool) -> None:
-    async def render(request: Request, exc: Exception) -> JSONResponse:
-        error = _as_api_error(request, exc)
-        request_id = str(getattr(request.state, "request_id", ""))
-        status, body = render_error(error, path=request.url.path, request_id=request_id, legacy=legacy)
-        return JSONResponse(body, status_code=status, headers=error.headers or None)
-
-    for kind in (ApiError, StarletteHTTPException, RequestValidationError, Exception):
-        app.add_exception_handler(kind, render)
-
-
 def create_app(config: EmulatorConfig | None = None, *, clock: Clock | None = None) -> EmulatorApp:
     """A complete emulator; state lives in memory, or in `config.state_file` when set."""
     config = config or EmulatorConfig()
@@ -78,6 +66,14 @@ def create_app(config: EmulatorConfig | None = None, *, clock: Clock | None = No
     app.include_router(build_inference_router(store), include_in_schema=False)
     app.include_router(build_admin_router(config=config, store=store, clock=clock, faults=faults,
                                           requests=requests), include_in_schema=False)
-    _install_error_handlers(app, legacy=config.legacy)
+
+    async def render(request: Request, exc: Exception) -> JSONResponse:
+        error = _as_api_error(request, exc)
+        request_id = str(getattr(request.state, "request_id", ""))
+        status, body = render_error(error, path=request.url.path, request_id=request_id, legacy=config.legacy)
+        return JSONResponse(body, status_code=status, headers=error.headers or None)
+
+    for kind in (ApiError, StarletteHTTPException, RequestValidationError, Exception):
+        app.add_exception_handler(kind, render)
     return EmulatorApp(app, config=config, store=store, clock=clock, faults=faults, requests=requests)
 

@@ -75,16 +75,15 @@ def _without(headers: Headers, *names: bytes) -> Headers:
     return [(k, v) for k, v in headers if k.lower() not in names]
 
 
+@dataclass(eq=False)
 class Gateway:
     """Wraps the FastAPI app; everything that must see every request happens here (refusals in `_refusal`'s order)."""
 
-    def __init__(self, app: ASGIApp, *, config: EmulatorConfig, faults: FaultRegistry, requests: RequestLog,
-                 clock: Clock) -> None:
-        self.app = app
-        self.config = config
-        self.faults = faults
-        self.requests = requests
-        self.clock = clock
+    app: ASGIApp
+    config: EmulatorConfig
+    faults: FaultRegistry
+    requests: RequestLog
+    clock: Clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,8 +125,7 @@ class Gateway:
         """Why the request may not reach the routes (None: it may), in order: sent by a web page (403, see below),
         no API key (401; not `GET /openapi.json`), a body over `max_body_bytes` (413), a change not in JSON (415)."""
         method, config = scope["method"], self.config
-        refusal = cross_site_refusal(scope, config.trusted_hosts)
-        if refusal is not None:
+        if (refusal := cross_site_refusal(scope, config.trusted_hosts)) is not None:
             return refusal
         if not self._authorized(scope) and not (method == "GET" and scope["path"] in PUBLIC_PATHS):
             return ApiError(401, "unauthorized", "missing or invalid API token: send `Authorization: Bearer <token>`",
@@ -393,21 +391,14 @@ class LoggedRequest:
     body_truncated: bool = False
 
     def as_json(self) -> dict[str, Any]:
+        """The body as JSON when it is all here and strict JSON, else as the text kept (decoded only here: the
+        decoded value of a few kilobytes of JSON can cost many times its text)."""
         entry = asdict(self)
-        del entry["body_text"]
-        entry["body"] = self.body
-        return entry
-
-    @property
-    def body(self) -> Any:
-        """The body as JSON when it is all here and strict JSON, else as the text kept (decoded when asked for:
-        the decoded value of a few kilobytes of JSON can cost many times its text)."""
-        if self.body_text is None or self.body_truncated:
-            return self.body_text
-        try:
-            return loads_strict(self.body_text)
-        except BodyError:
-            return self.body_text
+        body = entry.pop("body_text")
+        if body is not None and not self.body_truncated:
+            with contextlib.suppress(BodyError):
+                body = loads_strict(body)
+        return {**entry, "body": body}
 
 
 def body_text(raw: bytes, size: int, *, limit: int, secret: str | None) -> tuple[str | None, bool]:

@@ -59,11 +59,6 @@ def bind(host: str, port: int, *, allow_non_loopback: bool = False) -> socket.so
     return sock
 
 
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 class _Server(uvicorn.Server):
     """uvicorn, plus the readiness line and an optional watch on the parent process."""
 
@@ -103,7 +98,9 @@ def serve(config: EmulatorConfig, *, host: str, port: int, allow_non_loopback: b
     # h11: the drop and truncate faults reach the transport through h11's protocol.
     options = uvicorn.Config(app, http="h11", loop="asyncio", ws="none", lifespan="off", log_config=None,
                              access_log=False, proxy_headers=False, server_header=False, timeout_graceful_shutdown=2)
-    server = _Server(options, url=url_of(sock), parent_pid=os.getppid() if exit_with_parent else None)
+    bound_host, port = sock.getsockname()[:2]
+    url = f"http://[{bound_host}]:{port}" if ":" in bound_host else f"http://{bound_host}:{port}"
+    server = _Server(options, url=url, parent_pid=os.getppid() if exit_with_parent else None)
     try:
         server.run(sockets=[sock])
     finally:

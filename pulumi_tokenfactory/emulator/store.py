@@ -62,6 +62,10 @@ SERVING = frozenset({RUNNING, UPDATING})
 QUIET_FIELDS = frozenset({"name", "description", "routing_key", "enabled"})
 #: The project of a call that names none (no `ai_project_id`).
 DEFAULT_PROJECT = "default"
+#: Statuses a seeded endpoint may have, and the `enabled` each requires (None: either).
+SEED_STATUSES: dict[str, bool | None] = {
+    RUNNING: True, STARTING: True, UPDATING: True, STOPPED: False, STOPPING: False, ERROR: None, DELETING: None,
+}
 
 CreateOutcome = Literal["error", "stuck"]
 Deployment = tuple[str, str]
@@ -94,8 +98,6 @@ class CreateRequest:
 
 @dataclass
 class Transition:
-    """A status that lasts until `until`, then becomes `settles_to`."""
-
     status: str
     settles_to: str
     until: float
@@ -158,6 +160,27 @@ class EndpointRecord:
     def begin(self, status: str, settles_to: str, now: float, duration: float) -> None:
         self.transition = Transition(status, settles_to, now + duration)
 
+    def fail(self, now: float) -> None:
+        """The deployment breaks: `error` at once, whatever it was doing."""
+        self.transition, self.settled, self.stuck, self.updated_at = None, ERROR, False, now
+
+    def stick(self, now: float) -> None:
+        """Transitions stop completing: the current one freezes; a running endpoint restarts, forever."""
+        self.settle(now)
+        if self.transition is None and self.spec.enabled:
+            self.begin(STARTING, RUNNING, now, 0.0)
+            self.updated_at = now
+        self.stuck = True
+
+    def pin_to(self, deployment: Deployment, now: float) -> None:
+        """Show this (status, readiness) whatever the lifecycle does underneath, until `recover`."""
+        self.pinned, self.updated_at = deployment, now
+
+    def recover(self, now: float) -> None:
+        """Undo `fail`, `stick` and `pin_to`: settled at once in the state `enabled` asks for."""
+        self.transition, self.stuck, self.pinned, self.updated_at, self.routable_at = None, False, None, now, None
+        self.settled = RUNNING if self.spec.enabled else STOPPED
+
     def to_json(self, now: float, *, legacy: bool) -> dict[str, Any]:
         """The endpoint as the API answers it: published (deployment object) or legacy (flat status, updated_at)."""
         self.settle(now)
@@ -172,7 +195,6 @@ class EndpointRecord:
                 "created_at": isoformat(self.created_at)}
 
     def saved(self) -> dict[str, Any]:
-        """What the state file keeps of the record (`from_state` reads it back)."""
         return {**asdict(self), "spec": self.spec.model_dump(mode="json")}
 
     @classmethod
@@ -197,8 +219,8 @@ class EndpointRecord:
         if transition is not None:
             if set(transition) != {"status", "settles_to", "until"}:
                 raise ValueError(f"{where}.transition must have exactly status, settles_to and until")
-            _expect_status(transition, "status", f"{where}.transition")
-            _expect_status(transition, "settles_to", f"{where}.transition")
+            for key in ("status", "settles_to"):
+                _expect_status(transition, key, f"{where}.transition")
             _expect(transition["until"], "time", f"{where}.transition.until")
             transition = Transition(**transition)
         if pinned is not None:
@@ -262,13 +284,6 @@ def _expect(value: Any, kind: str, where: str) -> None:
                                                                                                   f"a {base}")
         raise ValueError(f"{where} must be {wanted}{' or null' if base != kind else ''}, "
                          f"got {_json_type(value)} {value!r:.40}")
-
-
-def routing_key_taken(routing_key: str) -> ApiError:
-    """The 409 for a routing key another endpoint holds: it names the field, so a client can say which."""
-    message = f"routing_key {routing_key!r} is already taken by another endpoint"
-    return ApiError(409, "conflict", message, field="routing_key",
-                    problems=[FieldProblem("routing_key", message, "conflict", input=routing_key)])
 
 
 FORMAT_VERSION = 2
@@ -363,7 +378,8 @@ class Store:
             self.clock.advance(offset - self.clock.offset)
         self._records.update((record.id, record) for record in records)
 
-    # -- reads --------------------------------------------------------------------------------------
+    def _json(self, record: EndpointRecord, now: float) -> dict[str, Any]:
+        return record.to_json(now, legacy=self.config.legacy)
 
     def _now(self) -> float:
         """The current time, after dropping endpoints whose deletion has finished."""
@@ -372,9 +388,6 @@ class Store:
                             and now >= r.deleting_until]:
             del self._records[endpoint_id]
         return now
-
-    def _json(self, record: EndpointRecord, now: float) -> dict[str, Any]:
-        return record.to_json(now, legacy=self.config.legacy)
 
     def list_endpoints(self, project: str | None = None, *, operator: bool = False) -> list[dict[str, Any]]:
         """Oldest first; of one project, or (None) of all. `operator`: plus the flat lifecycle `status`
@@ -434,7 +447,10 @@ class Store:
             return f"{ROUTING_KEY_PREFIX}{model_name}-{_random(string.ascii_letters + string.digits, 12)}"
         holder = self._holder(routing_key)
         if holder is not None and holder.id != owner:
-            raise routing_key_taken(routing_key)
+            # It names the field, so a client can say which.
+            message = f"routing_key {routing_key!r} is already taken by another endpoint"
+            raise ApiError(409, "conflict", message, field="routing_key",
+                           problems=[FieldProblem("routing_key", message, "conflict", input=routing_key)])
         return routing_key
 
     def _add(self, request: CreateRequest, record_id: str, routing_key: str, project: str, created: float,
@@ -447,8 +463,6 @@ class Store:
         self._records[record.id] = record
         self._save()
         return record
-
-    # -- API changes --------------------------------------------------------------------------------
 
     def create(self, request: CreateRequest, project: str = DEFAULT_PROJECT) -> dict[str, Any]:
         with self._lock:
@@ -518,44 +532,14 @@ class Store:
                 self._save()
             return self._json(record, now)
 
-    # -- operator controls (admin routes) ---------------------------------------------------------
-
-    def _operate(self, endpoint_id: str, change: Callable[[EndpointRecord, float], None]) -> dict[str, Any]:
+    def operate(self, endpoint_id: str, change: Callable[[EndpointRecord, float], None]) -> dict[str, Any]:
+        """An operator's `change` (`EndpointRecord.fail`, `stick`, `pin_to`, `recover`) to a live endpoint."""
         with self._lock:
             now = self._now()
             record = self._record(endpoint_id, live=True)
             change(record, now)
             self._save()
             return self._json(record, now)
-
-    def fail(self, endpoint_id: str) -> dict[str, Any]:
-        """The deployment breaks: `error` at once, whatever it was doing."""
-        def change(r: EndpointRecord, now: float) -> None:
-            r.transition, r.settled, r.stuck, r.updated_at = None, ERROR, False, now
-        return self._operate(endpoint_id, change)
-
-    def stick(self, endpoint_id: str) -> dict[str, Any]:
-        """Transitions stop completing: the current one freezes; a running endpoint restarts, forever."""
-        def change(r: EndpointRecord, now: float) -> None:
-            r.settle(now)
-            if r.transition is None and r.spec.enabled:
-                r.begin(STARTING, RUNNING, now, 0.0)
-                r.updated_at = now
-            r.stuck = True
-        return self._operate(endpoint_id, change)
-
-    def pin(self, endpoint_id: str, deployment: Deployment) -> dict[str, Any]:
-        """Show this (status, readiness) whatever the lifecycle does underneath, until `recover`."""
-        def change(r: EndpointRecord, now: float) -> None:
-            r.pinned, r.updated_at = deployment, now
-        return self._operate(endpoint_id, change)
-
-    def recover(self, endpoint_id: str) -> dict[str, Any]:
-        """Undo `fail`, `stick` and `pin`: settled at once in the state `enabled` asks for."""
-        def change(r: EndpointRecord, now: float) -> None:
-            r.transition, r.stuck, r.pinned, r.updated_at, r.routable_at = None, False, None, now, None
-            r.settled = RUNNING if r.spec.enabled else STOPPED
-        return self._operate(endpoint_id, change)
 
     def seed(self, request: CreateRequest, *, endpoint_id: str, routing_key: str, status: str,
              project: str = DEFAULT_PROJECT, created_at: float | None = None,
@@ -601,11 +585,10 @@ class Store:
         with self._lock:
             return list(self._next_creates)
 
-    def advance_clock(self, seconds: float) -> float:
+    def advance_clock(self, seconds: float) -> None:
         with self._lock:
             self.clock.advance(seconds)
             self._save()
-            return self.clock.now()
 
     def reset(self) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any
 
@@ -59,46 +60,31 @@ def route_of(path: str) -> str:
     return "/".join(parts)
 
 
+@dataclass(eq=False, kw_only=True)
 class EmulatorProcess:
     """One emulator subprocess on a free loopback port."""
 
-    def __init__(
-        self,
-        *,
-        provision_seconds: float = 0.5,
-        update_seconds: float | None = None,
-        stop_seconds: float | None = None,
-        delete_seconds: float | None = None,
-        routable_seconds: float | None = None,
-        api_key: str | None = None,
-        state_file: str | os.PathLike[str] | None = None,
-        api_shapes: ApiShapes = "published",
-        extra_args: Sequence[str] = (),
-        startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
-    ) -> None:
-        self.provision_seconds = provision_seconds
-        self.update_seconds = update_seconds
-        self.stop_seconds = stop_seconds
-        self.delete_seconds = delete_seconds
-        self.routable_seconds = routable_seconds
-        self.api_key = api_key
-        self.state_file = state_file
-        #: "legacy" starts it with `--legacy-shapes` (the answers this emulator gave before the published API).
-        self.api_shapes = api_shapes
-        self.extra_args = tuple(extra_args)
-        self.startup_timeout = startup_timeout
-        self.base_url = ""
-        self._port = 0
-        self._process: subprocess.Popen[bytes] | None = None
-        self._stderr: IO[bytes] | None = None
-        self._url_line = ""
-        self._http: httpx.Client | None = None
-        self._finalizer: weakref.finalize | None = None
+    provision_seconds: float = 0.5
+    update_seconds: float | None = None
+    stop_seconds: float | None = None
+    delete_seconds: float | None = None
+    routable_seconds: float | None = None
+    api_key: str | None = None
+    state_file: str | os.PathLike[str] | None = None
+    #: "legacy" starts it with `--legacy-shapes` (the answers this emulator gave before the published API).
+    api_shapes: ApiShapes = "published"
+    extra_args: Sequence[str] = ()
+    startup_timeout: float = STARTUP_TIMEOUT_SECONDS
+    base_url: str = field(default="", init=False)
+    _port: int = field(default=0, init=False)
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _stderr: IO[bytes] | None = field(default=None, init=False)
+    _url_line: str = field(default="", init=False)
+    _http: httpx.Client | None = field(default=None, init=False)
+    _finalizer: weakref.finalize | None = field(default=None, init=False)
 
     def __repr__(self) -> str:
         return f"EmulatorProcess(base_url={self.base_url!r}, running={self.running})"
-
-    # -- process control -------------------------------------------------------------------------
 
     def _command(self, port: int) -> list[str]:
         command = [sys.executable, "-m", "pulumi_tokenfactory.emulator", "--host", "127.0.0.1",
@@ -207,8 +193,6 @@ class EmulatorProcess:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-    # -- HTTP helpers ----------------------------------------------------------------------------
 
     def _client(self) -> httpx.Client:
         if self._http is None:

@@ -14,15 +14,21 @@ from starlette.requests import Request
 
 from .. import rules
 from ..api.models import EndpointPatch, EndpointSpec, Scaling, catalogue_violations
-from ..endpoint.fields import API_FIELDS, BY_NAME, CREATE_FIELDS, SCALING_CHILDREN, SCALING_FIELD, SCALING_FIELDS
-from ..fields import Field, Kind
+from ..endpoint.fields import (
+    API_FIELDS,
+    BY_NAME,
+    CREATE_FIELDS,
+    REPLACE_FIELDS,
+    SCALING_CHILDREN,
+    SCALING_FIELD,
+    SCALING_FIELDS,
+    UPDATABLE_FIELDS,
+)
+from ..fields import Field
 from .catalogue import TEMPLATES
 from .errors import ApiError, FieldProblem
 from .store import CreateRequest
 
-MUTABLE_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].kind is Kind.IN_PLACE)
-#: Fixed at creation: changing one means a new endpoint.
-IMMUTABLE_FIELDS = tuple(name for name in API_FIELDS if BY_NAME[name].kind is Kind.REPLACE)
 #: Set by the API, never by a caller.
 READ_ONLY_FIELDS = tuple(name for name in ("id", "endpoint_id", "routing_key", "status", "deployment", "created_at",
                                            "updated_at") if name not in API_FIELDS)
@@ -138,18 +144,33 @@ def validate_create(body: Any, *, legacy: bool = False) -> CreateRequest:
     return CreateRequest(spec, enabled=enabled is not False)
 
 
-def _refuse_unpatchable(check: _Checker, body: dict[str, Any]) -> None:
-    """Fields a PATCH may not name: immutable ones always; read-only and unknown ones in the legacy shapes."""
+def validate_patch(body: Any, current: EndpointSpec, *, legacy: bool = False) -> EndpointPatch:
+    """The body of `PATCH /v0/dedicated_endpoints/{id}` on the endpoint `current`: only mutable fields, each checked;
+    a field's clearing word (`Field.clear_with`) clears it; a GPU change must be one its template offers. Immutable
+    fields are refused always; read-only and unknown ones in the legacy shapes."""
+    body = _require_object(body)
+    check = _Checker(strict_keys=legacy)
     for key in body:
-        if key in IMMUTABLE_FIELDS:
+        if key in REPLACE_FIELDS:
             check.add(key, f"{key} is immutable: it cannot be changed after creation (create a new endpoint "
-                           f"instead); mutable fields: {', '.join(MUTABLE_FIELDS)}", "immutable_field", body[key])
+                           f"instead); mutable fields: {', '.join(UPDATABLE_FIELDS)}", "immutable_field", body[key])
         elif not check.strict_keys:
             continue
         elif key in READ_ONLY_FIELDS:
             check.add(key, f"{key} is read-only: it is set by the API", "read_only_field", body[key])
-        elif key not in MUTABLE_FIELDS:
-            check.add(key, rules.unknown_property(key, MUTABLE_FIELDS), "unknown_field", body[key])
+        elif key not in UPDATABLE_FIELDS:
+            check.add(key, rules.unknown_property(key, UPDATABLE_FIELDS), "unknown_field", body[key])
+    changes = {}
+    for name in UPDATABLE_FIELDS:
+        if name in body:
+            f = BY_NAME[name]
+            cleared = f.clear_with is not None and body[name] == f.clear_with
+            changes[name] = None if cleared else _check_field(check, body, f, current=current.scaling, patch=True)
+    sent = tuple(name for name in ("gpu_type", "gpu_count") if changes.get(name) is not None)
+    if sent:
+        _check_catalogue(check, {**current.model_dump(), **{k: changes[k] for k in sent}}, sent)
+    check.raise_if_any()
+    return EndpointPatch(**changes)
 
 
 def _check_catalogue(check: _Checker, values: dict[str, Any], only: tuple[str, ...] | None = None) -> None:
@@ -158,26 +179,6 @@ def _check_catalogue(check: _Checker, values: dict[str, Any], only: tuple[str, .
     for violation in catalogue_violations(list(TEMPLATES), **wanted):
         if only is None or violation.property in only:
             check.add(violation.property, violation.reason, value=wanted[violation.property])
-
-
-def validate_patch(body: Any, current: EndpointSpec, *, legacy: bool = False) -> EndpointPatch:
-    """The body of `PATCH /v0/dedicated_endpoints/{id}` on the endpoint `current`: only mutable fields, each checked;
-    a field's clearing word (`Field.clear_with`) clears it; a GPU change must be one its template offers."""
-    body = _require_object(body)
-    check = _Checker(strict_keys=legacy)
-    _refuse_unpatchable(check, body)
-    changes = {}
-    for name in MUTABLE_FIELDS:
-        f = BY_NAME[name]
-        if name not in body:
-            continue
-        cleared = f.clear_with is not None and body[name] == f.clear_with
-        changes[name] = None if cleared else _check_field(check, body, f, current=current.scaling, patch=True)
-    sent = tuple(name for name in ("gpu_type", "gpu_count") if changes.get(name) is not None)
-    if sent:
-        _check_catalogue(check, {**current.model_dump(), **{k: changes[k] for k in sent}}, sent)
-    check.raise_if_any()
-    return EndpointPatch(**changes)
 
 
 async def read_json(request: Request) -> Any:
