@@ -55,12 +55,33 @@ if TYPE_CHECKING:
     from .pack import PACK_NAME, gpu_spend_policies, serve
 
 __all__ = [
-    "ALLOWED_GPU_TYPES", "ALLOWED_MODELS", "DESCRIPTION_PRESENT", "GPU_COUNT_CEILING", "MAX_REPLICAS_CEILING",
-    "NAMING_CONVENTION", "PACK_NAME", "POLICY_NAMES", "REPLICA_BOUNDS", "RESOURCE_RULES", "RESOURCE_TYPE",
-    "STACK_GPU_BUDGET", "STACK_RESERVED_GPUS", "STACK_RULES", "UNKNOWN", "PolicyConfigError",
-    "check_allowed_gpu_types", "check_allowed_models", "check_description_present", "check_gpu_count_ceiling",
-    "check_max_replicas_ceiling", "check_naming_convention", "check_replica_bounds", "check_stack_gpu_budget",
-    "check_stack_reserved_gpus", "gpu_spend_policies", "serve"
+    "ALLOWED_GPU_TYPES",
+    "ALLOWED_MODELS",
+    "DESCRIPTION_PRESENT",
+    "GPU_COUNT_CEILING",
+    "MAX_REPLICAS_CEILING",
+    "NAMING_CONVENTION",
+    "PACK_NAME",
+    "POLICY_NAMES",
+    "REPLICA_BOUNDS",
+    "RESOURCE_RULES",
+    "RESOURCE_TYPE",
+    "STACK_GPU_BUDGET",
+    "STACK_RESERVED_GPUS",
+    "STACK_RULES",
+    "UNKNOWN",
+    "PolicyConfigError",
+    "check_allowed_gpu_types",
+    "check_allowed_models",
+    "check_description_present",
+    "check_gpu_count_ceiling",
+    "check_max_replicas_ceiling",
+    "check_naming_convention",
+    "check_replica_bounds",
+    "check_stack_gpu_budget",
+    "check_stack_reserved_gpus",
+    "gpu_spend_policies",
+    "serve",
 ]
 
 def __getattr__(name: str) -> Any:
