@@ -1,15 +1,11 @@
-"""The validation rules, each written once as a plain function over plain values.
+"""The validation rules, each written once over plain values.
 
-A rule returns the problem as one line naming the property and what is allowed, or None. The
-provider's `check` (endpoint/validation.py), the emulator's request checks (emulator/validation.py) and
-the policy pack (policy/rules.py) call these instead of restating them. What differs between those is
-only which limits apply (`api=True`: the API's, without the provider's own typo guards,
-`Limits.provider_max`, and text rules) and how a problem travels: a check failure, one item of
-FastAPI's 422 (`check_value` says which rule broke, for its `type` and `ctx`), a policy violation.
-
-What each field allows is declared once, in endpoint/fields.py (`Limits`). The catalogue rule (model, flavor,
-GPU type and count, region against the templates) is `api.models.catalogue_violations`, beside the
-catalogue's models.
+A rule gives the problem as one line naming the property and what is allowed, or None. The provider's
+`check` (endpoint/validation.py), the emulator's request checks (emulator/validation.py) and the policy
+pack call these instead of restating them; only which limits apply differs (`api=True`: the API's,
+without the provider's own typo guards, `Limits.provider_max`, and text rules) and how a problem
+travels (`check_value` says which rule broke, for FastAPI's 422 `type`). What each field allows is
+declared once, in endpoint/fields.py; the catalogue rule is `api.models.catalogue_violations`.
 
 No pydantic and no httpx, so that the API's models can call these from their validators.
 """
@@ -34,8 +30,6 @@ CHOICE: Final = "choice"
 PATTERN: Final = "pattern"
 RANGE: Final = "range"
 
-
-# -- how values are named in messages ------------------------------------------------------------------
 
 def type_name(value: Any) -> str:
     """A value's type in JSON's words; every number is "number" (the engine sends each one as a float)."""
@@ -108,8 +102,6 @@ def allowed(f: Field, *, api: bool = False) -> str:
     return "true or false"
 
 
-# -- the rules -----------------------------------------------------------------------------------------
-
 def required(f: Field, *, prop: str | None = None, api: bool = False) -> str:
     """A required field that was left out (or null)."""
     return f"{prop or f.name} is required: {allowed(f, api=api)}"
@@ -123,30 +115,6 @@ def not_an_object(prop: str, value: Any, keys: Iterable[str]) -> str | None:
     if isinstance(value, dict):
         return None
     return f"{prop} must be an object with {' and '.join(keys)}, got {type_name(value)}"
-
-
-def not_a_string(prop: str, value: Any) -> str | None:
-    return None if isinstance(value, str) else f"{prop} must be a string, got {_got(value)}"
-
-
-def blank(prop: str, text: str) -> str | None:
-    return None if text.strip() else f"{prop} must not be empty or blank"
-
-
-def too_long(prop: str, text: str, max_length: int) -> str | None:
-    return None if len(text) <= max_length else f"{prop} must be at most {max_length} characters, got {len(text)}"
-
-
-def not_a_choice(prop: str, value: Any, choices: tuple[str, ...], what: str) -> str | None:
-    """`what` says the choices in words ("a Token Factory region"); the message lists them too."""
-    return None if value in choices else f"{prop} {value!r} is not {what}; allowed: {', '.join(choices)}"
-
-
-def no_match(prop: str, value: Any, pattern: str, what: str) -> str | None:
-    """The whole value must match `pattern`; `what` says it in words."""
-    if isinstance(value, str) and re.fullmatch(pattern, value):
-        return None
-    return f"{prop} must be {what}; got {value!r}"
 
 
 def not_a_whole_number(prop: str, value: Any, minimum: float | None, maximum: float | None) -> str | None:
@@ -172,10 +140,6 @@ def not_a_number(prop: str, value: Any, minimum: float | None, maximum: float | 
     return f"{prop} must be a number{unit} from {_bound(minimum)} to {_bound(maximum)}, got {value!r}"
 
 
-def not_a_boolean(prop: str, value: Any) -> str | None:
-    return None if isinstance(value, bool) else f"{prop} must be true or false, got {_got(value)}"
-
-
 def replica_order(min_replicas: Any, max_replicas: Any) -> str | None:
     """The one rule between two fields: min_replicas <= max_replicas (either None, unknown: nothing to say)."""
     if min_replicas is None or max_replicas is None or not min_replicas > max_replicas:
@@ -183,8 +147,6 @@ def replica_order(min_replicas: Any, max_replicas: Any) -> str | None:
     return (f"scaling.min_replicas ({shown(min_replicas)}) must not exceed "
             f"scaling.max_replicas ({shown(max_replicas)})")
 
-
-# -- display text: what a name or description may not hold ---------------------------------------------
 
 #: Bidirectional controls: overrides and embeddings (U+202A-U+202E), isolates (U+2066-U+2069) and the
 #: invisible direction marks. They can make a name read differently from what it holds ("Trojan Source").
@@ -221,7 +183,8 @@ def _refused_character(value: str, *, multiline: bool) -> tuple[int, str] | None
     return None
 
 
-def _code_point(ch: str) -> str:
+def code_point(ch: str) -> str:
+    """`U+200B ZERO WIDTH SPACE`: one offending character, named so it can be found (never the whole value)."""
     name = unicodedata.name(ch, "")
     return f"U+{ord(ch):04X}{' ' + name if name else ''}"
 
@@ -233,13 +196,11 @@ def refused_character(prop: str, text: str, *, multiline: bool) -> str | None:
         return None
     index, kind = refused
     breaks = " other than line breaks (\\n) and tabs" if multiline else " (no line breaks or tabs either)"
-    return (f"{prop} must not contain {kind} ({_code_point(text[index])}, character {index + 1}); "
+    return (f"{prop} must not contain {kind} ({code_point(text[index])}, character {index + 1}); "
             f"not allowed: control characters{breaks}, line and paragraph separators (U+2028, U+2029), "
             f"bidirectional controls (U+202A-U+202E, U+2066-U+2069) and invisible formatting "
             f"characters such as zero-width spaces")
 
-
-# -- a field by its declaration ------------------------------------------------------------------------
 
 def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = False) -> tuple[str, str] | None:
     """The first rule of `f`'s declaration that `value` (given, not None) breaks, as (rule, problem); else None.
@@ -251,19 +212,23 @@ def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = Fa
     prop = prop or f.name
     limits = f.limits
     if f.type is str:
-        if limits.choices or limits.pattern is not None:
-            problem = (not_a_choice(prop, value, limits.choices, limits.format) if limits.choices
-                       else no_match(prop, value, limits.pattern or "", limits.format))
-            if problem is None:
+        text = isinstance(value, str)
+        if limits.choices:  # `format` says the choices in words ("a Token Factory region")
+            if value in limits.choices:
                 return None
-            return (TYPE if not isinstance(value, str) else CHOICE if limits.choices else PATTERN), problem
-        if (problem := not_a_string(prop, value)) is not None:
-            return TYPE, problem
+            choices = ", ".join(limits.choices)
+            return (CHOICE if text else TYPE), f"{prop} {value!r} is not {limits.format}; allowed: {choices}"
+        if limits.pattern is not None:  # the whole value must match
+            if text and re.fullmatch(limits.pattern, value):
+                return None
+            return (PATTERN if text else TYPE), f"{prop} must be {limits.format}; got {value!r}"
+        if not text:
+            return TYPE, f"{prop} must be a string, got {_got(value)}"
         most = _max_length(f, api)
-        if (f.required or limits.min_length) and (problem := blank(prop, value)) is not None:
-            return BLANK, problem
-        if most is not None and (problem := too_long(prop, value, most)) is not None:
-            return LENGTH, problem
+        if (f.required or limits.min_length) and not value.strip():
+            return BLANK, f"{prop} must not be empty or blank"
+        if most is not None and len(value) > most:
+            return LENGTH, f"{prop} must be at most {most} characters, got {len(value)}"
         if not api and (problem := refused_character(prop, value, multiline=limits.multiline)) is not None:
             return CHARACTERS, problem
         return None
@@ -274,6 +239,5 @@ def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = Fa
         problem = not_a_number(prop, value, limits.minimum, limits.maximum, limits.unit)
         return None if problem is None else (RANGE if _a_number(value) else TYPE, problem)
     if f.type is bool:
-        problem = not_a_boolean(prop, value)
-        return None if problem is None else (TYPE, problem)
+        return None if isinstance(value, bool) else (TYPE, f"{prop} must be true or false, got {_got(value)}")
     raise AssertionError(f"no rule for {prop} of type {f.type.__name__}")
