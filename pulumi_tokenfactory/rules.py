@@ -66,18 +66,17 @@ def _bound(number: float | None) -> str:
     return "" if number is None else shown(float(number))
 
 
-def whole_numbers(minimum: float | None, maximum: float | None) -> str:
-    low = 1 if minimum is None else minimum
-    return (f"a whole number from {_bound(low)} to {_bound(maximum)}" if maximum is not None
-            else f"a whole number >= {_bound(low)}")
-
-
 def _max_length(f: Field, api: bool) -> int | None:
     return None if api and f.limits.provider_max else f.limits.max_length
 
 
 def _maximum(f: Field, api: bool) -> float | None:
     return None if api and f.limits.provider_max else f.limits.maximum
+
+
+def _lowest(f: Field) -> float:
+    """A count's lower bound: 1 unless declared (a whole number below 1 counts nothing)."""
+    return 1 if f.limits.minimum is None else f.limits.minimum
 
 
 def allowed(f: Field, *, api: bool = False) -> str:
@@ -95,7 +94,8 @@ def allowed(f: Field, *, api: bool = False) -> str:
         return ("a non-empty string" if f.required or limits.min_length else "a string") + (
             f" of at most {most} characters" if most is not None else "")
     if f.type is int:
-        return whole_numbers(limits.minimum, _maximum(f, api))
+        low, high = _bound(_lowest(f)), _maximum(f, api)
+        return f"a whole number from {low} to {_bound(high)}" if high is not None else f"a whole number >= {low}"
     if f.type is float:
         unit = f" of {limits.unit}" if limits.unit else ""
         return f"a number{unit} from {_bound(limits.minimum)} to {_bound(limits.maximum)}"
@@ -115,29 +115,6 @@ def not_an_object(prop: str, value: Any, keys: Iterable[str]) -> str | None:
     if isinstance(value, dict):
         return None
     return f"{prop} must be an object with {' and '.join(keys)}, got {type_name(value)}"
-
-
-def not_a_whole_number(prop: str, value: Any, minimum: float | None, maximum: float | None) -> str | None:
-    """Accept 2 and 2.0 (the engine sends floats); refuse bools, 2.5, NaN, text, and what is out of range."""
-    number = whole(value)
-    if number is None:
-        return f"{prop} must be {whole_numbers(minimum, maximum)}, got {_got(value)}"
-    if number < (1 if minimum is None else minimum) or (maximum is not None and number > maximum):
-        return f"{prop} must be {whole_numbers(minimum, maximum)}, got {shown(value)}"
-    return None
-
-
-def _a_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-
-
-def not_a_number(prop: str, value: Any, minimum: float | None, maximum: float | None, unit: str = "") -> str | None:
-    """A finite number within the bounds (ints and floats alike; bools are not numbers)."""
-    if _a_number(value) and not (minimum is not None and value < minimum) \
-            and not (maximum is not None and value > maximum):
-        return None
-    unit = f" of {unit}" if unit else ""
-    return f"{prop} must be a number{unit} from {_bound(minimum)} to {_bound(maximum)}, got {value!r}"
 
 
 def replica_order(min_replicas: Any, max_replicas: Any) -> str | None:
@@ -232,12 +209,20 @@ def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = Fa
         if not api and (problem := refused_character(prop, value, multiline=limits.multiline)) is not None:
             return CHARACTERS, problem
         return None
-    if f.type is int:
-        problem = not_a_whole_number(prop, value, limits.minimum, _maximum(f, api))
-        return None if problem is None else (TYPE if whole(value) is None else RANGE, problem)
-    if f.type is float:
-        problem = not_a_number(prop, value, limits.minimum, limits.maximum, limits.unit)
-        return None if problem is None else (RANGE if _a_number(value) else TYPE, problem)
+    if f.type is int:  # 2 and 2.0 alike (the engine sends floats); not bools, 2.5, NaN or text
+        number = whole(value)
+        highest = _maximum(f, api)
+        if number is None:
+            return TYPE, f"{prop} must be {allowed(f, api=api)}, got {_got(value)}"
+        if number < _lowest(f) or (highest is not None and number > highest):
+            return RANGE, f"{prop} must be {allowed(f, api=api)}, got {shown(value)}"
+        return None
+    if f.type is float:  # a finite number, int or float alike (bools are not numbers)
+        finite = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+        if finite and not (limits.minimum is not None and value < limits.minimum) \
+                and not (limits.maximum is not None and value > limits.maximum):
+            return None
+        return (RANGE if finite else TYPE), f"{prop} must be {allowed(f)}, got {value!r}"
     if f.type is bool:
         return None if isinstance(value, bool) else (TYPE, f"{prop} must be true or false, got {_got(value)}")
     raise AssertionError(f"no rule for {prop} of type {f.type.__name__}")

@@ -48,9 +48,7 @@ class PriceTable:
 
     def price(self, gpu_type: str | None) -> float | None:
         """The price of one GPU-hour of ``gpu_type``; None when the table has no such type."""
-        if gpu_type is None:
-            return None
-        return self.prices.get(gpu_type)
+        return None if gpu_type is None else self.prices.get(gpu_type)
 
     def money(self, amount: float, *, sign: bool = False) -> str:
         """``$7.00`` (``+$7.00`` with ``sign``) for USD, ``7.00 CHF`` for a currency without a symbol."""
@@ -258,15 +256,14 @@ def refresh_line(recorded: Reservation | None, found: Reservation | None, table:
     """The line for a refresh that finds the endpoint changed outside Pulumi: how the reservation moved from what
     the state recorded to what the API reports, e.g. ``+1 gpu-h100-sxm reserved (1 -> 2)``; None when it did not.
 
-    The direction is the one that happened (recorded -> found). The engine asks the provider's diff
-    the other way round (found -> recorded, what an `up` would do), so the caller must not reuse
-    the update line there.
+    The direction is the one that happened (recorded -> found), not the diff's (found -> recorded, what an
+    `up` would do).
     """
     if recorded is None or found is None:
         return None
-    if recorded.reserved_gpus == found.reserved_gpus and recorded.gpu_type == found.gpu_type:
+    if (recorded.reserved_gpus, recorded.gpu_type) == (found.reserved_gpus, found.gpu_type):
         return None
-    return f"{delta(recorded, found, table)} ({recorded.reserved_gpus} -> {found.reserved_gpus})"
+    return update_line(recorded, found, table)
 
 
 def delete_line(old: Reservation | None, table: PriceTable | None) -> str:

@@ -51,12 +51,6 @@ def templates_result(templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES) 
     return {"templates": [copy.deepcopy(dict(template)) for template in templates]}
 
 
-def _price_table(prices: spend.PriceTable | Mapping[str, Any] | str | None) -> spend.PriceTable | None:
-    if prices is None or isinstance(prices, spend.PriceTable):
-        return prices
-    return spend.parse_price_table(prices)
-
-
 def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None,
                      prices: spend.PriceTable | Mapping[str, Any] | str | None = None
                      ) -> tuple[str, dict[str, Any]]:
@@ -85,7 +79,8 @@ def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None,
         "created_at": "2026-01-01T00:00:00.000Z",
         "updated_at": "2026-01-01T00:00:00.000Z",
     }
-    outputs.update(spend.spend_outputs(outputs, _price_table(prices)))
+    table = prices if prices is None or isinstance(prices, spend.PriceTable) else spend.parse_price_table(prices)
+    outputs.update(spend.spend_outputs(outputs, table))
     return f"ep-{digest}", outputs
 
 

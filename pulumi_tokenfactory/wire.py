@@ -31,19 +31,12 @@ UNKNOWN_SENTINELS: Final[frozenset[str]] = frozenset({
 })
 
 
-def _pulumi_unknown_type() -> type | None:
-    """`pulumi.output.Unknown` if pulumi is loaded; else no value can be one, and we import nothing."""
-    module = sys.modules.get("pulumi.output")
-    found = getattr(module, "Unknown", None) if module is not None else None
-    return found if isinstance(found, type) else None
-
-
 def is_unknown(value: Any) -> bool:
     """True for a value the engine does not know yet: a sentinel string or a `pulumi.output.Unknown`."""
     if isinstance(value, str):
         return value in UNKNOWN_SENTINELS
-    unknown_type = _pulumi_unknown_type()
-    return unknown_type is not None and isinstance(value, unknown_type)
+    unknown_type = getattr(sys.modules.get("pulumi.output"), "Unknown", None)  # None: pulumi is not loaded
+    return isinstance(unknown_type, type) and isinstance(value, unknown_type)
 
 
 def contains_unknown(value: Any) -> bool:

@@ -275,12 +275,8 @@ class TokenFactoryClient:
         #: Sent as `ai_project_id` on every control-plane call when set (a key may reach several projects).
         self.project_id = (settings or Settings()).get(PROJECT_ID)
         self._sleep = sleep
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            timeout=timeout,
-            transport=transport,
-            headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"},
-        )
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"})
 
     def __repr__(self) -> str:
         return f"TokenFactoryClient(base_url={self.base_url!r})"

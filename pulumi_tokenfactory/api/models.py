@@ -178,15 +178,12 @@ class Endpoint(EndpointFields, _EndpointId):
         """`deployment.status` / `.readiness` / `.ready_replicas` (published) beside a flat `status` (legacy)."""
         if not isinstance(data, dict):
             return data
-        deployment = data.get("deployment")
+        deployment: dict[str, Any] = data["deployment"] if isinstance(data.get("deployment"), dict) else {}
         lifted = dict(data)
-        if isinstance(deployment, dict):
-            for key in ("status", "readiness", "ready_replicas"):
-                if deployment.get(key) is not None and not lifted.get(key):
-                    lifted[key] = deployment[key]
-            if not lifted.get("status") and deployment.get("ready") is True:
-                lifted["status"] = "running"
-        if not lifted.get("status") and data.get("ready") is True:
+        for key in ("status", "readiness", "ready_replicas"):
+            if deployment.get(key) is not None and not lifted.get(key):
+                lifted[key] = deployment[key]
+        if not lifted.get("status") and (deployment.get("ready") is True or data.get("ready") is True):
             lifted["status"] = "running"
         return lifted
 
@@ -343,11 +340,9 @@ def parse_endpoints(body: Any) -> EndpointList:
     """`{"data": [...], "object": "list"}` (published), a bare list, or `{"endpoints" | "dedicated_endpoints" |
     "items": [...]}`; any other shape is an error, never an empty account.
 
-    One item that does not fit the model is skipped with a warning naming it, so that a
-    single odd endpoint in the account cannot make every refresh fail; it is kept in
-    `EndpointList.malformed` so that nobody takes it for absent. When no item at all can
-    be read, the answer as a whole is unreadable (most likely a changed shape), and that
-    is an error: reading it as an empty account would make every resource look deleted.
+    An item that does not fit is skipped with a warning, so one odd endpoint cannot fail every refresh,
+    and kept in `EndpointList.malformed`, so nobody takes it for absent. When no item can be read, the
+    answer is an error: read as an empty account, it would make every resource look deleted.
     """
     items = _list_items(body, "endpoint list", ("data", "endpoints", "dedicated_endpoints", "items"))
     endpoints: list[Endpoint] = []
