@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import httpx
 
 from .. import errors
+from ..fields import flatten_errors
 from ..settings import API_KEY, BASE_URL, PROJECT_ID, ApiKey, Settings
 from .models import (
     Endpoint,
@@ -202,14 +203,12 @@ def _detail_item(item: Any) -> tuple[str, str | None]:
     loc = [str(p) for p in item.get("loc", ()) if p is not None] if isinstance(item.get("loc"), list) else []
     while loc and loc[0] in _LOC_PLACES:
         loc = loc[1:]
-    field = ".".join(loc) or None
-    message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
-    return (f"{field}: {message}" if field else message), field
+    problem = flatten_errors([{**item, "loc": loc}])[0]
+    return problem.message, problem.property
 
 
 def _error_message(body: Any, response: httpx.Response) -> tuple[str, bool, tuple[str, ...]]:
-    """The API's own words, from whichever error shape it used; True when it is a raw body to excerpt; the
-    properties it names.
+    """The API's own words, True when they are a raw body to excerpt, and the properties they name.
 
     Published: `{"detail": [{"loc": [...], "msg": ...}]}` (422) and `{"detail": "text"}`. Also read:
     `{"error": {"message", "field"}}` and `{"message": ...}`.
@@ -442,9 +441,6 @@ class TokenFactoryClient:
                            request_id=_request_id(response, body), fields=named, **extra)
 
     def _error(self, kind: type[_E], message: str, *, request_id: str | None = None, **fields: Any) -> _E:
-        """Every error the client raises is built here, so the message and request id are always redacted.
-
-        They are the texts an answer can put credentials in (an echoed `Authorization` header in a
-        JSON message, an HTML page or an `x-request-id`); method, path and status are our own.
-        """
+        """Every error the client raises is built here, so the message and request id (the texts an answer can
+        echo a credential in) are always redacted; method, path and status are our own."""
         return kind(self._redact(message), request_id=self._redact(request_id) if request_id else None, **fields)

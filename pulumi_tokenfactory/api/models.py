@@ -308,11 +308,8 @@ class MalformedItem:
 
 
 class EndpointList(list[Endpoint]):
-    """The endpoints of one list answer, plus the items that could not be read (`malformed`).
-
-    A plain list to every caller that only iterates it; callers that must not mistake a skipped
-    item for an absent endpoint (refresh, exactly-once create) read `malformed`.
-    """
+    """The endpoints of one list answer, plus the items that could not be read (`malformed`), which callers
+    that must not mistake a skipped item for an absent endpoint (refresh, exactly-once create) read."""
 
     def __init__(self, endpoints: Iterable[Endpoint] = (), malformed: Iterable[MalformedItem] = ()) -> None:
         super().__init__(endpoints)
