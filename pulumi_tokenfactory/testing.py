@@ -33,14 +33,9 @@ from .sample_catalogue import SAMPLE_TEMPLATES
 from .schema import RESOURCE_TYPE
 from .settings import GPU_PRICES, Settings
 
-__all__ = [
-    "GET_TEMPLATES_TOKEN",
-    "RESOURCE_TYPE",
-    "SAMPLE_TEMPLATES",
-    "TokenFactoryMocks",
-    "endpoint_outputs",
-    "templates_result",
-]
+__all__ = ["GET_TEMPLATES_TOKEN", "RESOURCE_TYPE", "SAMPLE_TEMPLATES", "TokenFactoryMocks", "endpoint_outputs",
+           "templates_result"]
+
 
 def templates_result(templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES) -> dict[str, Any]:
     """What `Mocks.call` returns for `GET_TEMPLATES_TOKEN`: `{"templates": [...]}`, as the API answers.

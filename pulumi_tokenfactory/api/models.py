@@ -17,9 +17,6 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..endpoint.fields import API_FIELDS as API_FIELDS  # re-exported: what the API knows, beside its models
-from ..endpoint.fields import (
-    DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH,  # re-exported: declared in endpoint/fields.py
-)
 from ..endpoint.fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
 from ..fields import flatten_errors
 from ..rules import replica_order

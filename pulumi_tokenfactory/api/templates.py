@@ -91,22 +91,13 @@ def _mocks_active() -> bool:
     return isinstance(settings.get_monitor(), MockMonitor)
 
 
-def _templates_from_mocks() -> list[Template] | None:
-    """The catalogue the mocks serve for `GET_TEMPLATES_TOKEN`, or None when they serve none."""
-    result = pulumi.runtime.invoke(GET_TEMPLATES_TOKEN, {})
-    value: Any = result.value
-    if not value or "templates" not in value:
-        return None
-    return parse_templates(value)
-
-
 def get_templates(*, api_key: str | None = None, base_url: str | None = None) -> TemplateCatalogue:
     """Fetch the catalogue (one API call; under mocks, their answer first). Arguments override config and env."""
     mocked = _mocks_active()
     if mocked:
-        served = _templates_from_mocks()
-        if served is not None:
-            return TemplateCatalogue(tuple(served))
+        served: Any = pulumi.runtime.invoke(GET_TEMPLATES_TOKEN, {}).value
+        if served and "templates" in served:
+            return TemplateCatalogue(tuple(parse_templates(served)))
     try:
         client = TokenFactoryClient(api_key=api_key, base_url=base_url, settings=Settings.of_program())
     except errors.MissingApiKeyError:
