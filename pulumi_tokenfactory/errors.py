@@ -11,15 +11,8 @@ from __future__ import annotations
 class TokenFactoryError(Exception):
     """Base of every error this package raises about the API or its configuration."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, status_code: int | None = None, method: str | None = None,
+                 path: str | None = None, request_id: str | None = None) -> None:
         self.message = message
         self.status_code = status_code
         self.method = method

@@ -255,17 +255,10 @@ _STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
 class TokenFactoryClient:
     """The dedicated-endpoints API, one method per operation, returning pydantic models."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        *,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        settings: Settings | None = None,
-    ) -> None:
+    def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
+                 timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+                 settings: Settings | None = None) -> None:
         """`api_key` and `base_url`, when given, take the place of the stack config in `settings`."""
         self._api_key = resolve_api_key(api_key, settings=settings)
         self._redact = Redactor([self._api_key.reveal()])
@@ -364,10 +357,8 @@ class TokenFactoryClient:
         while True:
             attempt += 1
             try:
-                response = self._http.request(
-                    method, path, json=json, params=self._params(path),
-                    headers={"Authorization": f"Bearer {self._api_key.reveal()}"},
-                )
+                response = self._http.request(method, path, json=json, params=self._params(path),
+                                              headers={"Authorization": f"Bearer {self._api_key.reveal()}"})
             except httpx.TimeoutException as exc:
                 sent = not isinstance(exc, httpx.ConnectTimeout)
                 failure: errors.TokenFactoryError = self._error(
