@@ -139,8 +139,14 @@ def _visible(ch: str) -> bool:
     return unicodedata.category(ch)[0] not in "CZ"
 
 
-def _refused_character(value: str, *, multiline: bool) -> tuple[int, str] | None:
-    """The first character a display text may not hold, and what kind it is, or None.
+def code_point(ch: str) -> str:
+    """`U+200B ZERO WIDTH SPACE`: one offending character, named so it can be found (never the whole value)."""
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
+
+
+def refused_character(prop: str, text: str, *, multiline: bool) -> str | None:
+    """The first control or invisible character a display text holds (the provider's rule, not the API's).
 
     The docs promise "no control characters": that covers more than category Cc. Line and
     paragraph separators (U+2028, U+2029) break a line as surely as a newline; bidirectional
@@ -149,34 +155,19 @@ def _refused_character(value: str, *, multiline: bool) -> tuple[int, str] | None
     one exception is a zero-width (non-)joiner between two visible characters, where it is part
     of the text. A description (`multiline`) may also hold line breaks (\\n) and tabs.
     """
-    for index, ch in enumerate(value):
+    for index, ch in enumerate(text):
         category = unicodedata.category(ch)
         if category not in _REFUSED_CATEGORIES or (multiline and ch in "\n\t"):
             continue
-        if ch in _JOINERS and 0 < index < len(value) - 1 and _visible(value[index - 1]) \
-                and _visible(value[index + 1]):
+        if ch in _JOINERS and 0 < index < len(text) - 1 and _visible(text[index - 1]) and _visible(text[index + 1]):
             continue
-        return index, "a bidirectional text control" if ch in _BIDI_CONTROLS else _REFUSED_CATEGORIES[category]
+        kind = "a bidirectional text control" if ch in _BIDI_CONTROLS else _REFUSED_CATEGORIES[category]
+        breaks = " other than line breaks (\\n) and tabs" if multiline else " (no line breaks or tabs either)"
+        return (f"{prop} must not contain {kind} ({code_point(ch)}, character {index + 1}); "
+                f"not allowed: control characters{breaks}, line and paragraph separators (U+2028, U+2029), "
+                f"bidirectional controls (U+202A-U+202E, U+2066-U+2069) and invisible formatting "
+                f"characters such as zero-width spaces")
     return None
-
-
-def code_point(ch: str) -> str:
-    """`U+200B ZERO WIDTH SPACE`: one offending character, named so it can be found (never the whole value)."""
-    name = unicodedata.name(ch, "")
-    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
-
-
-def refused_character(prop: str, text: str, *, multiline: bool) -> str | None:
-    """A display text (the provider's rule, not the API's) holds no control or invisible characters."""
-    refused = _refused_character(text, multiline=multiline)
-    if refused is None:
-        return None
-    index, kind = refused
-    breaks = " other than line breaks (\\n) and tabs" if multiline else " (no line breaks or tabs either)"
-    return (f"{prop} must not contain {kind} ({code_point(text[index])}, character {index + 1}); "
-            f"not allowed: control characters{breaks}, line and paragraph separators (U+2028, U+2029), "
-            f"bidirectional controls (U+202A-U+202E, U+2066-U+2069) and invisible formatting "
-            f"characters such as zero-width spaces")
 
 
 def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = False) -> tuple[str, str] | None:

@@ -90,11 +90,8 @@ def lifecycle_state(raw_status: str | None) -> LifecycleState:
 
 
 def describe_status(raw_status: str | None) -> str:
-    """A status as a message shows it: the API's own word whenever it is not one of our states.
-
-    Mapping an unrecognised status to UNKNOWN is right for reasoning, but a message saying
-    "unknown" hides the one fact a person needs (what the API actually said), so it is quoted raw.
-    """
+    """A status as a message shows it: the API's own word whenever it is not one of our states, as a message
+    saying "unknown" would hide the one fact a person needs (what the API actually said)."""
     if raw_status is None or not raw_status.strip():
         return "none (the API reported no status)"
     state = lifecycle_state(raw_status)
