@@ -1,10 +1,7 @@
 """Module-level ``__getattr__`` and ``__dir__`` that import a package's public names on first use.
 
-`import pulumi_tokenfactory` runs in every Pulumi program and in the provider
-host; loading pydantic, httpx, FastAPI or the policy pack there only for
-names nobody asked for would cost every run (see the import benchmark). A
-lazy name is invisible to ``dir()`` until first used, so ``lazy_dir`` lists
-the public names instead of the helpers the module happens to hold.
+`import pulumi_tokenfactory` runs in every program and provider host; loading pydantic, httpx, FastAPI
+or the policy pack for names nobody asked for would cost every run (see the import benchmark).
 """
 
 from __future__ import annotations
@@ -18,10 +15,8 @@ def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, 
                  computed: Mapping[str, Callable[[], Any]] | None = None) -> Callable[[str], Any]:
     """``__getattr__`` for ``package``: ``exports`` maps a public name to its submodule.
 
-    ``computed`` maps further names to functions that produce their value (such as
-    ``__version__``, read from the installed metadata only when someone asks).
-    The value found is stored in ``namespace`` (the package's globals), so each
-    name is imported once and later lookups never reach ``__getattr__``.
+    ``computed`` maps further names to functions that produce their value (``__version__``). The
+    value is stored in ``namespace``, so later lookups never reach ``__getattr__``.
     """
     makers = dict(computed or {})
 
@@ -40,7 +35,7 @@ def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, 
 
 
 def lazy_dir(public: Iterable[str]) -> Callable[[], list[str]]:
-    """``__dir__`` listing ``public`` (the package's ``__all__`` and the like), loaded or not."""
+    """``__dir__`` listing ``public``, loaded or not (a lazy name is invisible to ``dir()`` until first used)."""
     names = sorted(set(public))
 
     def __dir__() -> list[str]:

@@ -1,18 +1,11 @@
 """Undo the pickler patch that Pulumi's `serialize_provider` leaves behind, after each resource is declared.
 
-`pulumi.dynamic.dynamic.serialize_provider` (SDK 3.272, and every release we have seen since the
-sorted-dict change) sets `pickle._Pickler._batch_setitems` to a wrapper of its current value on every
-call and restores only `pickle.Pickler`. Each dynamic resource declared in one process therefore adds
-one level of wrapping, and after about a thousand (a large fleet, or a user's test suite under mocks)
-pickling any dict ends in `RecursionError`, inside Pulumi or anywhere else in the process.
-
-There is no public way around it: the SDK calls `serialize_provider` from `Resource.__init__`. So, right
-after each `DedicatedEndpoint` is declared, `undo_pickler_patch` puts back the method as it was when this
-module was imported, and only when the current one is recognisably the SDK's wrapper (a function defined
-inside `serialize_provider`); anything else (a fixed SDK, another library's patch) is left alone. The
-SDK's own behaviour (sorted dicts while it serializes) is unaffected: it installs its wrapper afresh at
-each call. `tests/unit/test_sdk_repair.py` declares 1,500 resources under mocks and fails if the leak
-comes back or the repair stops recognising it.
+`pulumi.dynamic.dynamic.serialize_provider` (SDK 3.272 and later) wraps `pickle._Pickler._batch_setitems`
+on every call and restores only `pickle.Pickler`, so each dynamic resource adds one level of wrapping;
+after about a thousand, pickling any dict in the process ends in `RecursionError`. The SDK calls it from
+`Resource.__init__`, so after each `DedicatedEndpoint` is declared `undo_pickler_patch` puts back the
+original method, only when the current one is recognisably the SDK's wrapper (anything else is left
+alone). The SDK installs its wrapper afresh at each call, so its own behaviour is unaffected.
 """
 
 from __future__ import annotations

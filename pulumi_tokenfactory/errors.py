@@ -1,10 +1,8 @@
 """One exception hierarchy for everything the Token Factory API can answer.
 
-Each error carries what a person needs to act (status, method, path, the
-API's own message, its request id) and never the token: messages are built
-only from those fields, and the client builds every one of them through its
-`Redactor` (the API's message and request id may echo the `Authorization`
-header), so nothing secret can reach a log, a traceback or the Pulumi engine.
+Each error carries what a person needs to act (status, method, path, the API's message, its request
+id) and never the token: the client builds every one through its `Redactor`, since the API's message
+and request id may echo the `Authorization` header.
 """
 
 from __future__ import annotations
@@ -13,15 +11,8 @@ from __future__ import annotations
 class TokenFactoryError(Exception):
     """Base of every error this package raises about the API or its configuration."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, status_code: int | None = None, method: str | None = None,
+                 path: str | None = None, request_id: str | None = None) -> None:
         self.message = message
         self.status_code = status_code
         self.method = method
@@ -48,13 +39,8 @@ class ConfigurationError(TokenFactoryError):
 
 
 class InvalidSettingError(ConfigurationError):
-    """A setting holds a value that cannot be used (a malformed base URL, a token that is not ASCII).
-
-    The one error `pulumi_tokenfactory.settings` raises for every setting it resolves. `setting`
-    names where the value came from (`tokenfactory:baseUrl`, `TOKENFACTORY_API_KEY`, ...), so a caller
-    or a test can tell which one to fix; the message names it too, with what is allowed, and shows the
-    value unless it is a secret.
-    """
+    """A setting holds a value that cannot be used; `setting` names where it came from (`tokenfactory:baseUrl`,
+    `TOKENFACTORY_API_KEY`, ...), so a caller can tell which one to fix."""
 
     def __init__(self, message: str, *, setting: str) -> None:
         self.setting = setting
@@ -115,8 +101,8 @@ class ServerError(APIStatusError):
 class TransportError(TokenFactoryError):
     """No usable HTTP answer: connection refused or dropped, or a broken protocol exchange.
 
-    `request_sent` is False only when the request certainly never reached the
-    server (a refused connection), which is what makes a POST safe to repeat.
+    `request_sent` is False only when the request certainly never reached the server (a refused
+    connection), which is what makes a POST safe to repeat.
     """
 
     def __init__(self, message: str, *, request_sent: bool = True, **kwargs: object) -> None:

@@ -1,15 +1,11 @@
-"""The validation rules, each written once as a plain function over plain values.
+"""The validation rules, each written once over plain values.
 
-A rule returns the problem as one line naming the property and what is allowed, or None. The
-provider's `check` (endpoint/validation.py), the emulator's request checks (emulator/validation.py) and
-the policy pack (policy/rules.py) call these instead of restating them. What differs between those is
-only which limits apply (`api=True`: the API's, without the provider's own typo guards,
-`Limits.provider_max`, and text rules) and how a problem travels: a check failure, one item of
-FastAPI's 422 (`check_value` says which rule broke, for its `type` and `ctx`), a policy violation.
-
-What each field allows is declared once, in endpoint/fields.py (`Limits`). The catalogue rule (model, flavor,
-GPU type and count, region against the templates) is `api.models.catalogue_violations`, beside the
-catalogue's models.
+A rule gives the problem as one line naming the property and what is allowed, or None. The provider's
+`check` (endpoint/validation.py), the emulator's request checks (emulator/validation.py) and the policy
+pack call these instead of restating them; only which limits apply differs (`api=True`: the API's,
+without the provider's own typo guards, `Limits.provider_max`, and text rules) and how a problem
+travels (`check_value` says which rule broke, for FastAPI's 422 `type`). What each field allows is
+declared once, in endpoint/fields.py; the catalogue rule is `api.models.catalogue_violations`.
 
 No pydantic and no httpx, so that the API's models can call these from their validators.
 """
@@ -34,8 +30,6 @@ CHOICE: Final = "choice"
 PATTERN: Final = "pattern"
 RANGE: Final = "range"
 
-
-# -- how values are named in messages ------------------------------------------------------------------
 
 def type_name(value: Any) -> str:
     """A value's type in JSON's words; every number is "number" (the engine sends each one as a float)."""
@@ -72,18 +66,17 @@ def _bound(number: float | None) -> str:
     return "" if number is None else shown(float(number))
 
 
-def whole_numbers(minimum: float | None, maximum: float | None) -> str:
-    low = 1 if minimum is None else minimum
-    return (f"a whole number from {_bound(low)} to {_bound(maximum)}" if maximum is not None
-            else f"a whole number >= {_bound(low)}")
-
-
 def _max_length(f: Field, api: bool) -> int | None:
     return None if api and f.limits.provider_max else f.limits.max_length
 
 
 def _maximum(f: Field, api: bool) -> float | None:
     return None if api and f.limits.provider_max else f.limits.maximum
+
+
+def _lowest(f: Field) -> float:
+    """A count's lower bound: 1 unless declared (a whole number below 1 counts nothing)."""
+    return 1 if f.limits.minimum is None else f.limits.minimum
 
 
 def allowed(f: Field, *, api: bool = False) -> str:
@@ -101,14 +94,13 @@ def allowed(f: Field, *, api: bool = False) -> str:
         return ("a non-empty string" if f.required or limits.min_length else "a string") + (
             f" of at most {most} characters" if most is not None else "")
     if f.type is int:
-        return whole_numbers(limits.minimum, _maximum(f, api))
+        low, high = _bound(_lowest(f)), _maximum(f, api)
+        return f"a whole number from {low} to {_bound(high)}" if high is not None else f"a whole number >= {low}"
     if f.type is float:
         unit = f" of {limits.unit}" if limits.unit else ""
         return f"a number{unit} from {_bound(limits.minimum)} to {_bound(limits.maximum)}"
     return "true or false"
 
-
-# -- the rules -----------------------------------------------------------------------------------------
 
 def required(f: Field, *, prop: str | None = None, api: bool = False) -> str:
     """A required field that was left out (or null)."""
@@ -125,57 +117,6 @@ def not_an_object(prop: str, value: Any, keys: Iterable[str]) -> str | None:
     return f"{prop} must be an object with {' and '.join(keys)}, got {type_name(value)}"
 
 
-def not_a_string(prop: str, value: Any) -> str | None:
-    return None if isinstance(value, str) else f"{prop} must be a string, got {_got(value)}"
-
-
-def blank(prop: str, text: str) -> str | None:
-    return None if text.strip() else f"{prop} must not be empty or blank"
-
-
-def too_long(prop: str, text: str, max_length: int) -> str | None:
-    return None if len(text) <= max_length else f"{prop} must be at most {max_length} characters, got {len(text)}"
-
-
-def not_a_choice(prop: str, value: Any, choices: tuple[str, ...], what: str) -> str | None:
-    """`what` says the choices in words ("a Token Factory region"); the message lists them too."""
-    return None if value in choices else f"{prop} {value!r} is not {what}; allowed: {', '.join(choices)}"
-
-
-def no_match(prop: str, value: Any, pattern: str, what: str) -> str | None:
-    """The whole value must match `pattern`; `what` says it in words."""
-    if isinstance(value, str) and re.fullmatch(pattern, value):
-        return None
-    return f"{prop} must be {what}; got {value!r}"
-
-
-def not_a_whole_number(prop: str, value: Any, minimum: float | None, maximum: float | None) -> str | None:
-    """Accept 2 and 2.0 (the engine sends floats); refuse bools, 2.5, NaN, text, and what is out of range."""
-    number = whole(value)
-    if number is None:
-        return f"{prop} must be {whole_numbers(minimum, maximum)}, got {_got(value)}"
-    if number < (1 if minimum is None else minimum) or (maximum is not None and number > maximum):
-        return f"{prop} must be {whole_numbers(minimum, maximum)}, got {shown(value)}"
-    return None
-
-
-def _a_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-
-
-def not_a_number(prop: str, value: Any, minimum: float | None, maximum: float | None, unit: str = "") -> str | None:
-    """A finite number within the bounds (ints and floats alike; bools are not numbers)."""
-    if _a_number(value) and not (minimum is not None and value < minimum) \
-            and not (maximum is not None and value > maximum):
-        return None
-    unit = f" of {unit}" if unit else ""
-    return f"{prop} must be a number{unit} from {_bound(minimum)} to {_bound(maximum)}, got {value!r}"
-
-
-def not_a_boolean(prop: str, value: Any) -> str | None:
-    return None if isinstance(value, bool) else f"{prop} must be true or false, got {_got(value)}"
-
-
 def replica_order(min_replicas: Any, max_replicas: Any) -> str | None:
     """The one rule between two fields: min_replicas <= max_replicas (either None, unknown: nothing to say)."""
     if min_replicas is None or max_replicas is None or not min_replicas > max_replicas:
@@ -183,8 +124,6 @@ def replica_order(min_replicas: Any, max_replicas: Any) -> str | None:
     return (f"scaling.min_replicas ({shown(min_replicas)}) must not exceed "
             f"scaling.max_replicas ({shown(max_replicas)})")
 
-
-# -- display text: what a name or description may not hold ---------------------------------------------
 
 #: Bidirectional controls: overrides and embeddings (U+202A-U+202E), isolates (U+2066-U+2069) and the
 #: invisible direction marks. They can make a name read differently from what it holds ("Trojan Source").
@@ -200,8 +139,14 @@ def _visible(ch: str) -> bool:
     return unicodedata.category(ch)[0] not in "CZ"
 
 
-def _refused_character(value: str, *, multiline: bool) -> tuple[int, str] | None:
-    """The first character a display text may not hold, and what kind it is, or None.
+def code_point(ch: str) -> str:
+    """`U+200B ZERO WIDTH SPACE`: one offending character, named so it can be found (never the whole value)."""
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
+
+
+def refused_character(prop: str, text: str, *, multiline: bool) -> str | None:
+    """The first control or invisible character a display text holds (the provider's rule, not the API's).
 
     The docs promise "no control characters": that covers more than category Cc. Line and
     paragraph separators (U+2028, U+2029) break a line as surely as a newline; bidirectional
@@ -210,36 +155,20 @@ def _refused_character(value: str, *, multiline: bool) -> tuple[int, str] | None
     one exception is a zero-width (non-)joiner between two visible characters, where it is part
     of the text. A description (`multiline`) may also hold line breaks (\\n) and tabs.
     """
-    for index, ch in enumerate(value):
+    for index, ch in enumerate(text):
         category = unicodedata.category(ch)
         if category not in _REFUSED_CATEGORIES or (multiline and ch in "\n\t"):
             continue
-        if ch in _JOINERS and 0 < index < len(value) - 1 and _visible(value[index - 1]) \
-                and _visible(value[index + 1]):
+        if ch in _JOINERS and 0 < index < len(text) - 1 and _visible(text[index - 1]) and _visible(text[index + 1]):
             continue
-        return index, "a bidirectional text control" if ch in _BIDI_CONTROLS else _REFUSED_CATEGORIES[category]
+        kind = "a bidirectional text control" if ch in _BIDI_CONTROLS else _REFUSED_CATEGORIES[category]
+        breaks = " other than line breaks (\\n) and tabs" if multiline else " (no line breaks or tabs either)"
+        return (f"{prop} must not contain {kind} ({code_point(ch)}, character {index + 1}); "
+                f"not allowed: control characters{breaks}, line and paragraph separators (U+2028, U+2029), "
+                f"bidirectional controls (U+202A-U+202E, U+2066-U+2069) and invisible formatting "
+                f"characters such as zero-width spaces")
     return None
 
-
-def _code_point(ch: str) -> str:
-    name = unicodedata.name(ch, "")
-    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
-
-
-def refused_character(prop: str, text: str, *, multiline: bool) -> str | None:
-    """A display text (the provider's rule, not the API's) holds no control or invisible characters."""
-    refused = _refused_character(text, multiline=multiline)
-    if refused is None:
-        return None
-    index, kind = refused
-    breaks = " other than line breaks (\\n) and tabs" if multiline else " (no line breaks or tabs either)"
-    return (f"{prop} must not contain {kind} ({_code_point(text[index])}, character {index + 1}); "
-            f"not allowed: control characters{breaks}, line and paragraph separators (U+2028, U+2029), "
-            f"bidirectional controls (U+202A-U+202E, U+2066-U+2069) and invisible formatting "
-            f"characters such as zero-width spaces")
-
-
-# -- a field by its declaration ------------------------------------------------------------------------
 
 def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = False) -> tuple[str, str] | None:
     """The first rule of `f`'s declaration that `value` (given, not None) breaks, as (rule, problem); else None.
@@ -251,29 +180,40 @@ def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = Fa
     prop = prop or f.name
     limits = f.limits
     if f.type is str:
-        if limits.choices or limits.pattern is not None:
-            problem = (not_a_choice(prop, value, limits.choices, limits.format) if limits.choices
-                       else no_match(prop, value, limits.pattern or "", limits.format))
-            if problem is None:
+        text = isinstance(value, str)
+        if limits.choices:  # `format` says the choices in words ("a Token Factory region")
+            if value in limits.choices:
                 return None
-            return (TYPE if not isinstance(value, str) else CHOICE if limits.choices else PATTERN), problem
-        if (problem := not_a_string(prop, value)) is not None:
-            return TYPE, problem
+            choices = ", ".join(limits.choices)
+            return (CHOICE if text else TYPE), f"{prop} {value!r} is not {limits.format}; allowed: {choices}"
+        if limits.pattern is not None:  # the whole value must match
+            if text and re.fullmatch(limits.pattern, value):
+                return None
+            return (PATTERN if text else TYPE), f"{prop} must be {limits.format}; got {value!r}"
+        if not text:
+            return TYPE, f"{prop} must be a string, got {_got(value)}"
         most = _max_length(f, api)
-        if (f.required or limits.min_length) and (problem := blank(prop, value)) is not None:
-            return BLANK, problem
-        if most is not None and (problem := too_long(prop, value, most)) is not None:
-            return LENGTH, problem
+        if (f.required or limits.min_length) and not value.strip():
+            return BLANK, f"{prop} must not be empty or blank"
+        if most is not None and len(value) > most:
+            return LENGTH, f"{prop} must be at most {most} characters, got {len(value)}"
         if not api and (problem := refused_character(prop, value, multiline=limits.multiline)) is not None:
             return CHARACTERS, problem
         return None
-    if f.type is int:
-        problem = not_a_whole_number(prop, value, limits.minimum, _maximum(f, api))
-        return None if problem is None else (TYPE if whole(value) is None else RANGE, problem)
-    if f.type is float:
-        problem = not_a_number(prop, value, limits.minimum, limits.maximum, limits.unit)
-        return None if problem is None else (RANGE if _a_number(value) else TYPE, problem)
+    if f.type is int:  # 2 and 2.0 alike (the engine sends floats); not bools, 2.5, NaN or text
+        number = whole(value)
+        highest = _maximum(f, api)
+        if number is None:
+            return TYPE, f"{prop} must be {allowed(f, api=api)}, got {_got(value)}"
+        if number < _lowest(f) or (highest is not None and number > highest):
+            return RANGE, f"{prop} must be {allowed(f, api=api)}, got {shown(value)}"
+        return None
+    if f.type is float:  # a finite number, int or float alike (bools are not numbers)
+        finite = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+        if finite and not (limits.minimum is not None and value < limits.minimum) \
+                and not (limits.maximum is not None and value > limits.maximum):
+            return None
+        return (RANGE if finite else TYPE), f"{prop} must be {allowed(f)}, got {value!r}"
     if f.type is bool:
-        problem = not_a_boolean(prop, value)
-        return None if problem is None else (TYPE, problem)
+        return None if isinstance(value, bool) else (TYPE, f"{prop} must be true or false, got {_got(value)}")
     raise AssertionError(f"no rule for {prop} of type {f.type.__name__}")

@@ -1,10 +1,8 @@
 """The sample model catalogue: the templates the emulator serves and `testing.TokenFactoryMocks` answers with.
 
-Plain data in the API's legacy JSON form (`model_name`, `description`, `flavors` with `flavor_name`, `gpu_types`,
-`gpu_counts`), so that unit tests of a program need neither the emulator extra nor a running server. Hardware
-choices follow the models' memory needs (a 671B MoE needs a full 8-GPU H200/B200 node, an 8B model fits one
-L40S), so programs and policies exercised against the emulator meet realistic constraints. The API description's
-example (openai/gpt-oss-120b, base, gpu-h100-sxm x 1) is valid.
+Plain data in the API's legacy JSON form, so that unit tests of a program need neither the emulator extra nor
+a server. Hardware follows the models' memory needs (a 671B MoE needs a full 8-GPU H200/B200 node, an 8B model
+fits one L40S), and the API description's example (openai/gpt-oss-120b, base, gpu-h100-sxm x 1) is valid.
 """
 
 from __future__ import annotations

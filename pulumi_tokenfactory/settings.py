@@ -1,19 +1,15 @@
 """Every setting this package reads, resolved and validated in one place.
 
-A setting comes from the stack config (the provider's Configure dict inside the provider host,
-`pulumi.runtime.get_config` in a program), else from its environment variable, else from its
-default, in that order. Each is validated when first asked for, and a value that cannot be used
-raises one error type, `errors.InvalidSettingError`, whose message names the setting it came from,
-the value (never for a secret) and what is allowed; a missing API key raises `MissingApiKeyError`.
+A setting comes from the stack config (the provider's Configure dict, or `pulumi.runtime.get_config`
+in a program), else its environment variable, else its default. It is validated when first asked
+for; an unusable value raises `errors.InvalidSettingError` naming its source, the value (never a
+secret's) and what is allowed; a missing API key raises `MissingApiKeyError`.
 
-To add a setting: declare one `Setting` below and add it to `SETTINGS`. Its config key then
-reaches the provider through `configure()` (`CONFIG_KEYS`), the settings table in the docs is
-checked against `SETTINGS` (tests/unit/test_settings.py), and callers read it with
-`Settings.get`.
+To add a setting, declare a `Setting` and add it to `SETTINGS`: its config key then reaches the
+provider (`CONFIG_KEYS`) and the docs' settings table is checked against it.
 
-No heavy imports: a program imports this for `tokenfactory:region`. pulumi is imported only by
-`Settings.of_program`, httpx only when a base URL is validated (only a client about to be built
-needs that).
+No heavy imports (a program imports this for `tokenfactory:region`): pulumi only in
+`Settings.of_program`, httpx only when a base URL is validated.
 """
 
 from __future__ import annotations
@@ -28,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .errors import InvalidSettingError, MissingApiKeyError
+from .rules import code_point
 from .schema import API_KEY_CONFIG, BASE_URL_CONFIG, DEFAULT_BASE_URL, DEFAULT_REGION, REGION_CONFIG, REGIONS
 from .spend import GPU_PRICES_CONFIG, PriceTable, SpendConfigError, parse_price_table
 
@@ -39,11 +36,6 @@ DEFAULT_SOURCE = "default"
 
 API_KEY_ENV = "TOKENFACTORY_API_KEY"
 BASE_URL_ENV = "TOKENFACTORY_BASE_URL"
-HTTP_TIMEOUT_ENV = "TOKENFACTORY_HTTP_TIMEOUT"
-POLL_MAX_ENV = "TOKENFACTORY_POLL_MAX_INTERVAL"
-WIDENING_ENV = "TOKENFACTORY_HOST_WIDENING"
-PROJECT_ID_ENV = "TOKENFACTORY_PROJECT_ID"
-PROJECT_ID_CONFIG = "tokenfactory:projectId"
 
 
 class ApiKey:
@@ -70,10 +62,9 @@ class ApiKey:
 class Setting(Generic[T]):
     """One setting: where it may come from, its default, and how its raw value becomes a usable one.
 
-    `parse(raw, source)` gets the raw value (a string from the environment; from config usually a
-    string, but the engine may send other JSON) and the name of its source, and raises
-    `InvalidSettingError` naming that source. `default` is the raw default, parsed like any value;
-    None makes the setting required (`missing` then says how to set it).
+    `parse(raw, source)` gets the raw value (from config possibly any JSON, not only a string) and its
+    source's name, and raises `InvalidSettingError` naming that source. `default` is parsed like any
+    value; None makes the setting required (`missing` then says how to set it).
     """
 
     label: str
@@ -139,12 +130,6 @@ def _text(setting: Setting[Any], raw: Any, source: str) -> str:
     return raw
 
 
-def _character(ch: str) -> str:
-    """`U+200B ZERO WIDTH SPACE`: one offending character, named so it can be found (never the value)."""
-    name = unicodedata.name(ch, "")
-    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
-
-
 def _seconds(setting: Setting[Any], raw: Any, source: str, *, low: float, high: float, low_open: bool) -> float:
     """A number of seconds in a range; `low_open` excludes `low` itself."""
     try:
@@ -156,14 +141,11 @@ def _seconds(setting: Setting[Any], raw: Any, source: str, *, low: float, high: 
     return value
 
 
-# -- the settings -------------------------------------------------------------------------------
-
 def _parse_api_key(raw: Any, source: str) -> ApiKey:
-    """The token is sent in an HTTP header, so it may only hold visible ASCII.
+    """The token is sent in an HTTP header, so it may only hold visible ASCII (surrounding whitespace is forgiven).
 
-    Anything else (a smart quote, a zero-width space, a line break pasted inside it) would otherwise
-    surface as a `UnicodeEncodeError` or a protocol error from httpx. Surrounding whitespace is
-    forgiven. The error names the setting and the offending character, never the token.
+    Anything else (a smart quote, a zero-width space) would surface as a `UnicodeEncodeError` or a
+    protocol error from httpx. The error names the setting and the offending character, never the token.
     """
     if not isinstance(raw, str):
         raise API_KEY.refuse(None, source, f"it must be a string, got {type(raw).__name__}")
@@ -175,7 +157,7 @@ def _parse_api_key(raw: Any, source: str) -> ApiKey:
         kind = ("whitespace" if odd.isspace() else "a control character" if unicodedata.category(odd) == "Cc"
                 else "a non-ASCII character")
         raise InvalidSettingError(
-            f"The Token Factory API key (from {source}) contains {kind} ({_character(odd)}); a token may only "
+            f"The Token Factory API key (from {source}) contains {kind} ({code_point(odd)}); a token may only "
             f"hold visible ASCII characters. Copy it again from the Token Factory dashboard and set it with "
             f"`pulumi config set --secret {API_KEY_CONFIG} <token>` or export {API_KEY_ENV}.", setting=source)
     return ApiKey(token)
@@ -194,14 +176,11 @@ def _shown_url(raw: str) -> str:
 
 
 def _parse_base_url(value: Any, source: str) -> str:
-    """Validated so that typos fail before any request, each naming the setting.
+    """Validated so that typos fail before any request, each naming the setting; no message shows a password or query.
 
-    Refused: whitespace or control characters, anything httpx cannot parse (an unclosed IPv6
-    bracket, a bad port), a scheme other than http(s), a host with stray characters, a query or
-    fragment, and credentials (`user:password@host`). Credentials are refused rather than stripped
-    because httpx would send them as Basic auth instead of the Bearer token, and
-    `inference_base_url`, derived from this URL, would carry them into the state. No message shows a
-    password or query.
+    Credentials (`user:password@host`) are refused rather than stripped because httpx would send them
+    as Basic auth instead of the Bearer token, and `inference_base_url`, derived from this URL, would
+    carry them into the state.
     """
     import httpx  # only here: a program that merely declares resources never validates a URL
 
@@ -217,7 +196,7 @@ def _parse_base_url(value: Any, source: str) -> str:
     odd = next((ch for ch in url if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs")),
                None)
     if odd is not None:
-        raise refuse(f"it contains whitespace or a control character ({_character(odd)})")
+        raise refuse(f"it contains whitespace or a control character ({code_point(odd)})")
     if "@" in url:
         raise refuse("user names and passwords (user:password@host) are not allowed in the base URL, because "
                      f"they would replace the Bearer token and reach the state; give the token as {API_KEY_CONFIG}")
@@ -291,13 +270,16 @@ REGION: Setting[str] = Setting(
     "default region", _parse_region, ", ".join(REGIONS), default=DEFAULT_REGION, config_key=REGION_CONFIG)
 PROJECT_ID: Setting[str | None] = Setting(
     "Token Factory project", _parse_project_id, "a project id: letters, digits, '.', '_', ':' or '-', at most 128",
-    config_key=PROJECT_ID_CONFIG, env=PROJECT_ID_ENV, optional=True)
+    config_key="tokenfactory:projectId", env="TOKENFACTORY_PROJECT_ID", optional=True)
 HTTP_TIMEOUT: Setting[float] = Setting(
-    "HTTP timeout", _parse_http_timeout, "seconds above 0 and at most 600", default="30", env=HTTP_TIMEOUT_ENV)
+    "HTTP timeout", _parse_http_timeout, "seconds above 0 and at most 600", default="30",
+    env="TOKENFACTORY_HTTP_TIMEOUT")
 POLL_MAX_INTERVAL: Setting[float] = Setting(
-    "status poll ceiling", _parse_poll_max, "seconds from 0.05 to 60", default="30", env=POLL_MAX_ENV)
+    "status poll ceiling", _parse_poll_max, "seconds from 0.05 to 60", default="30",
+    env="TOKENFACTORY_POLL_MAX_INTERVAL")
 HOST_WIDENING: Setting[bool] = Setting(
-    "provider-host thread lending", _parse_widening, "1 (on) or 0 (off)", default="1", env=WIDENING_ENV)
+    "provider-host thread lending", _parse_widening, "1 (on) or 0 (off)", default="1",
+    env="TOKENFACTORY_HOST_WIDENING")
 
 GPU_PRICES: Setting[PriceTable | None] = Setting(
     "GPU hourly price table", _parse_gpu_prices,

@@ -1,22 +1,14 @@
 """GPU spend of dedicated endpoints: reserved GPUs, the hourly cost range, and how a change moves them.
 
-An endpoint reserves GPUs from the moment it exists: ``min_replicas x gpu_count``
-run (and bill) while it is enabled, up to ``max_replicas x gpu_count`` under
-load. This module is the ONE place that turns an endpoint's properties into
-those figures, and into the lines people read. The resource outputs (provider
-host), the ``pulumi preview`` lines (provider host), the program's stack total
-(``export_spend``), the policy pack and the account view all call it, so they
-can never disagree.
+An endpoint reserves GPUs from the moment it exists: ``min_replicas x gpu_count`` run (and bill)
+while it is enabled, up to ``max_replicas x gpu_count`` under load. This module is the ONE place that
+turns properties into those figures and the lines people read: the resource outputs, the preview
+lines, ``export_spend``, the policy pack and the account view all call it, so they never disagree.
 
-It is pure and imports nothing heavy (no pulumi, pydantic or httpx): a Pulumi
-program and the policy pack import it on every run.
-
-Values arrive the way the engine hands them over: numbers as floats (``2.0``),
-possibly one of the engine's unknown sentinels during a preview, and the price
-table as a JSON string (provider ``configure``) or as a parsed object
-(``pulumi.Config().get_object``). Nothing is invented: an unknown value gives an
-unknown reservation, and a GPU type missing from the price table gives an
-unknown cost that the lines say so.
+Pure, and nothing heavy imported (no pulumi, pydantic or httpx): programs and the policy pack import it
+on every run. Values arrive as the engine hands them over (numbers as floats, unknown sentinels in a
+preview). Nothing is invented: an unknown value gives an unknown reservation, and a GPU type missing
+from the price table an unknown cost, which the lines say.
 """
 
 from __future__ import annotations
@@ -24,11 +16,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .wire import integral, is_unknown
+from .rules import whole
+from .wire import is_unknown
 
 #: Stack config key of the optional price table.
 GPU_PRICES_CONFIG: Final = "tokenfactory:gpuHourlyPrices"
@@ -46,18 +39,6 @@ class SpendConfigError(ValueError):
     """The price table is unusable; the message names the setting, the bad key or value and what is allowed."""
 
 
-def whole_number(value: Any) -> int | None:
-    """``2`` or ``2.0`` as ``2``; None for an unknown, a fraction, a bool or anything else.
-
-    A replica or GPU count is whole; a fraction is no count, so it gives no reservation
-    rather than a rounded (invented) one.
-    """
-    value = integral(value)  # the one number normalisation (2.0 -> 2); fractions, NaN, inf stay floats
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-# --- price table ---------------------------------------------------------------
-
 @dataclass(frozen=True)
 class PriceTable:
     """Price per GPU-hour by GPU type, in one currency."""
@@ -67,9 +48,7 @@ class PriceTable:
 
     def price(self, gpu_type: str | None) -> float | None:
         """The price of one GPU-hour of ``gpu_type``; None when the table has no such type."""
-        if gpu_type is None:
-            return None
-        return self.prices.get(gpu_type)
+        return None if gpu_type is None else self.prices.get(gpu_type)
 
     def money(self, amount: float, *, sign: bool = False) -> str:
         """``$7.00`` (``+$7.00`` with ``sign``) for USD, ``7.00 CHF`` for a currency without a symbol."""
@@ -122,15 +101,9 @@ def parse_price_table(raw: Any) -> PriceTable | None:
     return PriceTable(currency=currency, prices=table)
 
 
-# --- one endpoint ----------------------------------------------------------------
-
 @dataclass(frozen=True)
 class MinimumScale:
-    """What sets an endpoint's reserved GPUs: its minimum replicas, its GPUs per replica and whether it runs.
-
-    All a count of reserved GPUs needs (no GPU type, no maximum): the stack ceiling policy counts
-    with it directly, everything else through :class:`Reservation`, which extends it.
-    """
+    """All a count of reserved GPUs needs (the stack ceiling policy counts with it directly)."""
 
     min_replicas: int
     gpu_count: int
@@ -138,11 +111,7 @@ class MinimumScale:
 
     @property
     def reserved_gpus(self) -> int:
-        """GPUs running (and billed) whatever the traffic: 0 when the endpoint is stopped.
-
-        The one place of this arithmetic: outputs, preview lines, stack total, policies and the
-        account view all read it here.
-        """
+        """GPUs running (and billed) whatever the traffic: 0 when the endpoint is stopped."""
         return self.min_replicas * self.gpu_count if self.enabled else 0
 
 
@@ -171,16 +140,14 @@ def _get(props: Any, key: str) -> Any:
 
 
 def minimum_scale(props: Any, *, assume_enabled_when_unknown: bool = False) -> MinimumScale | None:
-    """``min_replicas``, ``gpu_count`` and ``enabled`` of an endpoint (inputs or state); None if one is unusable.
+    """``min_replicas``, ``gpu_count`` and ``enabled`` of an endpoint (``props`` as for :func:`reservation`).
 
-    ``props`` as for :func:`reservation`. ``enabled`` defaults to true, as the resource's does.
-    An ``enabled`` that is not a bool (unknown during a preview) gives None, unless
-    ``assume_enabled_when_unknown``: then it counts as enabled, as a ceiling must count an endpoint
-    that may be running (the conservative reading); only a known ``false`` stops the count.
+    None if one is unusable: an ``enabled`` that is not a bool (unknown in a preview) too, unless
+    ``assume_enabled_when_unknown``, as a ceiling must count an endpoint that may be running.
     """
     scaling = _get(props, "scaling")
-    gpu_count = whole_number(_get(props, "gpu_count"))
-    min_replicas = whole_number(_get(scaling, "min_replicas")) if scaling is not None else None
+    gpu_count = whole(_get(props, "gpu_count"))
+    min_replicas = whole(_get(scaling, "min_replicas")) if scaling is not None else None
     enabled = _get(props, "enabled")
     if enabled is None or (assume_enabled_when_unknown and not isinstance(enabled, bool)):
         enabled = True
@@ -198,7 +165,7 @@ def reservation(props: Any) -> Reservation | None:
     minimum = minimum_scale(props)
     scaling = _get(props, "scaling")
     gpu_type = _get(props, "gpu_type")
-    max_replicas = whole_number(_get(scaling, "max_replicas")) if scaling is not None else None
+    max_replicas = whole(_get(scaling, "max_replicas")) if scaling is not None else None
     if minimum is None or not isinstance(gpu_type, str) or is_unknown(gpu_type) or max_replicas is None:
         return None
     return Reservation(min_replicas=minimum.min_replicas, gpu_count=minimum.gpu_count, enabled=minimum.enabled,
@@ -242,27 +209,8 @@ def spend_outputs(props: Any, table: PriceTable | None) -> dict[str, Any]:
     }
 
 
-# --- changes ---------------------------------------------------------------------------
-
 def _by_type(res: Reservation | None) -> dict[str, int]:
     return {res.gpu_type: res.reserved_gpus} if res is not None and res.reserved_gpus else {}
-
-
-def _cost_of(counts: Mapping[str, int], table: PriceTable) -> tuple[float, list[str]]:
-    total = 0.0
-    missing: list[str] = []
-    for gpu_type, count in counts.items():
-        price = table.price(gpu_type)
-        if price is None:
-            missing.append(gpu_type)
-        else:
-            total += count * price
-    return total, sorted(missing)
-
-
-def _missing_note(missing: Iterable[str]) -> str:
-    names = ", ".join(sorted(set(missing)))
-    return f"cost unknown: no price for {names} in {GPU_PRICES_CONFIG}"
 
 
 def delta(old: Reservation | None, new: Reservation | None, table: PriceTable | None) -> str:
@@ -278,8 +226,10 @@ def delta(old: Reservation | None, new: Reservation | None, table: PriceTable | 
         return "no change in reserved GPUs"
     parts = [f"{d:+d} {t} reserved" for t, d in changes.items()]
     if table is not None:
-        cost, missing = _cost_of(changes, table)
-        parts.append(_missing_note(missing) if missing else f"{table.money(cost, sign=True)}/h")
+        missing = [t for t in changes if table.price(t) is None]
+        cost = sum(d * (table.price(t) or 0.0) for t, d in changes.items())
+        parts.append(f"cost unknown: no price for {', '.join(missing)} in {GPU_PRICES_CONFIG}" if missing
+                     else f"{table.money(cost, sign=True)}/h")
     return ", ".join(parts)
 
 
@@ -306,15 +256,14 @@ def refresh_line(recorded: Reservation | None, found: Reservation | None, table:
     """The line for a refresh that finds the endpoint changed outside Pulumi: how the reservation moved from what
     the state recorded to what the API reports, e.g. ``+1 gpu-h100-sxm reserved (1 -> 2)``; None when it did not.
 
-    The direction is the one that happened (recorded -> found). The engine asks the provider's diff
-    the other way round (found -> recorded, what an `up` would do), so the caller must not reuse
-    the update line there.
+    The direction is the one that happened (recorded -> found), not the diff's (found -> recorded, what an
+    `up` would do).
     """
     if recorded is None or found is None:
         return None
-    if recorded.reserved_gpus == found.reserved_gpus and recorded.gpu_type == found.gpu_type:
+    if (recorded.reserved_gpus, recorded.gpu_type) == (found.reserved_gpus, found.gpu_type):
         return None
-    return f"{delta(recorded, found, table)} ({recorded.reserved_gpus} -> {found.reserved_gpus})"
+    return update_line(recorded, found, table)
 
 
 def delete_line(old: Reservation | None, table: PriceTable | None) -> str:
@@ -341,8 +290,6 @@ def replace_line(old: Reservation | None, new: Reservation | None, table: PriceT
     return (f"replace (create-before-delete): {delta(None, new, table)} (peak {peak} reserved while both exist), "
             f"then {delta(old, None, table)}; net {delta(old, new, table)}")
 
-
-# --- a set of endpoints ------------------------------------------------------------------
 
 def stack_total(reservations: Mapping[str, Reservation | None], table: PriceTable | None) -> dict[str, Any]:
     """The total over a program's endpoints (resource name -> reservation, None if unknown).

@@ -1,29 +1,17 @@
 """Unit-test Pulumi programs that use pulumi_tokenfactory, under `pulumi.runtime.set_mocks`.
 
-Under mocks no provider runs and no API is called: the test's `Mocks` answer
-every resource registration and every function call. `TokenFactoryMocks`
-answers the way this package's provider and API would:
-
-* a `DedicatedEndpoint` gets every output the provider fills: an id, a routing key,
-  `status`, `readiness`, the region's `inference_base_url`, timestamps, and the spend
-  (`reserved_gpus`, `max_gpus` and, with a price table, the hourly costs, computed by
-  `pulumi_tokenfactory.spend` as the provider and `export_spend` compute them), with its
-  inputs echoed back as outputs and the optional ones the program left out at their defaults;
-* `get_templates()` (which asks the mocks first, under the function token
-  `GET_TEMPLATES_TOKEN`) gets a catalogue: by default `SAMPLE_TEMPLATES`, the
-  one the emulator serves, or the templates you give;
-* any other resource has its inputs echoed, any other call answers `{}`.
+`TokenFactoryMocks` answers the way this package's provider and API would: a `DedicatedEndpoint` gets
+every output the provider fills (`endpoint_outputs`), `get_templates()` gets a catalogue (by default
+`SAMPLE_TEMPLATES`, the emulator's), any other resource has its inputs echoed and any other call answers `{}`.
 
     import pulumi
     from pulumi_tokenfactory.testing import TokenFactoryMocks
 
     pulumi.runtime.set_mocks(TokenFactoryMocks(), preview=False)   # before the program is imported
 
-With mocks of your own, answer `GET_TEMPLATES_TOKEN` in `call()` with
-`templates_result()`, and endpoints in `new_resource()` with
-`endpoint_outputs(args)`. See sdk-docs/testing.md.
-
-This module needs neither the emulator nor the policy extra.
+With mocks of your own, answer `GET_TEMPLATES_TOKEN` in `call()` with `templates_result()`, and endpoints
+in `new_resource()` with `endpoint_outputs(args)`. See sdk-docs/testing.md. Needs neither the emulator
+nor the policy extra.
 """
 
 from __future__ import annotations
@@ -45,14 +33,9 @@ from .sample_catalogue import SAMPLE_TEMPLATES
 from .schema import RESOURCE_TYPE
 from .settings import GPU_PRICES, Settings
 
-__all__ = [
-    "GET_TEMPLATES_TOKEN",
-    "RESOURCE_TYPE",
-    "SAMPLE_TEMPLATES",
-    "TokenFactoryMocks",
-    "endpoint_outputs",
-    "templates_result",
-]
+__all__ = ["GET_TEMPLATES_TOKEN", "RESOURCE_TYPE", "SAMPLE_TEMPLATES", "TokenFactoryMocks", "endpoint_outputs",
+           "templates_result"]
+
 
 def templates_result(templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES) -> dict[str, Any]:
     """What `Mocks.call` returns for `GET_TEMPLATES_TOKEN`: `{"templates": [...]}`, as the API answers.
@@ -63,29 +46,17 @@ def templates_result(templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES) 
     return {"templates": [copy.deepcopy(dict(template)) for template in templates]}
 
 
-def _price_table(prices: spend.PriceTable | Mapping[str, Any] | str | None) -> spend.PriceTable | None:
-    if prices is None or isinstance(prices, spend.PriceTable):
-        return prices
-    return spend.parse_price_table(prices)
-
-
 def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None,
                      prices: spend.PriceTable | Mapping[str, Any] | str | None = None
                      ) -> tuple[str, dict[str, Any]]:
     """`(id, outputs)` for a new `DedicatedEndpoint`, as the provider reports a created one.
 
-    The inputs are echoed, and an optional input the program left out takes its default, as the
-    provider reports it (`description` "", `region` eu-north1, `enabled` true, `wait_for_ready` true,
-    `ready_timeout` 1800); `routing_key` (unless the program sets one) is `dedicated/<model_name>-<hash>` and
-    the id `ep-<hash>`, both
-    derived from the logical name and model, so they are stable from run to run and differ between
-    endpoints; `status` is `running` and `readiness` `ready` (`stopped`, `not_ready` when `enabled` is false);
-    `inference_base_url` is the
-    region's public one, or `<base_url>/v1/` when a `base_url` other than the public API is given, as
-    the provider does when `tokenfactory:baseUrl` points at an emulator. The spend outputs come from
-    `pulumi_tokenfactory.spend`, as the provider computes them: `reserved_gpus` and `max_gpus` always,
-    `hourly_cost_min`, `hourly_cost_max` and `cost_currency` from `prices` (a `spend.PriceTable`, or the
-    value of `tokenfactory:gpuHourlyPrices`: a JSON string or a dict), None without a price.
+    The inputs are echoed, the optional ones left out at their defaults. `routing_key` (unless set) is
+    `dedicated/<model_name>-<hash>` and the id `ep-<hash>`, from the logical name and model, so stable
+    from run to run; `status` is `running` and `readiness` `ready` (`stopped`, `not_ready` when disabled);
+    `inference_base_url` is the region's, or `<base_url>/v1/` for a `base_url` other than the public API.
+    The spend outputs come from `pulumi_tokenfactory.spend`, the costs from `prices` (a `spend.PriceTable`
+    or a `tokenfactory:gpuHourlyPrices` value), None without a price.
     """
     inputs = dict(args.inputs)
     for name, default in INPUT_DEFAULTS.items():
@@ -103,20 +74,18 @@ def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None,
         "created_at": "2026-01-01T00:00:00.000Z",
         "updated_at": "2026-01-01T00:00:00.000Z",
     }
-    outputs.update(spend.spend_outputs(outputs, _price_table(prices)))
+    table = prices if prices is None or isinstance(prices, spend.PriceTable) else spend.parse_price_table(prices)
+    outputs.update(spend.spend_outputs(outputs, table))
     return f"ep-{digest}", outputs
 
 
 class TokenFactoryMocks(pulumi.runtime.Mocks):
     """`pulumi.runtime.Mocks` that answer like this package's provider and the Token Factory API.
 
-    `templates` is the catalogue `get_templates()` receives (default `SAMPLE_TEMPLATES`); change the
-    attribute between tests to try another catalogue. `base_url` plays `tokenfactory:baseUrl` for
-    `inference_base_url`. `prices` is the price table of the hourly costs (a `spend.PriceTable`, or a
-    `tokenfactory:gpuHourlyPrices` value); left out, the program's own `tokenfactory:gpuHourlyPrices`
-    config is read, as the provider and `export_spend` read it (none: the costs are None).
-    What the program did is kept for assertions: `endpoints` (the
-    `MockResourceArgs` of each `DedicatedEndpoint`, in order) and `template_calls`. Subclass and call
+    `templates` is the catalogue `get_templates()` receives (change it between tests to try another).
+    `base_url` plays `tokenfactory:baseUrl`; `prices` the price table (left out, the program's own
+    `tokenfactory:gpuHourlyPrices` is read, as the provider reads it). Kept for assertions: `endpoints`
+    (each `DedicatedEndpoint`'s `MockResourceArgs`, in order) and `template_calls`. Subclass and call
     `super()` to mock further resources or functions.
     """
 

@@ -1,20 +1,10 @@
 """The engine's wire conventions, stated once: the `__provider` key and what an unknown value looks like.
 
-Three sides see the engine's property bags, each in its own shape, and all three must agree on
-these two facts:
-
-* the dynamic provider host (`host/`) gets `pulumi.output.Unknown` instances in Check and Diff
-  (the SDK deserializes with `keep_unknowns`) and the sentinel string elsewhere;
-* the policy pack (`policy/`) gets the raw sentinel strings, one per kind of value;
-* tests and the engine stand-in (`devtools/enginehost.py`) build such bags by hand.
-
-Detection is by identity and type, never by class name: a name test (`type(v).__name__ ==
-"Unknown"`) also matched the policy pack's own `Unknown` marker enum, and any user class that
-happens to share the name.
-
-No heavy imports: the program side and the policy pack import this, and pulumi itself is only
-consulted when it is already loaded (a value cannot be an instance of a class whose module was
-never imported).
+The provider host gets `pulumi.output.Unknown` instances in Check and Diff (`keep_unknowns`) and the
+sentinel string elsewhere; the policy pack gets the raw sentinels, one per kind of value; tests and
+`devtools/enginehost.py` build such bags by hand. Detection is by identity and type, never by class
+name, which also matched the policy pack's own `Unknown` enum. No heavy imports: pulumi is consulted
+only when already loaded (a value cannot be an instance of a class whose module was never imported).
 """
 
 from __future__ import annotations
@@ -41,19 +31,12 @@ UNKNOWN_SENTINELS: Final[frozenset[str]] = frozenset({
 })
 
 
-def _pulumi_unknown_type() -> type | None:
-    """`pulumi.output.Unknown` if pulumi is loaded; else no value can be one, and we import nothing."""
-    module = sys.modules.get("pulumi.output")
-    found = getattr(module, "Unknown", None) if module is not None else None
-    return found if isinstance(found, type) else None
-
-
 def is_unknown(value: Any) -> bool:
     """True for a value the engine does not know yet: a sentinel string or a `pulumi.output.Unknown`."""
     if isinstance(value, str):
         return value in UNKNOWN_SENTINELS
-    unknown_type = _pulumi_unknown_type()
-    return unknown_type is not None and isinstance(value, unknown_type)
+    unknown_type = getattr(sys.modules.get("pulumi.output"), "Unknown", None)  # None: pulumi is not loaded
+    return isinstance(unknown_type, type) and isinstance(value, unknown_type)
 
 
 def contains_unknown(value: Any) -> bool:
@@ -66,11 +49,10 @@ def contains_unknown(value: Any) -> bool:
 
 
 def integral(value: Any) -> Any:
-    """The engine's numbers as a person wrote them: protobuf Structs carry every number as a float.
+    """The engine's numbers as a person wrote them (protobuf Structs carry every number as a float).
 
     A whole float becomes an int (`2.0` -> `2`), inside mappings and lists too; everything else,
-    including bools, `2.5`, NaN and infinities, is returned as it is. The one number normalisation:
-    the provider's properties and diff, the policy rules and the emulator's checks all use it.
+    including bools, `2.5`, NaN and infinities, is returned as it is.
     """
     if isinstance(value, float) and value.is_integer():
         return int(value)

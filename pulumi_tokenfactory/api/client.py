@@ -1,19 +1,13 @@
-"""Synchronous HTTP client of the Token Factory dedicated-endpoints API.
+"""Synchronous HTTP client of the Token Factory dedicated-endpoints API, in the manner of openai-python.
 
-Built on httpx (the dynamic provider is synchronous) in the manner of
-openai-python's base client: a timeout on every request, retries with
-exponential backoff and full jitter that honour ``Retry-After``, a bounded
-number of attempts and a total deadline, and typed errors that carry the
-status, method, path and request id but never the token. Everything an
-error answer says (its message, body, request id) passes through one
-`Redactor` before it becomes part of an exception or a log line, because a
-gateway or the API itself may echo the request's `Authorization` header.
+A timeout on every request, retries with full-jitter backoff that honour ``Retry-After`` within a
+bounded number of attempts and a total deadline, and typed errors carrying status, method, path and
+request id but never the token: everything an error answer says passes through one `Redactor`,
+because a gateway or the API itself may echo the request's `Authorization` header.
 
-Only requests whose repetition cannot do harm are retried blindly: GET,
-PATCH and DELETE. A POST is repeated only when the API certainly did not act
-(429, or a connection that was never established); every other failure of a
-create is left to the provider, which looks for the endpoint before trying
-again, so that a retry never buys a second GPU endpoint.
+GET, PATCH and DELETE are retried blindly. A POST is repeated only when the API certainly did not act
+(429, or a connection never established); any other failed create is left to the provider, which looks
+for the endpoint before trying again, so that a retry never buys a second GPU endpoint.
 """
 
 from __future__ import annotations
@@ -25,7 +19,6 @@ import json as jsonlib
 import logging
 import random
 import re
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -35,16 +28,15 @@ from typing import Any, TypeVar
 import httpx
 
 from .. import errors
-from ..settings import API_KEY, BASE_URL, PROJECT_ID, Settings
-from ..settings import API_KEY_ENV as API_KEY_ENV  # re-exported: callers knew them from here
-from ..settings import BASE_URL_ENV as BASE_URL_ENV
-from ..settings import ApiKey as ApiKey
+from ..fields import flatten_errors
+from ..settings import API_KEY, BASE_URL, PROJECT_ID, ApiKey, Settings
 from .models import (
     Endpoint,
     EndpointList,
     EndpointPatch,
     EndpointSpec,
     Template,
+    inference_base_url,
     parse_created,
     parse_endpoints,
     parse_patched,
@@ -72,15 +64,13 @@ class RetryPolicy:
     total_deadline: float = 60.0
 
     def backoff(self, attempt: int) -> float:
-        """Full-jitter exponential backoff for the pause after failed attempt number `attempt` (1-based)."""
+        """The full-jitter pause after failed attempt number `attempt` (1-based)."""
         ceiling = min(self.backoff_max, self.backoff_initial * (2 ** (attempt - 1)))
         return random.uniform(ceiling / 2, ceiling)
 
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
-
-# -- redaction: the one place where text from a response is made safe to show ---------------------
 
 REDACTED = "[REDACTED]"
 #: Held secrets shorter than this are only removed as whole words: a test key such as "k" must not
@@ -133,11 +123,10 @@ def _text_patterns(secret: str) -> set[str]:
 class Redactor:
     """Removes every credential the client holds from a text, whatever the encoding it was echoed in.
 
-    The single scrubbing function of the client: every message, body excerpt and request id
-    taken from an answer goes through it before it becomes part of an exception (whose text
-    is the gRPC error detail the Pulumi CLI prints) or a log line (the provider host's stderr).
-    Besides the held secrets it removes any `Bearer`/`Basic` credential and any value after
-    `Authorization:`, so a partial echo or a gateway's own credential is not shown either.
+    Every message, body excerpt and request id taken from an answer goes through it before it
+    becomes part of an exception (the gRPC error detail the Pulumi CLI prints) or a log line. It also
+    removes any `Bearer`/`Basic` credential and any value after `Authorization:`, so a partial echo
+    or a gateway's own credential is not shown either.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
@@ -177,25 +166,18 @@ class Redactor:
         raise TypeError("a Redactor holds the secrets it removes; it must never be pickled")
 
 
-# -- settings: resolved and validated by pulumi_tokenfactory.settings --------------------------------
-
 def resolve_base_url(base_url: str | None, *, redact: Callable[[str], str] | None = None,
                      settings: Settings | None = None) -> str:
-    """Argument, else stack config, else env TOKENFACTORY_BASE_URL, else the public API (see `settings.BASE_URL`).
-
-    Every message goes through `redact` (the client's `Redactor`, which knows the token).
-    """
+    """Argument, else stack config, else env, else the public API; messages go through `redact`."""
     where = settings or Settings()
     return BASE_URL.resolve(where.config, where.environ, given=base_url, redact=redact or Redactor())
 
 
 def resolve_api_key(api_key: str | None, *, settings: Settings | None = None) -> ApiKey:
-    """Argument, else stack config, else env TOKENFACTORY_API_KEY (see `settings.API_KEY`)."""
+    """Argument, else stack config, else env TOKENFACTORY_API_KEY."""
     where = settings or Settings()
     return API_KEY.resolve(where.config, where.environ, given=api_key)
 
-
-# -- answers ---------------------------------------------------------------------------------------
 
 def _request_id(response: httpx.Response, body: Any = None) -> str | None:
     for header in _REQUEST_ID_HEADERS:
@@ -210,8 +192,6 @@ def _request_id(response: httpx.Response, body: Any = None) -> str | None:
 
 #: How much of a body that is not an API error object an error message quotes (after redaction).
 _BODY_EXCERPT = 300
-
-
 #: Leading parts of a FastAPI `loc` that say where in the request, not which property.
 _LOC_PLACES = frozenset({"body", "query", "path", "header"})
 
@@ -223,14 +203,12 @@ def _detail_item(item: Any) -> tuple[str, str | None]:
     loc = [str(p) for p in item.get("loc", ()) if p is not None] if isinstance(item.get("loc"), list) else []
     while loc and loc[0] in _LOC_PLACES:
         loc = loc[1:]
-    field = ".".join(loc) or None
-    message = str(item.get("msg", "invalid value")).removeprefix("Value error, ")
-    return (f"{field}: {message}" if field else message), field
+    problem = flatten_errors([{**item, "loc": loc}])[0]
+    return problem.message, problem.property
 
 
 def _error_message(body: Any, response: httpx.Response) -> tuple[str, bool, tuple[str, ...]]:
-    """The API's own words, from whichever error shape it used; True when it is a raw body to excerpt; the
-    properties it names.
+    """The API's own words, True when they are a raw body to excerpt, and the properties they name.
 
     Published: `{"detail": [{"loc": [...], "msg": ...}]}` (422) and `{"detail": "text"}`. Also read:
     `{"error": {"message", "field"}}` and `{"message": ...}`.
@@ -270,23 +248,17 @@ _STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
     404: errors.NotFoundError,
     409: errors.ConflictError,
     422: errors.RequestValidationError,
+    429: errors.RateLimitError,
 }
 
 
 class TokenFactoryClient:
     """The dedicated-endpoints API, one method per operation, returning pydantic models."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        *,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        settings: Settings | None = None,
-    ) -> None:
+    def __init__(self, api_key: str | None = None, base_url: str | None = None, *,
+                 timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+                 settings: Settings | None = None) -> None:
         """`api_key` and `base_url`, when given, take the place of the stack config in `settings`."""
         self._api_key = resolve_api_key(api_key, settings=settings)
         self._redact = Redactor([self._api_key.reveal()])
@@ -295,13 +267,8 @@ class TokenFactoryClient:
         #: Sent as `ai_project_id` on every control-plane call when set (a key may reach several projects).
         self.project_id = (settings or Settings()).get(PROJECT_ID)
         self._sleep = sleep
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            timeout=timeout,
-            transport=transport,
-            headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"},
-        )
-        self._lock = threading.Lock()
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"})
 
     def __repr__(self) -> str:
         return f"TokenFactoryClient(base_url={self.base_url!r})"
@@ -317,8 +284,6 @@ class TokenFactoryClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- operations -------------------------------------------------------
 
     def list_templates(self) -> list[Template]:
         return self._parse("GET", TEMPLATES_PATH, self._request("GET", TEMPLATES_PATH), parse_templates)
@@ -365,25 +330,16 @@ class TokenFactoryClient:
         return True
 
     def probe_inference(self, routing_key: str, region: str | None) -> str:
-        """POST one tiny chat completion to the endpoint's inference URL: is its routing key served yet?
+        """POST one tiny chat completion (`max_tokens: 1`) to the inference URL: is the routing key served yet?
 
-        The request is the smallest a real caller could make (a one-word prompt, `max_tokens: 1`),
-        so a probe costs one output token and a handful of input tokens. It goes to the OpenAI-
-        compatible URL that `inference_base_url` reports for `region` (the API's own host when the
-        client points elsewhere, such as the emulator), never to a URL taken from the state, so
-        the token only reaches hosts this client already trusts. Returns the URL probed; raises
-        `NotFoundError` while the routing key is not routable (the API's 404 during startup) and
-        the client's usual typed, redacted errors otherwise. Like any POST, it is repeated only when
-        the API certainly did not see it (429, a refused connection).
+        It goes to the URL `inference_base_url` reports for `region`, never to one taken from the state,
+        so the token only reaches hosts this client already trusts. Returns the URL probed; raises
+        `NotFoundError` while the routing key is not routable (the API's 404 during startup).
         """
-        from .models import inference_base_url  # beside the endpoint models; kept local to this one caller
-
         url = f"{inference_base_url(region, self.base_url).rstrip('/')}/chat/completions"
         self._request("POST", url, json={"model": routing_key, "max_tokens": 1,
                                          "messages": [{"role": "user", "content": "ping"}]})
         return url
-
-    # -- transport ----------------------------------------------------------
 
     def _parse(self, method: str, path: str, body: Any, parser: Callable[[Any], Any]) -> Any:
         try:
@@ -401,10 +357,8 @@ class TokenFactoryClient:
         while True:
             attempt += 1
             try:
-                response = self._http.request(
-                    method, path, json=json, params=self._params(path),
-                    headers={"Authorization": f"Bearer {self._api_key.reveal()}"},
-                )
+                response = self._http.request(method, path, json=json, params=self._params(path),
+                                              headers={"Authorization": f"Bearer {self._api_key.reveal()}"})
             except httpx.TimeoutException as exc:
                 sent = not isinstance(exc, httpx.ConnectTimeout)
                 failure: errors.TokenFactoryError = self._error(
@@ -467,27 +421,17 @@ class TokenFactoryClient:
             body: Any = response.json()
         except ValueError:
             body = None
-        fields: dict[str, Any] = {
-            "status_code": response.status_code,
-            "method": method,
-            "path": path,
-            "request_id": _request_id(response, body),
-        }
         message, raw_body, named = _error_message(body, response)
         if raw_body:
             # Redact the whole body before cutting it, so that a cut can never leave half a token.
             message = " ".join(self._redact(message).split())[:_BODY_EXCERPT]
-        fields["fields"] = named
-        if response.status_code == 429:
-            return self._error(errors.RateLimitError, message, retry_after=_retry_after(response), **fields)
-        if response.status_code >= 500:
-            return self._error(errors.ServerError, message, **fields)
-        return self._error(_STATUS_ERRORS.get(response.status_code, errors.APIStatusError), message, **fields)
+        status = response.status_code
+        kind = errors.ServerError if status >= 500 else _STATUS_ERRORS.get(status, errors.APIStatusError)
+        extra = {"retry_after": _retry_after(response)} if status == 429 else {}
+        return self._error(kind, message, status_code=status, method=method, path=path,
+                           request_id=_request_id(response, body), fields=named, **extra)
 
     def _error(self, kind: type[_E], message: str, *, request_id: str | None = None, **fields: Any) -> _E:
-        """Every error the client raises is built here, so the message and request id are always redacted.
-
-        They are the texts an answer can put credentials in (an echoed `Authorization` header in a
-        JSON message, an HTML page or an `x-request-id`); method, path and status are our own.
-        """
+        """Every error the client raises is built here, so the message and request id (the texts an answer can
+        echo a credential in) are always redacted; method, path and status are our own."""
         return kind(self._redact(message), request_id=self._redact(request_id) if request_id else None, **fields)

@@ -1,10 +1,7 @@
 """`lookup_endpoint()`: an existing endpoint's current values, by id or by exact display name.
 
-For reading an endpoint another team or stack owns, where `DedicatedEndpoint.get` (a
-read-only resource in this stack's state) is more than needed: one API call, no state.
-Settings come from the arguments, else stack config (`tokenfactory:apiKey`,
-`tokenfactory:baseUrl`) inside a Pulumi program, else the environment, as for
-`get_templates()`.
+For an endpoint another team or stack owns, where `DedicatedEndpoint.get` (a resource in this
+stack's state) is more than needed: one API call, no state. Settings as for `get_templates()`.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
-"""Pydantic models of the Token Factory dedicated-endpoints API.
+"""Pydantic models of the Token Factory dedicated-endpoints API, the one vocabulary of every layer.
 
-One vocabulary for every layer: the client parses responses into these, the
-provider builds requests from them, the emulator serves them and the policy
-pack reads them. Response models accept unknown fields and both response
-shapes seen in the wild (see ``shared/api-notes.md``), because an API that adds
-a key must never break a ``pulumi refresh``.
-
-The declared fields of `Scaling`, `ScalingInfo`, `EndpointSpec`, `EndpointPatch` and
-`Endpoint` come from base classes generated from pulumi_tokenfactory/endpoint/fields.py
-(`_fields_generated.py`, `python -m devtools.generate_surface`); each model here adds its
-configuration, validators, methods and the API's own keys.
+Response models accept unknown fields and every answer shape documented or seen in the wild, because an
+API that adds a key must never break a ``pulumi refresh``; a shape not recognised is an error naming
+what arrived. The declared fields come from base classes generated from endpoint/fields.py
+(`_fields_generated.py`); each model here adds configuration, validators, methods and the API's own keys.
 """
 
 from __future__ import annotations
@@ -23,9 +17,6 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..endpoint.fields import API_FIELDS as API_FIELDS  # re-exported: what the API knows, beside its models
-from ..endpoint.fields import (
-    DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH,  # re-exported: declared in endpoint/fields.py
-)
 from ..endpoint.fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
 from ..fields import flatten_errors
 from ..rules import replica_order
@@ -39,8 +30,7 @@ log = logging.getLogger(__name__)
 def inference_base_url(region: str | None, api_base_url: str | None = None) -> str:
     """The `/v1/` base URL an OpenAI client must use for an endpoint in `region`.
 
-    Regions map to their public hosts; a provider pointed at another API (the
-    emulator, a proxy) serves inference itself, under that URL.
+    A provider pointed at another API than the public one (the emulator, a proxy) serves inference there.
     """
     if api_base_url and api_base_url.rstrip("/") != DEFAULT_BASE_URL:
         return f"{api_base_url.rstrip('/')}/v1/"
@@ -48,11 +38,7 @@ def inference_base_url(region: str | None, api_base_url: str | None = None) -> s
 
 
 class LifecycleState(str, Enum):
-    """The small set of states the provider reasons about.
-
-    The API's raw status strings vary (and may grow); `lifecycle_state` maps
-    whatever arrives onto these, with UNKNOWN for anything unrecognised.
-    """
+    """The states the provider reasons about; `lifecycle_state` maps the API's raw (and growing) statuses."""
 
     STARTING = "starting"
     RUNNING = "running"
@@ -65,12 +51,6 @@ class LifecycleState(str, Enum):
     #: Legacy answers only: the published statuses have no word for a deletion under way.
     DELETING = "deleting"
     UNKNOWN = "unknown"
-
-    @property
-    def is_settled(self) -> bool:
-        """A state in which nothing more happens without a new request."""
-        return self in (LifecycleState.RUNNING, LifecycleState.STOPPED, LifecycleState.ERROR,
-                        LifecycleState.WARNING)
 
 
 class Readiness(str, Enum):
@@ -88,27 +68,16 @@ def readiness_state(raw: str | None) -> Readiness:
     return next((r for r in Readiness if r.value == key), Readiness.UNKNOWN)
 
 
-_STATUS_ALIASES: dict[str, LifecycleState] = {
-    "starting": LifecycleState.STARTING,
-    "provisioning": LifecycleState.STARTING,
-    "creating": LifecycleState.STARTING,
-    "pending": LifecycleState.STARTING,
-    "deploying": LifecycleState.STARTING,
-    "running": LifecycleState.RUNNING,
-    "ready": LifecycleState.RUNNING,
-    "active": LifecycleState.RUNNING,
-    "healthy": LifecycleState.RUNNING,
-    "updating": LifecycleState.UPDATING,
-    "scaling": LifecycleState.UPDATING,
-    "stopping": LifecycleState.STOPPING,
-    "stopped": LifecycleState.STOPPED,
-    "disabled": LifecycleState.STOPPED,
-    "error": LifecycleState.ERROR,
-    "failed": LifecycleState.ERROR,
-    "warning": LifecycleState.WARNING,
-    "deleting": LifecycleState.DELETING,
-    "deleted": LifecycleState.DELETING,
-}
+_STATUS_ALIASES: dict[str, LifecycleState] = {alias: state for state, aliases in (
+    (LifecycleState.STARTING, ("starting", "provisioning", "creating", "pending", "deploying")),
+    (LifecycleState.RUNNING, ("running", "ready", "active", "healthy")),
+    (LifecycleState.UPDATING, ("updating", "scaling")),
+    (LifecycleState.STOPPING, ("stopping",)),
+    (LifecycleState.STOPPED, ("stopped", "disabled")),
+    (LifecycleState.ERROR, ("error", "failed")),
+    (LifecycleState.WARNING, ("warning",)),
+    (LifecycleState.DELETING, ("deleting", "deleted")),
+) for alias in aliases}
 
 
 def lifecycle_state(raw_status: str | None) -> LifecycleState:
@@ -121,11 +90,8 @@ def lifecycle_state(raw_status: str | None) -> LifecycleState:
 
 
 def describe_status(raw_status: str | None) -> str:
-    """A status as a message shows it: the API's own word whenever it is not one of our states.
-
-    Mapping an unrecognised status to UNKNOWN is right for reasoning, but a message saying
-    "unknown" hides the one fact a person needs (what the API actually said), so it is quoted raw.
-    """
+    """A status as a message shows it: the API's own word whenever it is not one of our states, as a message
+    saying "unknown" would hide the one fact a person needs (what the API actually said)."""
     if raw_status is None or not raw_status.strip():
         return "none (the API reported no status)"
     state = lifecycle_state(raw_status)
@@ -157,11 +123,7 @@ class Scaling(ScalingFields, _Request):
 
 
 class EndpointSpec(EndpointSpecFields, _Request):
-    """The body of `POST /v0/dedicated_endpoints`: the create request's fields (`fields.CREATE_FIELDS`).
-
-    The fields, with the API's limits, are generated from the declaration (endpoint/fields.py) into
-    `EndpointSpecFields` (_fields_generated.py, by `python -m devtools.generate_surface`).
-    """
+    """The body of `POST /v0/dedicated_endpoints`: the create request's fields (`fields.CREATE_FIELDS`)."""
 
     def payload(self) -> dict[str, Any]:
         """JSON body; an optional field without a value is left out rather than sent as null."""
@@ -198,9 +160,6 @@ class Endpoint(EndpointFields, _EndpointId):
     kept. An answer without a readable `id` is not an endpoint: it fails validation, never passes as one.
     """
 
-    # The declared API fields (`fields.API_FIELDS`, each optional: an answer may lack any) come from
-    # `EndpointFields`, after `id`; these are the API's own keys.
-
     status: str | None = None
     readiness: str | None = None
     ready_replicas: int | None = None
@@ -213,15 +172,12 @@ class Endpoint(EndpointFields, _EndpointId):
         """`deployment.status` / `.readiness` / `.ready_replicas` (published) beside a flat `status` (legacy)."""
         if not isinstance(data, dict):
             return data
-        deployment = data.get("deployment")
+        deployment: dict[str, Any] = data["deployment"] if isinstance(data.get("deployment"), dict) else {}
         lifted = dict(data)
-        if isinstance(deployment, dict):
-            for key in ("status", "readiness", "ready_replicas"):
-                if deployment.get(key) is not None and not lifted.get(key):
-                    lifted[key] = deployment[key]
-            if not lifted.get("status") and deployment.get("ready") is True:
-                lifted["status"] = "running"
-        if not lifted.get("status") and data.get("ready") is True:
+        for key in ("status", "readiness", "ready_replicas"):
+            if deployment.get(key) is not None and not lifted.get(key):
+                lifted[key] = deployment[key]
+        if not lifted.get("status") and (deployment.get("ready") is True or data.get("ready") is True):
             lifted["status"] = "running"
         return lifted
 
@@ -346,11 +302,8 @@ class MalformedItem:
 
 
 class EndpointList(list[Endpoint]):
-    """The endpoints of one list answer, plus the items that could not be read (`malformed`).
-
-    A plain list to every caller that only iterates it; callers that must not mistake a skipped
-    item for an absent endpoint (refresh, exactly-once create) read `malformed`.
-    """
+    """The endpoints of one list answer, plus the items that could not be read (`malformed`), which callers
+    that must not mistake a skipped item for an absent endpoint (refresh, exactly-once create) read."""
 
     def __init__(self, endpoints: Iterable[Endpoint] = (), malformed: Iterable[MalformedItem] = ()) -> None:
         super().__init__(endpoints)
@@ -378,11 +331,9 @@ def parse_endpoints(body: Any) -> EndpointList:
     """`{"data": [...], "object": "list"}` (published), a bare list, or `{"endpoints" | "dedicated_endpoints" |
     "items": [...]}`; any other shape is an error, never an empty account.
 
-    One item that does not fit the model is skipped with a warning naming it, so that a
-    single odd endpoint in the account cannot make every refresh fail; it is kept in
-    `EndpointList.malformed` so that nobody takes it for absent. When no item at all can
-    be read, the answer as a whole is unreadable (most likely a changed shape), and that
-    is an error: reading it as an empty account would make every resource look deleted.
+    An item that does not fit is skipped with a warning, so one odd endpoint cannot fail every refresh,
+    and kept in `EndpointList.malformed`, so nobody takes it for absent. When no item can be read, the
+    answer is an error: read as an empty account, it would make every resource look deleted.
     """
     items = _list_items(body, "endpoint list", ("data", "endpoints", "dedicated_endpoints", "items"))
     endpoints: list[Endpoint] = []
@@ -441,20 +392,9 @@ def catalogue_violations(
         allowed = [f.flavor_name for f in template.flavors]
         return [CatalogueViolation(property="flavor_name", reason=f"flavor {flavor_name!r} is not offered "
                                    f"for {model_name!r}; allowed: {_choices(allowed)}")]
-    violations = []
-    if gpu_type is not None and flavor.gpu_types and gpu_type not in flavor.gpu_types:
-        violations.append(CatalogueViolation(
-            property="gpu_type",
-            reason=f"gpu_type {gpu_type!r} is not offered for {model_name!r} flavor {flavor_name!r}; "
-                   f"allowed: {_choices(flavor.gpu_types)}"))
-    if gpu_count is not None and flavor.gpu_counts and gpu_count not in flavor.gpu_counts:
-        violations.append(CatalogueViolation(
-            property="gpu_count",
-            reason=f"gpu_count {gpu_count} is not offered for {model_name!r} flavor {flavor_name!r}; "
-                   f"allowed: {_choices(flavor.gpu_counts)}"))
-    if region is not None and flavor.regions and region not in flavor.regions:
-        violations.append(CatalogueViolation(
-            property="region",
-            reason=f"region {region!r} is not offered for {model_name!r} flavor {flavor_name!r}; "
-                   f"allowed: {_choices(flavor.regions)}"))
-    return violations
+    offers: tuple[tuple[str, Any, list[str] | list[int]], ...] = (
+        ("gpu_type", gpu_type, flavor.gpu_types), ("gpu_count", gpu_count, flavor.gpu_counts),
+        ("region", region, flavor.regions))
+    return [CatalogueViolation(property=prop, reason=f"{prop} {value!r} is not offered for {model_name!r} "
+                               f"flavor {flavor_name!r}; allowed: {_choices(offered)}")
+            for prop, value, offered in offers if value is not None and offered and value not in offered]

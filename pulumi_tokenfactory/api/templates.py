@@ -1,16 +1,9 @@
 """`get_templates()`: the model catalogue, so programs choose model, flavor and GPU from data.
 
-The dynamic provider cannot serve Pulumi invokes, so this reads the
-catalogue directly from the API in the program's process, with the same
-configuration the provider uses (`tokenfactory:apiKey` / `tokenfactory:baseUrl`,
-else the environment).
-
-Under `pulumi.runtime.set_mocks` there is no API to read, so it first asks
-the mocks, as a generated SDK's function would: a `call` with the token
-`GET_TEMPLATES_TOKEN`, answered with `{"templates": [...]}` in the API's shape
-(`pulumi_tokenfactory.testing.TokenFactoryMocks` does that). Mocks that answer
-nothing fall through to the API as before, so a test may still point the
-program at an emulator.
+A dynamic provider cannot serve Pulumi invokes, so this reads the catalogue from the API in the
+program's process, configured as the provider is. Under `pulumi.runtime.set_mocks` it first asks the
+mocks, as a generated SDK's function would (a `call` of `GET_TEMPLATES_TOKEN`, answered with
+`{"templates": [...]}`); mocks that answer nothing fall through to the API (an emulator, say).
 """
 
 from __future__ import annotations
@@ -78,11 +71,8 @@ class TemplateCatalogue:
 
 
 class TemplatesNotMockedError(errors.MissingApiKeyError):
-    """`get_templates()` ran under `pulumi.runtime.set_mocks`, the mocks served no catalogue, and no token is set.
-
-    A `MissingApiKeyError` still (code that catches that keeps working), but saying what a unit test
-    is missing: an answer to the `getTemplates` call, not a token.
-    """
+    """`get_templates()` ran under mocks that served no catalogue, and no token is set: a `MissingApiKeyError`
+    still, but saying what a unit test is missing (an answer to the `getTemplates` call, not a token)."""
 
     def __init__(self) -> None:
         errors.ConfigurationError.__init__(
@@ -101,26 +91,13 @@ def _mocks_active() -> bool:
     return isinstance(settings.get_monitor(), MockMonitor)
 
 
-def _templates_from_mocks() -> list[Template] | None:
-    """The catalogue the mocks serve for `GET_TEMPLATES_TOKEN`, or None when they serve none."""
-    result = pulumi.runtime.invoke(GET_TEMPLATES_TOKEN, {})
-    value: Any = result.value
-    if not value or "templates" not in value:
-        return None
-    return parse_templates(value)
-
-
 def get_templates(*, api_key: str | None = None, base_url: str | None = None) -> TemplateCatalogue:
-    """Fetch the catalogue (one API call). Arguments override stack config and environment.
-
-    Under `pulumi.runtime.set_mocks`, the mocks' answer to `GET_TEMPLATES_TOKEN` comes first (see
-    `pulumi_tokenfactory.testing`); mocks that answer nothing leave it to the API.
-    """
+    """Fetch the catalogue (one API call; under mocks, their answer first). Arguments override config and env."""
     mocked = _mocks_active()
     if mocked:
-        served = _templates_from_mocks()
-        if served is not None:
-            return TemplateCatalogue(tuple(served))
+        served: Any = pulumi.runtime.invoke(GET_TEMPLATES_TOKEN, {}).value
+        if served and "templates" in served:
+            return TemplateCatalogue(tuple(parse_templates(served)))
     try:
         client = TokenFactoryClient(api_key=api_key, base_url=base_url, settings=Settings.of_program())
     except errors.MissingApiKeyError:
