@@ -17,6 +17,7 @@ import email.utils
 import html
 import json as jsonlib
 import logging
+import math
 import random
 import re
 import time
@@ -235,10 +236,13 @@ def _retry_after(response: httpx.Response) -> float | None:
     if raw is None:
         return None
     try:
-        return max(0.0, float(raw))
+        seconds = float(raw)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        try:
+            seconds = email.utils.parsedate_to_datetime(raw).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None  # neither seconds nor an HTTP date: the client's own backoff applies
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 _STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {

@@ -7,6 +7,8 @@ create is never repeated unless the API certainly did not act.
 
 from __future__ import annotations
 
+import email.utils
+import time
 from collections.abc import Callable
 
 import httpx
@@ -117,6 +119,26 @@ def test_retry_after_is_honoured() -> None:
     )
     client.update_endpoint("ep-1", EndpointPatch(name="x"))
     assert sleeps == [3.0] and len(seen) == 2
+
+
+@pytest.mark.parametrize("header", ["soon", "", "nan", "inf", "Mon, 99 Foo 2026 25:61:00 GMT"])
+def test_an_unreadable_retry_after_falls_back_to_the_backoff(header: str) -> None:
+    sleeps: list[float] = []
+    client, seen = client_for(
+        sequence(httpx.Response(429, headers={"retry-after": header}), httpx.Response(200, json=ENDPOINT)), sleeps
+    )
+    client.update_endpoint("ep-1", EndpointPatch(name="x"))
+    assert len(seen) == 2 and len(sleeps) == 1 and 0 < sleeps[0] <= 1.0, sleeps
+
+
+def test_an_http_date_retry_after_is_waited_for() -> None:
+    sleeps: list[float] = []
+    when = email.utils.formatdate(time.time() + 5, usegmt=True)
+    client, _ = client_for(
+        sequence(httpx.Response(429, headers={"retry-after": when}), httpx.Response(200, json=ENDPOINT)), sleeps
+    )
+    client.update_endpoint("ep-1", EndpointPatch(name="x"))
+    assert len(sleeps) == 1 and 3.0 <= sleeps[0] <= 5.0, sleeps
 
 
 def test_retry_after_beyond_the_deadline_is_raised_not_slept() -> None:
