@@ -1,35 +1,10 @@
-"""The resource's vocabulary as plain constants: type token, API URL, config keys.
+"""Provider-wide constants: the type token, the public API's URL, the stack config keys, the URN key.
 
-The fields themselves (names, kinds, defaults, limits, regions) are declared once in
-`endpoint/fields.py`; their groups stay importable from here under the names modules and programs
-already use.
-
-Kept free of heavy imports, because a Pulumi program imports it (through
-`resources`) on every run, while pydantic, httpx and the lifecycle logic
-are only needed inside the provider host.
+A resource's fields, regions and limits are declared in its folder (`endpoint/fields.py`), not here.
+Kept free of heavy imports, because a Pulumi program imports it on every run.
 """
 
 from __future__ import annotations
-
-from .endpoint.fields import (
-    ADOPT_FIELD,
-    DEFAULT_READY_TIMEOUT_SECONDS,
-    DEFAULT_REGION,
-    INFERENCE_BASE_URLS,
-    INPUT_FIELDS,
-    OUTPUT_FIELDS,
-    PROVIDER_OPTION_FIELDS,
-    REGIONS,
-    REPLACE_FIELDS,
-    UPDATABLE_FIELDS,
-)
-
-__all__ = [
-    "ADOPT_FIELD", "API_KEY_CONFIG", "BASE_URL_CONFIG", "DEFAULT_BASE_URL", "DEFAULT_READY_TIMEOUT_SECONDS",
-    "DEFAULT_REGION", "INFERENCE_BASE_URLS", "INPUT_FIELDS", "OUTPUT_FIELDS", "PROVIDER_OPTION_FIELDS",
-    "REGIONS", "REGION_CONFIG", "REPLACE_FIELDS", "RESOURCE_MODULE", "RESOURCE_NAME", "RESOURCE_TYPE",
-    "UPDATABLE_FIELDS", "URN_FIELD",
-]
 
 #: The resource's Pulumi module and name; the engine's type token for a Python dynamic resource follows.
 RESOURCE_MODULE = "tokenfactory"

@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .endpoint.fields import DEFAULT_REGION, REGIONS
 from .errors import InvalidSettingError, MissingApiKeyError
 from .rules import code_point
-from .schema import API_KEY_CONFIG, BASE_URL_CONFIG, DEFAULT_BASE_URL, DEFAULT_REGION, REGION_CONFIG, REGIONS
+from .schema import API_KEY_CONFIG, BASE_URL_CONFIG, DEFAULT_BASE_URL, REGION_CONFIG
 from .spend import GPU_PRICES_CONFIG, PriceTable, SpendConfigError, parse_price_table
 
 T = TypeVar("T")

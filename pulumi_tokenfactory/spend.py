@@ -191,6 +191,16 @@ def hourly_cost(res: Reservation, table: PriceTable | None) -> HourlyCost | None
     return HourlyCost(minimum=res.reserved_gpus * price, maximum=res.peak_gpus * price, currency=table.currency)
 
 
+def hourly_cost_or_free(res: Reservation, table: PriceTable) -> HourlyCost | None:
+    """The hourly cost for the account view and the budget: a stopped endpoint costs nothing, priced or not.
+
+    (The resource's own spend outputs stay None without a price: `hourly_cost`.)"""
+    cost = hourly_cost(res, table)
+    if cost is None and not res.enabled:
+        return HourlyCost(minimum=0.0, maximum=0.0, currency=table.currency)
+    return cost
+
+
 def spend_outputs(props: Any, table: PriceTable | None) -> dict[str, Any]:
     """The resource's spend outputs from its state: ``reserved_gpus``, ``max_gpus`` (ints, always), and
     ``hourly_cost_min``, ``hourly_cost_max``, ``cost_currency`` (None without a price for its GPU type).

@@ -264,12 +264,13 @@ class TokenFactoryClient:
                  transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
                  settings: Settings | None = None) -> None:
         """`api_key` and `base_url`, when given, take the place of the stack config in `settings`."""
+        settings = settings or Settings()
         self._api_key = resolve_api_key(api_key, settings=settings)
         self._redact = Redactor([self._api_key.reveal()])
         self.base_url = resolve_base_url(base_url, redact=self._redact, settings=settings)
         self.retry = retry or RetryPolicy()
         #: Sent as `ai_project_id` on every control-plane call when set (a key may reach several projects).
-        self.project_id = (settings or Settings()).get(PROJECT_ID)
+        self.project_id = settings.get(PROJECT_ID)
         self._sleep = sleep
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
                                   headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import errors
-from ..schema import DEFAULT_REGION
+from ..endpoint.fields import DEFAULT_REGION
 from ..settings import Settings
 from .client import TokenFactoryClient
 from .models import Endpoint, inference_base_url

@@ -78,9 +78,7 @@ def rows(endpoints: Iterable[Endpoint], table: spend.PriceTable | None) -> list[
     found: list[Row] = []
     for endpoint in endpoints:
         res = spend.reservation(billing_props(endpoint))
-        cost = spend.hourly_cost(res, table) if res is not None and table is not None else None
-        if cost is None and res is not None and table is not None and res.peak_gpus == 0:
-            cost = spend.HourlyCost(0.0, 0.0, table.currency)  # stopped: costs nothing, priced or not
+        cost = spend.hourly_cost_or_free(res, table) if res is not None and table is not None else None
         found.append(Row(endpoint, res, cost))
     return sorted(found, key=lambda r: (r.region, r.endpoint.name or "", r.endpoint.id))
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from .. import errors
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
-from ..schema import REGIONS
+from ..endpoint.fields import REGIONS
 from ..settings import Settings
 from .messages import BASE_URL_HELP, columns, command_parser, report_failure
 

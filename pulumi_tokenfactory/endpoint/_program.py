@@ -26,9 +26,9 @@ import pulumi.resource
 from .._sdk_repair import undo_pickler_patch
 from ..program import spending
 from ..provider import DedicatedEndpointProvider
-from ..schema import DEFAULT_READY_TIMEOUT_SECONDS, OUTPUT_FIELDS, RESOURCE_TYPE, URN_FIELD
+from ..schema import RESOURCE_TYPE, URN_FIELD
 from ..settings import REGION, Settings
-from .fields import MAX_READY_TIMEOUT_SECONDS
+from .fields import DEFAULT_READY_TIMEOUT_SECONDS, MAX_READY_TIMEOUT_SECONDS, OUTPUT_FIELDS
 
 R = TypeVar("R", bound=pulumi.dynamic.Resource)
 

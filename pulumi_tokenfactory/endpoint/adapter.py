@@ -27,9 +27,10 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from ..host import routingkey
 from ..host.enginelog import resource_label
 from ..host.spendreport import SpendReport, urn_of, without_urn
-from ..schema import DEFAULT_READY_TIMEOUT_SECONDS, URN_FIELD
+from ..schema import URN_FIELD
 from ..settings import GPU_PRICES
 from .controller import ENGINE_LOG, EndpointController, parse_inputs
+from .fields import DEFAULT_READY_TIMEOUT_SECONDS
 from .properties import EndpointState
 
 

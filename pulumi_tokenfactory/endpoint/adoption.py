@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..api.models import Endpoint, EndpointPatch, LifecycleState
-from ..schema import ADOPT_FIELD, DEFAULT_REGION, REPLACE_FIELDS
+from .fields import ADOPT_FIELD, DEFAULT_REGION, REPLACE_FIELDS
 from .properties import EndpointInputs, EndpointState
 
 _NOT_ADOPTABLE = {

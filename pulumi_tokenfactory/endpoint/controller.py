@@ -26,11 +26,10 @@ from ..host.creation import ExactlyOnceCreator, twin_failure
 from ..host.directory import EndpointDirectory
 from ..host.enginelog import EngineLog, engine_address
 from ..host.waiting import Waiter, describe_deployment
-from ..schema import ADOPT_FIELD, DEFAULT_READY_TIMEOUT_SECONDS, OUTPUT_FIELDS, REPLACE_FIELDS
 from ..settings import HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
-from .fields import BY_NAME, DIFFED_FIELDS
+from .fields import ADOPT_FIELD, BY_NAME, DEFAULT_READY_TIMEOUT_SECONDS, DIFFED_FIELDS, OUTPUT_FIELDS, REPLACE_FIELDS
 from .properties import EndpointInputs, EndpointState
 from .readiness import ReadinessGate, option_conflict, starts_replicas
 from .validation import CheckOutcome, check_inputs

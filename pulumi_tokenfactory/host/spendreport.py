@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import spend
-from ..schema import ADOPT_FIELD, URN_FIELD
+from ..endpoint.fields import ADOPT_FIELD
+from ..schema import URN_FIELD
 from .enginelog import EngineLog, resource_label
 
 

@@ -149,9 +149,8 @@ def tally(endpoints: Iterable[tuple[str, Props]], prices: spend.PriceTable | Non
             continue
         cost: float | None = None
         if prices is not None:
-            priced = spend.hourly_cost(res, prices)
-            # A stopped endpoint costs nothing whether or not its GPU type is priced.
-            cost = priced.minimum if priced is not None else (0.0 if res.reserved_gpus == 0 else None)
+            priced = spend.hourly_cost_or_free(res, prices)
+            cost = priced.minimum if priced is not None else None
         counted.append(Counted(resource, res, cost))
     return Tally(tuple(counted), tuple(sorted(unknown)), tuple(sorted(unreadable)))
 

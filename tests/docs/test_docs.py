@@ -25,7 +25,6 @@ import pytest
 
 import pulumi_tokenfactory as tokenfactory
 from devtools.generate_surface import doc_literal
-from pulumi_tokenfactory import schema
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient, resolve_api_key, resolve_base_url
 from pulumi_tokenfactory.api.models import parse_created
@@ -33,13 +32,13 @@ from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE, TEMPLATES
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.endpoint import fields
 from pulumi_tokenfactory.endpoint import program as resources
+from pulumi_tokenfactory.endpoint.fields import INPUT_FIELDS, OUTPUT_FIELDS
 from pulumi_tokenfactory.endpoint.program import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgsDict
 from pulumi_tokenfactory.endpoint.properties import EndpointInputs
 from pulumi_tokenfactory.fields import Kind
 from pulumi_tokenfactory.host.waiting import PollSchedule
 from pulumi_tokenfactory.policy.rules import DEFAULT_GPU_TYPES as ALLOWED_GPU_TYPES_DEFAULT
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from pulumi_tokenfactory.schema import INPUT_FIELDS, OUTPUT_FIELDS
 from tests.harness.mocks import RecordingMocks, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,7 +173,7 @@ def test_every_documented_input_exists(input_rows: dict[str, dict[str, str]]) ->
     unknown = set(input_rows) - set(INPUT_FIELDS) - scaling_fields
     assert not unknown, f"documented inputs that the code does not have: {unknown}"
     args_fields = {p.name for p in _arg_parameters()}
-    assert set(INPUT_FIELDS) == args_fields, "DedicatedEndpointArgs and schema.INPUT_FIELDS disagree"
+    assert set(INPUT_FIELDS) == args_fields, "DedicatedEndpointArgs and fields.INPUT_FIELDS disagree"
 
 
 def test_input_types_requiredness_and_defaults_match_the_code(input_rows: dict[str, dict[str, str]]) -> None:
@@ -213,7 +212,7 @@ def _output_annotations() -> dict[str, str]:
 
 def test_every_output_attribute_is_documented_with_its_type(output_rows: dict[str, dict[str, str]]) -> None:
     annotations = _output_annotations()
-    assert set(OUTPUT_FIELDS) <= set(annotations), "schema.OUTPUT_FIELDS lacks annotations in resources.py"
+    assert set(OUTPUT_FIELDS) <= set(annotations), "fields.OUTPUT_FIELDS lacks annotations in resources.py"
     for name, type_ in annotations.items():
         assert name in output_rows, f"output {name} is not documented"
         assert _code(output_rows[name]["Type"]) == type_, f"output {name}: documented type differs from {type_}"
@@ -248,7 +247,7 @@ def test_poll_schedule_numbers_match_the_code(reference: str) -> None:
     assert f"every {schedule.initial:g} s, doubling the pause up to {schedule.maximum:g} s" in text
     polls = re.search(r"a 15-minute start costs (\d+) polls", text)
     assert polls and int(polls.group(1)) == schedule.polls_for(15 * 60)
-    assert f"`{schema.DEFAULT_READY_TIMEOUT_SECONDS}`" in text
+    assert f"`{fields.DEFAULT_READY_TIMEOUT_SECONDS}`" in text
 
 
 def test_import_type_token_is_the_registered_one(reference: str) -> None:

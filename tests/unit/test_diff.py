@@ -9,11 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.output import Unknown
 
-from pulumi_tokenfactory.endpoint.fields import BY_NAME, DIFFED_FIELDS
+from pulumi_tokenfactory.endpoint.fields import BY_NAME, DIFFED_FIELDS, INPUT_FIELDS, REPLACE_FIELDS, UPDATABLE_FIELDS
 from pulumi_tokenfactory.endpoint.validation import check_inputs
 from pulumi_tokenfactory.fields import Field, Kind
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from pulumi_tokenfactory.schema import INPUT_FIELDS, REPLACE_FIELDS, UPDATABLE_FIELDS
 from tests.harness.endpoints import wire_endpoint
 
 PROVIDER = DedicatedEndpointProvider()

@@ -27,7 +27,8 @@ import pytest
 
 import pulumi_tokenfactory as tokenfactory
 from pulumi_tokenfactory.endpoint import program as resources
-from pulumi_tokenfactory.schema import INPUT_FIELDS, OUTPUT_FIELDS, RESOURCE_TYPE
+from pulumi_tokenfactory.endpoint.fields import INPUT_FIELDS, OUTPUT_FIELDS
+from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.mocks import RecordedResource, run_program
 
 ROOT = Path(__file__).resolve().parents[2]
