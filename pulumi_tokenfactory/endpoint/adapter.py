@@ -29,9 +29,10 @@ from ..host.enginelog import resource_label
 from ..host.spendreport import SpendReport, urn_of, without_urn
 from ..schema import URN_FIELD
 from ..settings import GPU_PRICES
-from .controller import ENGINE_LOG, EndpointController, parse_inputs
+from .controller import ENGINE_LOG, EndpointController
 from .fields import DEFAULT_READY_TIMEOUT_SECONDS
 from .properties import EndpointState
+from .validation import parse_inputs
 
 
 class EngineAdapter:

@@ -31,7 +31,7 @@ from ..wire import contains_unknown as _contains_unknown
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .fields import ADOPT_FIELD, BY_NAME, DEFAULT_READY_TIMEOUT_SECONDS, DIFFED_FIELDS, OUTPUT_FIELDS, REPLACE_FIELDS
 from .properties import EndpointInputs, EndpointState
-from .readiness import ReadinessGate, option_conflict, starts_replicas
+from .readiness import ReadinessGate, starts_replicas
 from .validation import CheckOutcome, check_inputs
 
 #: A refresh may answer from a list fetched this recently (one list call serves many reads).
@@ -126,10 +126,7 @@ class EndpointController:
 
     def check(self, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> CheckOutcome:
         """The checked inputs (defaults filled, the routing key settled) and what is wrong with them."""
-        conflict = option_conflict(news)  # a refused pair of options fails before any API call (no catalogue)
-        outcome = check_inputs(news, templates=None if conflict else self._template_catalogue)
-        if conflict:
-            outcome.fail(*conflict)
+        outcome = check_inputs(news, templates=self._template_catalogue)
         if not outcome.failures:
             routingkey.settle(olds, outcome.inputs, urn)
         if not olds and not outcome.failures and not any(_contains_unknown(v) for v in outcome.inputs.values()):
@@ -364,14 +361,3 @@ def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.Unexpecte
         f"read ({item.reason}). The state was left unchanged; other endpoints are not affected",
         method="GET", path="/v0/dedicated_endpoints")
 
-
-def parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
-    """Inputs for a mutating call; re-validated here so a skipped `check` can never reach the API."""
-    outcome = check_inputs(dict(props))
-    conflict = option_conflict(props)
-    if conflict:
-        outcome.fail(*conflict)
-    if outcome.failures:
-        details = "; ".join(f"{prop}: {reason}" for prop, reason in outcome.failures)
-        raise errors.ConfigurationError(f"Invalid DedicatedEndpoint inputs: {details}")
-    return EndpointInputs.from_props(outcome.inputs)

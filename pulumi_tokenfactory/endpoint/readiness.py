@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .. import errors
 from ..api.client import TokenFactoryClient
@@ -40,26 +39,12 @@ from .properties import EndpointInputs
 
 log = logging.getLogger(__name__)
 
-WAIT_FIELD = "wait_for_inference"
-READY_FIELD = "wait_for_ready"
 #: How often the 404 progress line repeats while nothing changes.
 PROGRESS_EVERY_SECONDS = 30.0
 
 Progress = Callable[[str], None]
 #: Failures that pass by themselves: the probe is repeated at the next interval.
 _TRANSIENT = (errors.RateLimitError, errors.ServerError, errors.TransportError, errors.UnexpectedResponseError)
-
-
-def option_conflict(props: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(property, reason) when `wait_for_inference` is asked for without `wait_for_ready`, else None.
-
-    The gate starts where the wait for `running` ends; without that wait there is no running
-    endpoint to probe, so the combination is refused in `check`, before any API call.
-    """
-    if props.get(WAIT_FIELD) is True and props.get(READY_FIELD) is False:
-        return WAIT_FIELD, (f"{WAIT_FIELD}=True requires {READY_FIELD}=True (the inference probe starts once the "
-                            f"endpoint is running); set {READY_FIELD}=True, or {WAIT_FIELD}=False")
-    return None
 
 
 def starts_replicas(current: EndpointInputs, desired: EndpointInputs) -> bool:

@@ -10,11 +10,11 @@ unknown values, normalisation (2.0 becomes 2), then the catalogue.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import rules
+from .. import errors, rules
 from ..api.models import Template, catalogue_violations
 from ..fields import Field
 from ..wire import PROVIDER_KEY, is_unknown
@@ -31,10 +31,12 @@ from .fields import (
     SCALING_FIELD,
     SCALING_FIELDS,
 )
+from .properties import EndpointInputs
 
 __all__ = ["MAX_GPU_COUNT", "MAX_READY_TIMEOUT_SECONDS", "MAX_REPLICAS", "CheckOutcome", "check_inputs",
-           "is_unknown"]
+           "is_unknown", "option_conflict", "parse_inputs"]
 
+_WAIT, _READY = "wait_for_inference", "wait_for_ready"
 #: What the catalogue decides; checked against it only once all of them are known and well-typed.
 _CATALOGUE_KEYS = ("model_name", "flavor_name", "gpu_type", "gpu_count", "region")
 
@@ -104,9 +106,9 @@ def check_inputs(
 ) -> CheckOutcome:
     """Validate and normalise one resource's inputs, each by its declaration (`fields.FIELDS`).
 
-    `templates` is called only when model, flavor, GPU type and count are all
-    known and well-typed, so a preview with computed inputs or a typo in a
-    type never costs an API call.
+    A refused pair of options (`option_conflict`) is a failure too. `templates` is called only when
+    model, flavor, GPU type and count are all known and well-typed and no option is refused, so a
+    preview with computed inputs or a typo never costs an API call.
     """
     out = CheckOutcome(inputs={k: v for k, v in news.items() if k != PROVIDER_KEY})
     for extra in sorted(set(out.inputs) - set(INPUT_FIELDS)):
@@ -120,8 +122,10 @@ def check_inputs(
         if f.is_input and known(f.name):
             _check_field(out, f, news.get(f.name))
 
+    conflict = option_conflict(news)  # a refused pair of options fails before any API call (no catalogue)
     failed = {prop.split(".")[0] for prop, _ in out.failures}
-    if templates is not None and all(known(k) for k in _CATALOGUE_KEYS) and not failed & set(_CATALOGUE_KEYS):
+    catalogue_ready = all(known(k) for k in _CATALOGUE_KEYS) and not failed & set(_CATALOGUE_KEYS)
+    if templates is not None and not conflict and catalogue_ready:
         for violation in catalogue_violations(
             templates(),
             model_name=news["model_name"],
@@ -131,4 +135,27 @@ def check_inputs(
             region=out.inputs.get("region"),
         ):
             out.fail(violation.property, violation.reason)
+    if conflict:
+        out.fail(*conflict)
     return out
+
+
+def option_conflict(props: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(property, reason) when `wait_for_inference` is asked for without `wait_for_ready`, else None.
+
+    The inference probe starts where the wait for `running` ends; without that wait there is no running
+    endpoint to probe, so the combination is refused in `check`, before any API call.
+    """
+    if props.get(_WAIT) is True and props.get(_READY) is False:
+        return _WAIT, (f"{_WAIT}=True requires {_READY}=True (the inference probe starts once the endpoint is "
+                       f"running); set {_READY}=True, or {_WAIT}=False")
+    return None
+
+
+def parse_inputs(props: Mapping[str, Any]) -> EndpointInputs:
+    """Inputs for a mutating call; validated again here so that a skipped `check` can never reach the API."""
+    outcome = check_inputs(dict(props))
+    if outcome.failures:
+        details = "; ".join(f"{prop}: {reason}" for prop, reason in outcome.failures)
+        raise errors.ConfigurationError(f"Invalid DedicatedEndpoint inputs: {details}")
+    return EndpointInputs.from_props(outcome.inputs)

@@ -15,7 +15,8 @@ import pytest
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient
 from pulumi_tokenfactory.endpoint.properties import EndpointInputs
-from pulumi_tokenfactory.endpoint.readiness import ReadinessGate, option_conflict, starts_replicas
+from pulumi_tokenfactory.endpoint.readiness import ReadinessGate, starts_replicas
+from pulumi_tokenfactory.endpoint.validation import option_conflict
 from pulumi_tokenfactory.host.waiting import PollSchedule
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 
