@@ -20,6 +20,11 @@ ADMIN_PREFIX = "/_emulator"
 Model = TypeVar("Model", bound=BaseModel)
 
 
+def is_admin_path(path: str) -> bool:
+    """An operator route (`/_emulator` and below), which no published answer shape applies to."""
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     """One thing wrong with a request, named by its dotted field path."""
@@ -86,7 +91,7 @@ def render_error(error: ApiError, *, path: str, request_id: str, legacy: bool) -
             else "invalid_request_error"
         return error.status, {"error": {"message": error.message, "type": kind, "param": error.field,
                                         "code": error.code, "request_id": request_id}}
-    if legacy or path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+    if legacy or is_admin_path(path):
         body: dict[str, Any] = {"code": error.code, "message": error.message, "field": error.field,
                                 "request_id": request_id}
         if error.problems:

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import Clock
 from .config import EmulatorConfig
-from .errors import ADMIN_PREFIX, ApiError, render_error
+from .errors import ApiError, is_admin_path, render_error
 from .faults import APPLYING_ACTIONS, Fault, FaultRegistry, alternate_shape, malformed_body, with_extra_fields
 from .store import isoformat
 from .validation import BodyError, loads_strict
@@ -92,7 +92,7 @@ class Gateway:
         request_id = "req-" + uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         method, path = scope["method"], scope["path"]
-        admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+        admin = is_admin_path(path)
         status: int | str = 0
 
         async def send_with_id(message: Message) -> None:
