@@ -5,12 +5,15 @@ on every call and restores only `pickle.Pickler`, so each dynamic resource adds 
 after about a thousand, pickling any dict in the process ends in `RecursionError`. The SDK calls it from
 `Resource.__init__`, so after each `DedicatedEndpoint` is declared `undo_pickler_patch` puts back the
 original method, only when the current one is recognisably the SDK's wrapper (anything else is left
-alone). The SDK installs its wrapper afresh at each call, so its own behaviour is unaffected.
+alone, with one warning: should a later SDK wrap it differently, a user learns why a large program may
+end in `RecursionError`). The SDK installs its wrapper afresh at each call, so its own behaviour is
+unaffected.
 """
 
 from __future__ import annotations
 
 import pickle
+import warnings
 from typing import Any, Final
 
 #: The pure-Python pickler's method before any Pulumi resource was declared in this process.
@@ -23,10 +26,23 @@ def is_sdk_wrapper(method: Any) -> bool:
             and getattr(method, "__module__", "") == "pulumi.dynamic.dynamic")
 
 
+_warned = False
+
+
 def undo_pickler_patch() -> bool:
     """Put back the original `_batch_setitems` if the SDK's wrapper is installed; True when it was."""
+    global _warned
     pickler = getattr(pickle, "_Pickler", None)
-    if pickler is None or _ORIGINAL is None or not is_sdk_wrapper(getattr(pickler, "_batch_setitems", None)):
+    current = getattr(pickler, "_batch_setitems", None)
+    if pickler is None or _ORIGINAL is None or current is _ORIGINAL:
+        return False
+    if not is_sdk_wrapper(current):
+        if not _warned:
+            _warned = True
+            warnings.warn(f"pulumi-tokenfactory: pickle._Pickler._batch_setitems was replaced by something this "
+                          f"provider does not recognise ({getattr(current, '__qualname__', current)!r}) and is left "
+                          f"alone; if a program declaring many endpoints ends in RecursionError, report this "
+                          f"with the pulumi SDK version", RuntimeWarning, stacklevel=2)
         return False
     pickler._batch_setitems = _ORIGINAL
     return True

@@ -38,5 +38,17 @@ def test_only_the_sdks_wrapper_is_undone(monkeypatch: pytest.MonkeyPatch) -> Non
         raise AssertionError("not called")
 
     monkeypatch.setattr(pickle._Pickler, "_batch_setitems", someone_elses)
-    assert _sdk_repair.undo_pickler_patch() is False
+    monkeypatch.setattr(_sdk_repair, "_warned", False)
+    with pytest.warns(RuntimeWarning, match="someone_elses.*left alone") as said:
+        assert _sdk_repair.undo_pickler_patch() is False
+        assert _sdk_repair.undo_pickler_patch() is False
+    assert len(said) == 1, "said once per process"
     assert pickle._Pickler._batch_setitems is someone_elses  # type: ignore[attr-defined]
+
+
+def test_the_original_method_is_left_alone_without_a_word(recwarn: pytest.WarningsRecorder,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pickle._Pickler, "_batch_setitems", _sdk_repair._ORIGINAL)
+    monkeypatch.setattr(_sdk_repair, "_warned", False)
+    assert _sdk_repair.undo_pickler_patch() is False
+    assert not [w for w in recwarn if "pickle" in str(w.message)]
