@@ -30,8 +30,6 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .schema import API_KEY_CONFIG as API_KEY_CONFIG  # re-exported: recorded fixtures and tests import them here
-from .schema import BASE_URL_CONFIG as BASE_URL_CONFIG
 from .settings import CONFIG_KEYS
 
 if TYPE_CHECKING:

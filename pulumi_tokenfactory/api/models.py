@@ -16,10 +16,8 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..endpoint.fields import API_FIELDS as API_FIELDS  # re-exported: what the API knows, beside its models
 from ..endpoint.fields import DEFAULT_REGION, INFERENCE_BASE_URLS
 from ..endpoint.fields import NAME_MAX_LENGTH as NAME_MAX_LENGTH
-from ..endpoint.fields import REGIONS as REGIONS  # re-exported: the emulator and the policy pack use models' vocabulary
 from ..fields import flatten_errors
 from ..rules import replica_order
 from ..schema import DEFAULT_BASE_URL

@@ -29,7 +29,6 @@ from typing import Any, TypedDict, overload
 import pulumi
 import pulumi.dynamic
 
-from ..schema import REGION_CONFIG as REGION_CONFIG  # re-exported: the reference's tests read it here
 from ..schema import RESOURCE_MODULE, RESOURCE_NAME
 from . import _program
 

@@ -18,23 +18,18 @@ from .. import errors, rules
 from ..api.models import Template, catalogue_violations
 from ..fields import Field
 from ..wire import PROVIDER_KEY, is_unknown
-from ..wire import UNKNOWN_STRING as UNKNOWN_SENTINEL  # noqa: F401  (its old name, which tests import)
 from .fields import (
     ABSENT_WHEN_UNSET,
     BY_NAME,
     FIELDS,
     INPUT_FIELDS,
-    MAX_GPU_COUNT,
-    MAX_READY_TIMEOUT_SECONDS,
-    MAX_REPLICAS,
     SCALING_CHILDREN,
     SCALING_FIELD,
     SCALING_FIELDS,
 )
 from .properties import EndpointInputs
 
-__all__ = ["MAX_GPU_COUNT", "MAX_READY_TIMEOUT_SECONDS", "MAX_REPLICAS", "CheckOutcome", "check_inputs",
-           "is_unknown", "option_conflict", "parse_inputs"]
+__all__ = ["CheckOutcome", "check_inputs", "option_conflict", "parse_inputs"]
 
 _WAIT, _READY = "wait_for_inference", "wait_for_ready"
 #: What the catalogue decides; checked against it only once all of them are known and well-typed.

@@ -25,13 +25,13 @@ import pytest
 
 import pulumi_tokenfactory as tokenfactory
 from devtools.generate_surface import doc_literal
+from pulumi_tokenfactory import schema
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.api.client import RetryPolicy, TokenFactoryClient, resolve_api_key, resolve_base_url
 from pulumi_tokenfactory.api.models import parse_created
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE, TEMPLATES
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from pulumi_tokenfactory.endpoint import fields
-from pulumi_tokenfactory.endpoint import program as resources
 from pulumi_tokenfactory.endpoint.fields import INPUT_FIELDS, OUTPUT_FIELDS
 from pulumi_tokenfactory.endpoint.program import DedicatedEndpoint, DedicatedEndpointArgs, ScalingArgsDict
 from pulumi_tokenfactory.endpoint.properties import EndpointInputs
@@ -190,7 +190,7 @@ def test_input_types_requiredness_and_defaults_match_the_code(input_rows: dict[s
             literal = doc_literal(f.default)
             assert f"`{literal}`" in cell, f"{f.name}: default {literal} not in {cell!r}"
             assert EndpointInputs.model_fields[f.name].default == f.default, f"{f.name}: the model's default differs"
-    assert resources.REGION_CONFIG in input_rows["region"]["Required / default"]
+    assert schema.REGION_CONFIG in input_rows["region"]["Required / default"]
     assert fields.BY_NAME["region"].default == models.DEFAULT_REGION == fields.DEFAULT_REGION
 
 
@@ -278,7 +278,7 @@ def test_reference_examples_run_under_mocks() -> None:
         for endpoint in endpoints:
             inputs = endpoint.plain_inputs
             assert inputs["scaling"]["min_replicas"] >= 1
-            assert inputs["region"] in models.REGIONS
+            assert inputs["region"] in fields.REGIONS
         if "adopt_id=" in block:
             assert endpoints[0].plain_inputs["adopt_id"].startswith("ep-")
 
@@ -787,7 +787,7 @@ def test_inference_base_url_table_is_what_the_provider_computes(reference: str) 
     assert len(rows) >= 4
     for row in rows:
         setting = re.findall(r"`([^`]+)`", row["`tokenfactory:baseUrl`"])
-        regions = [_code(row["`region`"])] if row["`region`"] != "any" else list(models.REGIONS)
+        regions = [_code(row["`region`"])] if row["`region`"] != "any" else list(fields.REGIONS)
         for base_url in setting or [None]:
             for region in regions:
                 assert models.inference_base_url(region, base_url) == _code(row["`inference_base_url`"]), row

@@ -58,7 +58,7 @@ import pytest
 from devtools.enginehost import PROVIDER_KEY, ProviderHost, serialized_provider
 from pulumi_tokenfactory.api import models
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
-from pulumi_tokenfactory.endpoint.fields import FIELDS, INPUT_FIELDS, OUTPUT_FIELDS
+from pulumi_tokenfactory.endpoint.fields import API_FIELDS, FIELDS, INPUT_FIELDS, OUTPUT_FIELDS
 from pulumi_tokenfactory.fields import Kind
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from pulumi_tokenfactory.schema import API_KEY_CONFIG
@@ -146,7 +146,7 @@ def as_api_reads(answer: dict[str, Any]) -> dict[str, Any]:
     """An endpoint as the client reads it, whichever shape the API used: the recordings hold the legacy shape
     (flat status), the emulator now answers in the published one (deployment object)."""
     endpoint = models.Endpoint.model_validate(answer)
-    fields = {name: getattr(endpoint, name) for name in models.API_FIELDS}
+    fields = {name: getattr(endpoint, name) for name in API_FIELDS}
     return {"id": endpoint.id, **fields, "lifecycle": endpoint.lifecycle, "ready": endpoint.readiness_state}
 
 

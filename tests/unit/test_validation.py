@@ -9,7 +9,8 @@ from pulumi.output import Unknown
 
 from pulumi_tokenfactory.api.models import Flavor, Template
 from pulumi_tokenfactory.endpoint.fields import INPUT_FIELDS
-from pulumi_tokenfactory.endpoint.validation import UNKNOWN_SENTINEL, check_inputs
+from pulumi_tokenfactory.endpoint.validation import check_inputs
+from pulumi_tokenfactory.wire import UNKNOWN_STRING
 from tests.harness.endpoints import wire_endpoint
 
 CATALOGUE = [
@@ -136,7 +137,7 @@ def test_numbers_are_shown_as_the_user_wrote_them() -> None:
     assert failures(valid(name=42.0))["name"] == "name must be a string, got number 42"
 
 
-@pytest.mark.parametrize("unknown", [Unknown(), UNKNOWN_SENTINEL])
+@pytest.mark.parametrize("unknown", [Unknown(), UNKNOWN_STRING])
 def test_unknown_values_in_preview_do_not_fail_and_skip_the_catalogue(unknown: object) -> None:
     calls = []
 
