@@ -29,16 +29,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .. import errors
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
-from ..endpoint.fields import REGIONS
+from ..endpoint.fields import API_FIELDS, REGIONS, REQUIRED_INPUTS, SCALING_FIELD
 from ..settings import Settings
 from .messages import BASE_URL_HELP, columns, command_parser, report_failure
 
-#: Fields without which a declaration could not reproduce the endpoint.
-REQUIRED_FIELDS = ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling", "region")
+#: Fields without which a declaration could not reproduce the endpoint: the required inputs, and the region (its
+#: default is the adopting stack's, which need not be the endpoint's).
+REQUIRED_FIELDS = (*REQUIRED_INPUTS, "region")
 NOT_ADOPTABLE = {LifecycleState.ERROR: "in error: fix or delete it in the console first",
                  LifecycleState.DELETING: "being deleted"}
 
@@ -116,27 +118,36 @@ def render(findings: Sequence[Finding], *, source: str) -> str:
     for finding in findings:
         if finding.resource_name is None:
             continue
-        e = finding.endpoint
-        assert e.scaling is not None
         lines += [
             "",
             f"{_identifier(finding.resource_name)} = tokenfactory.DedicatedEndpoint(",
             f"    {finding.resource_name!r},",
-            f"    adopt_id={e.id!r},",
-            f"    name={e.name!r},",
-            *([f"    description={e.description!r},"] if e.description else []),
-            f"    model_name={e.model_name!r},",
-            f"    flavor_name={e.flavor_name!r},",
-            f"    gpu_type={e.gpu_type!r},",
-            f"    gpu_count={e.gpu_count!r},",
-            f"    region={e.region!r},",
-            f"    scaling=tokenfactory.ScalingArgs(min_replicas={e.scaling.min_replicas}, "
-            f"max_replicas={e.scaling.max_replicas}),",
-            *(["    enabled=False,"] if lifecycle_state(e.status) is LifecycleState.STOPPED or e.enabled is False
-              else []),
+            f"    adopt_id={finding.endpoint.id!r},",
+            *_settings(finding.endpoint),
             ")",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _settings(e: Endpoint) -> list[str]:
+    """One keyword argument per setting the API reports, in the declaration's order, each its current value.
+
+    Every field the API knows is written when it has a value (a field left out would be PATCHed to the program's
+    default on adoption: unwritten custom weights would be cleared); `enabled` only when the endpoint is stopped.
+    """
+    written = []
+    for name in API_FIELDS:
+        value: Any = getattr(e, name)
+        if name == SCALING_FIELD:
+            assert value is not None  # plan() skips an endpoint without scaling
+            written.append(f"    scaling=tokenfactory.ScalingArgs(min_replicas={value.min_replicas}, "
+                           f"max_replicas={value.max_replicas}),")
+        elif name == "enabled":
+            if lifecycle_state(e.status) is LifecycleState.STOPPED or value is False:
+                written.append("    enabled=False,")
+        elif value not in (None, ""):
+            written.append(f"    {name}={value!r},")
+    return written
 
 
 def table(findings: Sequence[Finding]) -> str:

@@ -27,7 +27,7 @@ import pytest
 
 import pulumi_tokenfactory as tokenfactory
 from pulumi_tokenfactory.endpoint import program as resources
-from pulumi_tokenfactory.endpoint.fields import INPUT_FIELDS, OUTPUT_FIELDS
+from pulumi_tokenfactory.endpoint.fields import INPUT_FIELDS, OUTPUT_FIELDS, REQUIRED_INPUTS
 from pulumi_tokenfactory.schema import RESOURCE_TYPE
 from tests.harness.mocks import RecordedResource, run_program
 
@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BASIC = ROOT / "examples" / "basic" / "__main__.py"
 HARDWARE: dict[str, Any] = {"model_name": "openai/gpt-oss-120b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
                             "gpu_count": 1}
-REQUIRED = ("name", "model_name", "flavor_name", "gpu_type", "gpu_count", "scaling")
 
 
 def _pyproject_version() -> str:
@@ -194,7 +193,7 @@ def test_argument_types_are_pulumi_input_types_with_typed_dict_twins() -> None:
     assert _types.is_output_type(tokenfactory.ScalingOutput)
     assert set(_types.input_type_py_to_pulumi_names(tokenfactory.DedicatedEndpointArgs)) == set(INPUT_FIELDS)
     assert set(tokenfactory.DedicatedEndpointArgsDict.__annotations__) == set(INPUT_FIELDS)
-    assert tokenfactory.DedicatedEndpointArgsDict.__required_keys__ == frozenset(REQUIRED)
+    assert tokenfactory.DedicatedEndpointArgsDict.__required_keys__ == frozenset(REQUIRED_INPUTS)
     assert tokenfactory.ScalingArgsDict.__required_keys__ == frozenset({"min_replicas", "max_replicas"})
     # Keyword-only, like generated SDKs; a setter changes what will be sent.
     with pytest.raises(TypeError):
@@ -229,7 +228,7 @@ def test_help_shows_our_inputs_and_outputs_not_the_dynamic_resources() -> None:
     assert list(signature.parameters)[:3] == ["resource_name", "args", "opts"]
     assert set(list(signature.parameters)[3:]) == set(INPUT_FIELDS)
     required = [n for n, p in signature.parameters.items() if p.default is inspect.Parameter.empty]
-    assert required == ["resource_name", *REQUIRED]
+    assert required == ["resource_name", *REQUIRED_INPUTS]
     assert "name: pulumi.Input[str]," in str(signature)  # annotations as written, not quoted strings
     assert "scaling: pulumi.Input[ScalingArgs | ScalingArgsDict]" in str(signature)
     init_doc = inspect.getdoc(tokenfactory.DedicatedEndpoint.__init__) or ""
