@@ -25,8 +25,8 @@ from ..host import routingkey
 from ..host.creation import ExactlyOnceCreator, twin_failure
 from ..host.directory import EndpointDirectory
 from ..host.enginelog import EngineLog, engine_address
-from ..host.waiting import Waiter, describe_deployment
-from ..settings import HTTP_TIMEOUT, Settings
+from ..host.waiting import PollSchedule, Waiter, describe_deployment
+from ..settings import HOST_WIDENING, HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .fields import ADOPT_FIELD, BY_NAME, DEFAULT_READY_TIMEOUT_SECONDS, DIFFED_FIELDS, OUTPUT_FIELDS, REPLACE_FIELDS
@@ -77,7 +77,8 @@ class _Session:
     def __post_init__(self) -> None:
         self.creator = ExactlyOnceCreator(self.client, on_change=self.changed)
         self.waiter = Waiter(self.directory, progress=_progress, settings=self.settings)
-        self.gate = ReadinessGate.for_settings(self.client, self.settings, progress=_progress)
+        self.gate = ReadinessGate(self.client, schedule=PollSchedule.from_settings(self.settings), progress=_progress,
+                                  lend_threads=self.settings.get(HOST_WIDENING))
 
     def changed(self) -> None:
         """Called after every change this process makes: no cached view may outlive it."""
