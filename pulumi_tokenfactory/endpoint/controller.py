@@ -49,10 +49,6 @@ _REDEPLOYING = frozenset(name for name, f in BY_NAME.items() if f.redeploys)
 ENGINE_LOG = EngineLog(engine_address())
 
 
-def _progress(message: str) -> None:
-    ENGINE_LOG.progress(message)
-
-
 @dataclass
 class _Session:
     """What the provider builds once per process: the client and the caches that share it."""
@@ -76,9 +72,9 @@ class _Session:
 
     def __post_init__(self) -> None:
         self.creator = ExactlyOnceCreator(self.client, on_change=self.changed)
-        self.waiter = Waiter(self.directory, progress=_progress, settings=self.settings)
-        self.gate = ReadinessGate(self.client, schedule=PollSchedule.from_settings(self.settings), progress=_progress,
-                                  lend_threads=self.settings.get(HOST_WIDENING))
+        self.waiter = Waiter(self.directory, progress=ENGINE_LOG.progress, settings=self.settings)
+        self.gate = ReadinessGate(self.client, schedule=PollSchedule.from_settings(self.settings),
+                                  progress=ENGINE_LOG.progress, lend_threads=self.settings.get(HOST_WIDENING))
 
     def changed(self) -> None:
         """Called after every change this process makes: no cached view may outlive it."""
@@ -169,9 +165,9 @@ class EndpointController:
                                           f"endpoint can belong to one resource only"))
         if not problems:
             change = describe_patch(endpoint, planned_patch(endpoint, inputs))
-            _progress(f"adopt {inputs.name!r}: takes over the existing endpoint {endpoint.id} "
-                      f"({endpoint.status or 'no status reported'}) instead of creating one (no POST); it "
-                      f"will change {change}")
+            ENGINE_LOG.progress(f"adopt {inputs.name!r}: takes over the existing endpoint {endpoint.id} "
+                                f"({endpoint.status or 'no status reported'}) instead of creating one (no POST); "
+                                f"it will change {change}")
         return problems
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> DiffResult:
@@ -254,7 +250,8 @@ class EndpointController:
     def _settle(self, api: _Session, endpoint: Endpoint | str, desired: EndpointInputs, label: str, *,
                 probe: bool, key: str | None) -> Endpoint:
         """Wait for the declared state, then (`wait_for_inference`, when `probe`) for a real answer on the routing
-        key. A wait the host interrupts keeps the endpoint as last read (see host.interrupts)."""
+        key. A wait the host interrupts keeps the endpoint as last read, else as known, and says so (see
+        host.interrupts)."""
         endpoint_id = endpoint if isinstance(endpoint, str) else endpoint.id
         try:
             budget = api.gate.budget(desired.ready_timeout)
@@ -263,8 +260,12 @@ class EndpointController:
                 api.gate.until_routable(endpoint_id, reached.routing_key or key, desired.region, budget, label=label)
             return reached
         except errors.WaitInterrupted as stop:
-            known = _kept_after_interrupt(stop, None if isinstance(endpoint, str) else endpoint)
-            return known if known is not None else api.client.get_endpoint(endpoint_id)
+            last = stop.last if isinstance(stop.last, Endpoint) else endpoint
+            status = describe_deployment(last) if isinstance(last, Endpoint) else "its status not read yet"
+            ENGINE_LOG.progress(f"{stop.message}. Endpoint {stop.endpoint_id} exists and is recorded in the state as "
+                                f"it is now ({status}): `pulumi refresh` reads its status again, `pulumi destroy` "
+                                f"deletes it")
+            return last if isinstance(last, Endpoint) else api.client.get_endpoint(endpoint_id)
 
     def _undo_create(self, api: _Session, endpoint_id: str, cause: errors.TokenFactoryError) -> Exception:
         """A create that fails after the endpoint exists deletes it, or says loudly that it could not."""
@@ -341,17 +342,8 @@ class EndpointController:
         try:
             api.waiter.until_gone(id_, timeout, label=f"delete {name!r}")
         except errors.WaitInterrupted as stop:
-            _progress(f"{stop.message}. The API accepted its DELETE: the endpoint is being removed, and it leaves "
-                      f"the state")
-
-
-def _kept_after_interrupt(stop: errors.WaitInterrupted, known: Endpoint | None) -> Endpoint | None:
-    """An interrupted wait (see host.interrupts) records the endpoint as last read, else as known, and says so."""
-    endpoint = stop.last if isinstance(stop.last, Endpoint) else known
-    status = describe_deployment(endpoint) if endpoint is not None else "its status not read yet"
-    _progress(f"{stop.message}. Endpoint {stop.endpoint_id} exists and is recorded in the state as it is now "
-              f"({status}): `pulumi refresh` reads its status again, `pulumi destroy` deletes it")
-    return endpoint
+            ENGINE_LOG.progress(f"{stop.message}. The API accepted its DELETE: the endpoint is being removed, and it "
+                                f"leaves the state")
 
 
 def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.UnexpectedResponseError:
