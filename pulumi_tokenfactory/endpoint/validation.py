@@ -20,7 +20,6 @@ from ..fields import Field
 from ..wire import PROVIDER_KEY, is_unknown
 from .fields import (
     ABSENT_WHEN_UNSET,
-    BY_NAME,
     FIELDS,
     INPUT_FIELDS,
     SCALING_CHILDREN,
@@ -60,11 +59,6 @@ def _value(out: CheckOutcome, f: Field, value: Any, prop: str) -> Any:
 
 
 def _check_scaling(out: CheckOutcome, value: Any) -> None:
-    if value is None:
-        out.fail(SCALING_FIELD, rules.required(BY_NAME[SCALING_FIELD]))
-        return
-    if is_unknown(value):
-        return
     if (problem := rules.not_an_object(SCALING_FIELD, value, SCALING_FIELDS)) is not None:
         out.fail(SCALING_FIELD, problem)
         return
@@ -89,7 +83,7 @@ def _check_field(out: CheckOutcome, f: Field, value: Any) -> None:
             out.inputs.pop(f.name, None)
         else:
             out.inputs[f.name] = f.default
-    elif f.name == SCALING_FIELD:
+    elif f.name == SCALING_FIELD and value is not None:  # a missing one is refused by `_value`, as any field
         _check_scaling(out, value)
     elif (checked := _value(out, f, value, f.name)) is not None:
         out.inputs[f.name] = checked
