@@ -157,8 +157,6 @@ def _refuse_custom_timeouts(resource_name: str, opts: pulumi.ResourceOptions | N
     """`custom_timeouts` never reach a dynamic provider (`pulumi.dynamic`'s host reads no timeout from the
     engine's requests): refuse them rather than let a program believe they bound a 10-15 minute create."""
     timeouts = opts.custom_timeouts if opts is not None else None
-    if timeouts is None:
-        return
     given = {name: getattr(timeouts, name, None) for name in ("create", "update", "delete", "read")}
     given = {name: value for name, value in given.items() if value}
     if not given:

@@ -62,7 +62,6 @@ class _Session:
     """Serves the duplicate check of new resources; this process's own creates are excluded by id,
     so it is not invalidated by them and one list serves a whole preview."""
     settings: Settings
-    """Where the waiter's poll ceiling and thread lending come from."""
     creator: ExactlyOnceCreator = field(init=False)
     waiter: Waiter = field(init=False)
     gate: ReadinessGate = field(init=False)
@@ -119,8 +118,6 @@ class EndpointController:
                         f"and GPU: {exc}") from None
             return self._templates
 
-    # -- check and diff -------------------------------------------------------
-
     def check(self, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> CheckOutcome:
         """The checked inputs (defaults filled, the routing key settled) and what is wrong with them."""
         outcome = check_inputs(news, templates=self._template_catalogue)
@@ -156,10 +153,7 @@ class EndpointController:
                 return [(ADOPT_FIELD, f"no endpoint {inputs.adopt_id} in this account (as the API key sees it); "
                                       f"check the id in the Token Factory console, or remove adopt_id to create "
                                       f"a new endpoint")]
-        problems = mismatches(endpoint, inputs)
-        state = unadoptable(endpoint)
-        if state:
-            problems.append((ADOPT_FIELD, state))
+        problems = mismatches(endpoint, inputs) + [(ADOPT_FIELD, p) for p in [unadoptable(endpoint)] if p]
         if api.adoptions.conflict(endpoint.id, inputs.input_props()):
             problems.append((ADOPT_FIELD, f"another resource of this stack adopts endpoint {endpoint.id} too; an "
                                           f"endpoint can belong to one resource only"))
@@ -190,8 +184,6 @@ class EndpointController:
         # No `stables`: the Python dynamic host drops them and the engine (v3.274) never reads them, so the
         # preview of an output that is not an input stays unknown (sdk-docs/dedicated-endpoint.md says which).
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=keeps_key)
-
-    # -- create, read, update, delete -----------------------------------------
 
     def create(self, inputs: EndpointInputs) -> tuple[str, EndpointState]:
         """POST once (see creation), stop it if declared stopped, wait; undo it if the wait fails."""
