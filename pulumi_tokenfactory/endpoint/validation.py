@@ -31,7 +31,7 @@ from .properties import EndpointInputs
 __all__ = ["CheckOutcome", "check_inputs", "option_conflict", "parse_inputs"]
 
 _WAIT, _READY = "wait_for_inference", "wait_for_ready"
-#: What the catalogue decides; checked against it only once all of them are known and well-typed.
+#: What the catalogue decides (`catalogue_violations`' keywords); checked only once all are known and well-typed.
 _CATALOGUE_KEYS = ("model_name", "flavor_name", "gpu_type", "gpu_count", "region")
 
 
@@ -115,14 +115,9 @@ def check_inputs(
     failed = {prop.split(".")[0] for prop, _ in out.failures}
     catalogue_ready = all(known(k) for k in _CATALOGUE_KEYS) and not failed & set(_CATALOGUE_KEYS)
     if templates is not None and not conflict and catalogue_ready:
-        for violation in catalogue_violations(
-            templates(),
-            model_name=news["model_name"],
-            flavor_name=news["flavor_name"],
-            gpu_type=news["gpu_type"],
-            gpu_count=out.inputs["gpu_count"],
-            region=out.inputs.get("region"),
-        ):
+        # As checked: 2.0 is 2, the region defaulted.
+        choice: dict[str, Any] = {k: out.inputs.get(k) for k in _CATALOGUE_KEYS}
+        for violation in catalogue_violations(templates(), **choice):
             out.fail(violation.property, violation.reason)
     if conflict:
         out.fail(*conflict)
