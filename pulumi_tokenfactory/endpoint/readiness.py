@@ -90,14 +90,14 @@ class ReadinessGate:
         client: TokenFactoryClient,
         *,
         schedule: PollSchedule,
-        progress: Progress | None = None,
+        progress: Progress,
         sleep: Callable[[float], None] = pause,
         clock: Callable[[], float] = time.monotonic,
         lend_threads: bool | None = None,
     ) -> None:
         self._client = client
         self._schedule = schedule
-        self._progress = progress or (lambda message: log.info(message))
+        self._progress = progress
         self._sleep = sleep
         self._clock = clock
         self._lend_threads = lend_threads
