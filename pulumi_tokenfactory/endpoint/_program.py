@@ -1,6 +1,6 @@
 """What `DedicatedEndpoint` does when a program declares one: the hand-written half of endpoint/program.py.
 
-resources.py is generated from the field model (`python -m devtools.generate_surface`): the typed
+program.py is generated from the field model (`python -m devtools.generate_surface`): the typed
 constructor and its overloads, the argument and output types, every docstring. What is not a
 restatement of the fields is here, and names no field but the one whose behaviour it is (`region`):
 both call forms and their `TypeError`s, the refusal of `import_` and `custom_timeouts`, the default
@@ -46,10 +46,6 @@ def _all_inputs(args_type: type) -> tuple[str, ...]:
     return tuple(p.name for p in _parameters(args_type))
 
 
-def _required_inputs(args_type: type) -> tuple[str, ...]:
-    return tuple(p.name for p in _parameters(args_type) if p.default is p.empty)
-
-
 class _Shown(str):
     """An annotation as written in the source, shown without quotes (`name: pulumi.Input[str]`) by `help()`."""
 
@@ -90,11 +86,6 @@ def same_items(value: Mapping[str, Any], other: object) -> bool:
 # -- the constructor ------------------------------------------------------------------------------------
 
 
-def _default_region() -> str:
-    """`tokenfactory:region`, else eu-north1; a region that does not exist fails here, naming the setting."""
-    return Settings.of_program().get(REGION)
-
-
 def _checked_inputs(resource_name: str, given: Mapping[str, Any], source: str, args_type: type) -> dict[str, Any]:
     """Every input, None where not given; unknown or missing names fail now, naming them, not in the engine."""
     allowed = _all_inputs(args_type)
@@ -102,7 +93,7 @@ def _checked_inputs(resource_name: str, given: Mapping[str, Any], source: str, a
     if unknown:
         raise TypeError(f"DedicatedEndpoint {resource_name!r} got unknown {source} {', '.join(unknown)}; "
                         f"allowed: {', '.join(allowed)}")
-    missing = [name for name in _required_inputs(args_type) if name not in given]
+    missing = [p.name for p in _parameters(args_type) if p.default is p.empty and p.name not in given]
     if missing:
         raise TypeError(f"DedicatedEndpoint {resource_name!r} is missing required {source} {', '.join(missing)}")
     return {name: given.get(name) for name in allowed}
@@ -154,9 +145,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(h|m|s|ms)")
 
 def _duration_seconds(text: str | None) -> float | None:
     """A Go duration as Pulumi's `CustomTimeouts` spell them (`30m`, `1h30m`, `90s`) in seconds; None if not one."""
-    if not text or not text.strip():
-        return None
-    text = text.strip()
+    text = (text or "").strip()
     parts = _DURATION_PART.findall(text)
     if not parts or "".join(number + unit for number, unit in parts) != text:
         return None
@@ -168,8 +157,6 @@ def _refuse_custom_timeouts(resource_name: str, opts: pulumi.ResourceOptions | N
     """`custom_timeouts` never reach a dynamic provider (`pulumi.dynamic`'s host reads no timeout from the
     engine's requests): refuse them rather than let a program believe they bound a 10-15 minute create."""
     timeouts = opts.custom_timeouts if opts is not None else None
-    if timeouts is None:
-        return
     given = {name: getattr(timeouts, name, None) for name in ("create", "update", "delete", "read")}
     given = {name: value for name, value in given.items() if value}
     if not given:
@@ -192,8 +179,9 @@ def construct(resource: pulumi.dynamic.Resource, resource_name: str, args: tuple
     _refuse_import(resource_name, opts)
     _refuse_custom_timeouts(resource_name, opts)
     props: dict[str, Any] = dict(inputs)
+    # `tokenfactory:region`, else eu-north1; a region that does not exist fails here, naming the setting.
     if props["region"] is None:
-        props["region"] = _default_region()
+        props["region"] = Settings.of_program().get(REGION)
     # Outputs to be filled in; an input that is also an output (`routing_key`) keeps the program's value.
     props.update(dict.fromkeys(name for name in OUTPUT_FIELDS if name not in props))
     # Our own URN, so the provider can put spend lines on this resource's row (see host/enginelog.py).

@@ -25,8 +25,8 @@ from ..host import routingkey
 from ..host.creation import ExactlyOnceCreator, twin_failure
 from ..host.directory import EndpointDirectory
 from ..host.enginelog import EngineLog, engine_address
-from ..host.waiting import Waiter, describe_deployment
-from ..settings import HTTP_TIMEOUT, Settings
+from ..host.waiting import PollSchedule, Waiter, describe_deployment
+from ..settings import HOST_WIDENING, HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
 from .fields import ADOPT_FIELD, BY_NAME, DEFAULT_READY_TIMEOUT_SECONDS, DIFFED_FIELDS, OUTPUT_FIELDS, REPLACE_FIELDS
@@ -49,10 +49,6 @@ _REDEPLOYING = frozenset(name for name, f in BY_NAME.items() if f.redeploys)
 ENGINE_LOG = EngineLog(engine_address())
 
 
-def _progress(message: str) -> None:
-    ENGINE_LOG.progress(message)
-
-
 @dataclass
 class _Session:
     """What the provider builds once per process: the client and the caches that share it."""
@@ -66,7 +62,6 @@ class _Session:
     """Serves the duplicate check of new resources; this process's own creates are excluded by id,
     so it is not invalidated by them and one list serves a whole preview."""
     settings: Settings
-    """Where the waiter's poll ceiling and thread lending come from."""
     creator: ExactlyOnceCreator = field(init=False)
     waiter: Waiter = field(init=False)
     gate: ReadinessGate = field(init=False)
@@ -76,8 +71,9 @@ class _Session:
 
     def __post_init__(self) -> None:
         self.creator = ExactlyOnceCreator(self.client, on_change=self.changed)
-        self.waiter = Waiter(self.directory, progress=_progress, settings=self.settings)
-        self.gate = ReadinessGate.for_settings(self.client, self.settings, progress=_progress)
+        self.waiter = Waiter(self.directory, progress=ENGINE_LOG.progress, settings=self.settings)
+        self.gate = ReadinessGate(self.client, schedule=PollSchedule.from_settings(self.settings),
+                                  progress=ENGINE_LOG.progress, lend_threads=self.settings.get(HOST_WIDENING))
 
     def changed(self) -> None:
         """Called after every change this process makes: no cached view may outlive it."""
@@ -122,8 +118,6 @@ class EndpointController:
                         f"and GPU: {exc}") from None
             return self._templates
 
-    # -- check and diff -------------------------------------------------------
-
     def check(self, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> CheckOutcome:
         """The checked inputs (defaults filled, the routing key settled) and what is wrong with them."""
         outcome = check_inputs(news, templates=self._template_catalogue)
@@ -159,18 +153,15 @@ class EndpointController:
                 return [(ADOPT_FIELD, f"no endpoint {inputs.adopt_id} in this account (as the API key sees it); "
                                       f"check the id in the Token Factory console, or remove adopt_id to create "
                                       f"a new endpoint")]
-        problems = mismatches(endpoint, inputs)
-        state = unadoptable(endpoint)
-        if state:
-            problems.append((ADOPT_FIELD, state))
+        problems = mismatches(endpoint, inputs) + [(ADOPT_FIELD, p) for p in [unadoptable(endpoint)] if p]
         if api.adoptions.conflict(endpoint.id, inputs.input_props()):
             problems.append((ADOPT_FIELD, f"another resource of this stack adopts endpoint {endpoint.id} too; an "
                                           f"endpoint can belong to one resource only"))
         if not problems:
             change = describe_patch(endpoint, planned_patch(endpoint, inputs))
-            _progress(f"adopt {inputs.name!r}: takes over the existing endpoint {endpoint.id} "
-                      f"({endpoint.status or 'no status reported'}) instead of creating one (no POST); it "
-                      f"will change {change}")
+            ENGINE_LOG.progress(f"adopt {inputs.name!r}: takes over the existing endpoint {endpoint.id} "
+                                f"({endpoint.status or 'no status reported'}) instead of creating one (no POST); "
+                                f"it will change {change}")
         return problems
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> DiffResult:
@@ -193,8 +184,6 @@ class EndpointController:
         # No `stables`: the Python dynamic host drops them and the engine (v3.274) never reads them, so the
         # preview of an output that is not an input stays unknown (sdk-docs/dedicated-endpoint.md says which).
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=keeps_key)
-
-    # -- create, read, update, delete -----------------------------------------
 
     def create(self, inputs: EndpointInputs) -> tuple[str, EndpointState]:
         """POST once (see creation), stop it if declared stopped, wait; undo it if the wait fails."""
@@ -253,7 +242,8 @@ class EndpointController:
     def _settle(self, api: _Session, endpoint: Endpoint | str, desired: EndpointInputs, label: str, *,
                 probe: bool, key: str | None) -> Endpoint:
         """Wait for the declared state, then (`wait_for_inference`, when `probe`) for a real answer on the routing
-        key. A wait the host interrupts keeps the endpoint as last read (see host.interrupts)."""
+        key. A wait the host interrupts keeps the endpoint as last read, else as known, and says so (see
+        host.interrupts)."""
         endpoint_id = endpoint if isinstance(endpoint, str) else endpoint.id
         try:
             budget = api.gate.budget(desired.ready_timeout)
@@ -262,8 +252,12 @@ class EndpointController:
                 api.gate.until_routable(endpoint_id, reached.routing_key or key, desired.region, budget, label=label)
             return reached
         except errors.WaitInterrupted as stop:
-            known = _kept_after_interrupt(stop, None if isinstance(endpoint, str) else endpoint)
-            return known if known is not None else api.client.get_endpoint(endpoint_id)
+            last = stop.last if isinstance(stop.last, Endpoint) else endpoint
+            status = describe_deployment(last) if isinstance(last, Endpoint) else "its status not read yet"
+            ENGINE_LOG.progress(f"{stop.message}. Endpoint {stop.endpoint_id} exists and is recorded in the state as "
+                                f"it is now ({status}): `pulumi refresh` reads its status again, `pulumi destroy` "
+                                f"deletes it")
+            return last if isinstance(last, Endpoint) else api.client.get_endpoint(endpoint_id)
 
     def _undo_create(self, api: _Session, endpoint_id: str, cause: errors.TokenFactoryError) -> Exception:
         """A create that fails after the endpoint exists deletes it, or says loudly that it could not."""
@@ -340,17 +334,8 @@ class EndpointController:
         try:
             api.waiter.until_gone(id_, timeout, label=f"delete {name!r}")
         except errors.WaitInterrupted as stop:
-            _progress(f"{stop.message}. The API accepted its DELETE: the endpoint is being removed, and it leaves "
-                      f"the state")
-
-
-def _kept_after_interrupt(stop: errors.WaitInterrupted, known: Endpoint | None) -> Endpoint | None:
-    """An interrupted wait (see host.interrupts) records the endpoint as last read, else as known, and says so."""
-    endpoint = stop.last if isinstance(stop.last, Endpoint) else known
-    status = describe_deployment(endpoint) if endpoint is not None else "its status not read yet"
-    _progress(f"{stop.message}. Endpoint {stop.endpoint_id} exists and is recorded in the state as it is now "
-              f"({status}): `pulumi refresh` reads its status again, `pulumi destroy` deletes it")
-    return endpoint
+            ENGINE_LOG.progress(f"{stop.message}. The API accepted its DELETE: the endpoint is being removed, and it "
+                                f"leaves the state")
 
 
 def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.UnexpectedResponseError:

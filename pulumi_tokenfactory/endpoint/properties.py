@@ -4,7 +4,7 @@ Raw engine dicts (numbers as floats, unknown sentinels, old states that lack
 newer keys) are turned into these models once, at the provider's edge; the
 lifecycle logic only ever sees models. This follows pulumi-command's layout:
 an inputs type, and an outputs type that extends it. Their fields come from base
-classes generated from pulumi_tokenfactory/fields.py (`_fields_generated.py`,
+classes generated from endpoint/fields.py (`_fields_generated.py`,
 `python -m devtools.generate_surface`).
 """
 
@@ -35,11 +35,7 @@ LIVE_FIELDS: tuple[str, ...] = tuple(name for name in API_FIELDS if name != SCAL
 
 
 class EndpointInputs(EndpointInputsFields):
-    """What a program declares for one DedicatedEndpoint (already validated by `check`).
-
-    Its fields are the declared inputs (`fields.FIELDS`), generated from the declaration into
-    `EndpointInputsFields` (_fields_generated.py, by `python -m devtools.generate_surface`).
-    """
+    """What a program declares for one DedicatedEndpoint (already validated by `check`)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -122,7 +118,7 @@ class EndpointState(EndpointStateFields, EndpointInputs):
             routing_key=_known(endpoint.routing_key, fallback.get("routing_key")) or "",
             status=_status(endpoint) if reported_status
             else _known(None, fallback.get("status")) or LifecycleState.UNKNOWN.value,
-            readiness=_known(endpoint.readiness, None) or _known(None, fallback.get("readiness")),
+            readiness=_known(endpoint.readiness, fallback.get("readiness")),
             inference_base_url=inference_base_url(region, api_base_url),
             created_at=_known(endpoint.created_at, fallback.get("created_at")),
             updated_at=_known(endpoint.updated_at, fallback.get("updated_at")),
@@ -145,13 +141,3 @@ def _known(live: str | None, prior: Any) -> str | None:
     if live:
         return live
     return prior if isinstance(prior, str) and prior else None
-
-
-__all__ = [
-    "INPUT_FIELDS",
-    "LIVE_FIELDS",
-    "OUTPUT_FIELDS",
-    "EndpointInputs",
-    "EndpointState",
-    "integral",
-]

@@ -33,16 +33,12 @@ from .. import errors
 from ..api.client import TokenFactoryClient
 from ..host.hostpool import lend_thread_while_waiting
 from ..host.interrupts import interrupted, pause
-from ..host.waiting import PollSchedule
-from ..settings import HOST_WIDENING, Settings
+from ..host.waiting import PROGRESS_EVERY_SECONDS, PollSchedule, Progress
+from ..host.waiting import _format_elapsed as _elapsed
 from .properties import EndpointInputs
 
 log = logging.getLogger(__name__)
 
-#: How often the 404 progress line repeats while nothing changes.
-PROGRESS_EVERY_SECONDS = 30.0
-
-Progress = Callable[[str], None]
 #: Failures that pass by themselves: the probe is repeated at the next interval.
 _TRANSIENT = (errors.RateLimitError, errors.ServerError, errors.TransportError, errors.UnexpectedResponseError)
 
@@ -64,11 +60,6 @@ def starts_replicas(current: EndpointInputs, desired: EndpointInputs) -> bool:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _elapsed(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 @dataclass(frozen=True)
@@ -99,24 +90,17 @@ class ReadinessGate:
         client: TokenFactoryClient,
         *,
         schedule: PollSchedule,
-        progress: Progress | None = None,
+        progress: Progress,
         sleep: Callable[[float], None] = pause,
         clock: Callable[[], float] = time.monotonic,
         lend_threads: bool | None = None,
     ) -> None:
         self._client = client
         self._schedule = schedule
-        self._progress = progress or (lambda message: log.info(message))
+        self._progress = progress
         self._sleep = sleep
         self._clock = clock
         self._lend_threads = lend_threads
-
-    @classmethod
-    def for_settings(cls, client: TokenFactoryClient, settings: Settings, *,
-                     progress: Progress | None = None) -> ReadinessGate:
-        """The gate of a provider session: the waiter's backoff and thread lending, from the same settings."""
-        return cls(client, schedule=PollSchedule.from_settings(settings), progress=progress,
-                   lend_threads=settings.get(HOST_WIDENING))
 
     def budget(self, timeout: float) -> Budget:
         """Start counting `ready_timeout` now (before the wait for `running`), for `until_routable`."""

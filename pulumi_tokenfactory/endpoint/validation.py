@@ -20,7 +20,6 @@ from ..fields import Field
 from ..wire import PROVIDER_KEY, is_unknown
 from .fields import (
     ABSENT_WHEN_UNSET,
-    BY_NAME,
     FIELDS,
     INPUT_FIELDS,
     SCALING_CHILDREN,
@@ -32,7 +31,7 @@ from .properties import EndpointInputs
 __all__ = ["CheckOutcome", "check_inputs", "option_conflict", "parse_inputs"]
 
 _WAIT, _READY = "wait_for_inference", "wait_for_ready"
-#: What the catalogue decides; checked against it only once all of them are known and well-typed.
+#: What the catalogue decides (`catalogue_violations`' keywords); checked only once all are known and well-typed.
 _CATALOGUE_KEYS = ("model_name", "flavor_name", "gpu_type", "gpu_count", "region")
 
 
@@ -60,11 +59,6 @@ def _value(out: CheckOutcome, f: Field, value: Any, prop: str) -> Any:
 
 
 def _check_scaling(out: CheckOutcome, value: Any) -> None:
-    if value is None:
-        out.fail(SCALING_FIELD, rules.required(BY_NAME[SCALING_FIELD]))
-        return
-    if is_unknown(value):
-        return
     if (problem := rules.not_an_object(SCALING_FIELD, value, SCALING_FIELDS)) is not None:
         out.fail(SCALING_FIELD, problem)
         return
@@ -89,7 +83,7 @@ def _check_field(out: CheckOutcome, f: Field, value: Any) -> None:
             out.inputs.pop(f.name, None)
         else:
             out.inputs[f.name] = f.default
-    elif f.name == SCALING_FIELD:
+    elif f.name == SCALING_FIELD and value is not None:  # a missing one is refused by `_value`, as any field
         _check_scaling(out, value)
     elif (checked := _value(out, f, value, f.name)) is not None:
         out.inputs[f.name] = checked
@@ -121,14 +115,9 @@ def check_inputs(
     failed = {prop.split(".")[0] for prop, _ in out.failures}
     catalogue_ready = all(known(k) for k in _CATALOGUE_KEYS) and not failed & set(_CATALOGUE_KEYS)
     if templates is not None and not conflict and catalogue_ready:
-        for violation in catalogue_violations(
-            templates(),
-            model_name=news["model_name"],
-            flavor_name=news["flavor_name"],
-            gpu_type=news["gpu_type"],
-            gpu_count=out.inputs["gpu_count"],
-            region=out.inputs.get("region"),
-        ):
+        # As checked: 2.0 is 2, the region defaulted.
+        choice: dict[str, Any] = {k: out.inputs.get(k) for k in _CATALOGUE_KEYS}
+        for violation in catalogue_violations(templates(), **choice):
             out.fail(violation.property, violation.reason)
     if conflict:
         out.fail(*conflict)
