@@ -35,12 +35,16 @@ from ..host.hostpool import lend_thread_while_waiting
 from ..host.interrupts import interrupted, pause
 from ..host.waiting import PROGRESS_EVERY_SECONDS, PollSchedule, Progress
 from ..host.waiting import _format_elapsed as _elapsed
+from .fields import FIELDS, SCALING_FIELD
 from .properties import EndpointInputs
 
 log = logging.getLogger(__name__)
 
 #: Failures that pass by themselves: the probe is repeated at the next interval.
 _TRANSIENT = (errors.RateLimitError, errors.ServerError, errors.TransportError, errors.UnexpectedResponseError)
+#: The fields whose change restarts every replica (the declaration's `redeploys`, but for the two that
+#: `starts_replicas` weighs itself: `enabled` and `scaling`).
+_RESTARTING_FIELDS = tuple(f.name for f in FIELDS if f.redeploys and f.name not in ("enabled", SCALING_FIELD))
 
 
 def starts_replicas(current: EndpointInputs, desired: EndpointInputs) -> bool:
@@ -53,8 +57,7 @@ def starts_replicas(current: EndpointInputs, desired: EndpointInputs) -> bool:
     """
     if not desired.enabled:
         return False
-    restarted = any(getattr(desired, name) != getattr(current, name)
-                    for name in ("gpu_type", "gpu_count", "custom_weights_id"))
+    restarted = any(getattr(desired, name) != getattr(current, name) for name in _RESTARTING_FIELDS)
     return not current.enabled or restarted or desired.scaling.min_replicas > current.scaling.min_replicas
 
 
