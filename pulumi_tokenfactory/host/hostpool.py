@@ -30,7 +30,7 @@ import gc
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
@@ -53,12 +53,6 @@ _verdict: str | None = None  # None: not decided yet; "": can act; else why not
 _warned = False
 
 
-def _warn(reason: str) -> None:
-    print(f"pulumi-tokenfactory: provider-host thread lending is off ({reason}); calls beyond the host's "
-          f"4 threads wait their turn, so a large fleet becomes ready in waves (set "
-          f"TOKENFACTORY_HOST_WIDENING=0 to silence this)", file=sys.stderr, flush=True)
-
-
 def _version_problem(sdk_version: str, python: tuple[int, int]) -> str | None:
     """Why these versions are not ones this was tested on, or None."""
     try:
@@ -72,13 +66,6 @@ def _version_problem(sdk_version: str, python: tuple[int, int]) -> str | None:
         tested = ", ".join(f"{major}.{minor}" for major, minor in sorted(TESTED_PYTHON))
         return f"Python {python[0]}.{python[1]} is untested; tested: {tested}"
     return None
-
-
-def _sdk_version() -> str:
-    try:
-        return metadata.version("pulumi")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 #: `ThreadPoolExecutor` adds a new worker to `_threads` only after starting it, so the call that made it start
@@ -98,11 +85,14 @@ def _find_pool(thread: threading.Thread) -> ThreadPoolExecutor | None:
         time.sleep(0.01)
 
 
-def _decide(thread: threading.Thread, *, sdk_version: Callable[[], str] = _sdk_version,
-            python: tuple[int, int] | None = None) -> str:
+def _decide(thread: threading.Thread) -> str:
     """Once per process: "" when lending can work in this host, else the reason it cannot."""
     global _pool
-    problem = _version_problem(sdk_version(), python or (sys.version_info[0], sys.version_info[1]))
+    try:
+        sdk_version = metadata.version("pulumi")
+    except metadata.PackageNotFoundError:
+        sdk_version = "unknown"
+    problem = _version_problem(sdk_version, (sys.version_info[0], sys.version_info[1]))
     if problem:
         return problem
     if thread is threading.main_thread():
@@ -125,7 +115,9 @@ def _usable_pool() -> ThreadPoolExecutor | None:
             _verdict = _decide(threading.current_thread())
         if _verdict and not _warned:
             _warned = True
-            _warn(_verdict)
+            print(f"pulumi-tokenfactory: provider-host thread lending is off ({_verdict}); calls beyond the host's "
+                  f"4 threads wait their turn, so a large fleet becomes ready in waves (set "
+                  f"TOKENFACTORY_HOST_WIDENING=0 to silence this)", file=sys.stderr, flush=True)
         if _verdict or _pool is None or threading.current_thread() not in _pool._threads:
             return None
         return _pool
