@@ -127,15 +127,13 @@ class Waiter:
         self._sleep = sleep
         self._clock = clock
 
-    def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
-                    on_poll: Callable[[dict[str, Endpoint]], None] | None = None) -> Endpoint:
+    def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str) -> Endpoint:
         """Return the endpoint once its lifecycle is `goal`; raise EndpointOperationError otherwise
         (`WaitInterrupted`, with the endpoint as last read, when the host is interrupted)."""
         with lend_thread_while_waiting(self._lend_threads):
-            return self._until_state(endpoint_id, goal, timeout, label=label, on_poll=on_poll)
+            return self._until_state(endpoint_id, goal, timeout, label=label)
 
-    def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
-                     on_poll: Callable[[dict[str, Endpoint]], None] | None) -> Endpoint:
+    def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str) -> Endpoint:
         failures = _PollFailures(self._progress)
         started = self._clock()
         last_seen: str | None = None  # the last status shown, as describe_status words it
@@ -149,7 +147,7 @@ class Waiter:
             elapsed = self._clock() - started
             if elapsed >= timeout:
                 last = failures.why_unread() or (f"last status: {last_seen}" if last_seen is not None
-                                                       else "its status was never read")
+                                                 else "its status was never read")
                 raise errors.EndpointOperationError(
                     f"{label}: endpoint {endpoint_id} did not become {goal_word(goal)} within {timeout:g}s ({last})",
                     endpoint_id=endpoint_id)
@@ -157,8 +155,6 @@ class Waiter:
             snapshot = self._poll(interval, failures)
             if snapshot is None:
                 continue
-            if on_poll is not None:
-                on_poll(snapshot)
             endpoint = snapshot.get(endpoint_id)
             if endpoint is None:
                 unreadable = snapshot.unreadable(endpoint_id)
