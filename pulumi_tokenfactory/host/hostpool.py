@@ -123,18 +123,16 @@ def _usable_pool() -> ThreadPoolExecutor | None:
         return _pool
 
 
-def _widen(pool: ThreadPoolExecutor, by: int) -> None:
-    """Change the pool's limit under its own lock, as submit() reads it; start a thread when raising."""
+def _widen(pool: ThreadPoolExecutor, by: int) -> bool:
+    """Change the pool's limit under its own lock, as submit() reads it; start a thread when raising.
+    False, and no change, when raising it while the pool shuts down: no thread may be started then."""
     with pool._shutdown_lock:
         if by > 0 and pool._shutdown:
-            raise _ShutDown
+            return False
         pool._max_workers += by
         if by > 0:
             pool._adjust_thread_count()  # picks up a call queued behind this one
-
-
-class _ShutDown(Exception):
-    """The pool is shutting down: no thread may be started."""
+        return True
 
 
 @contextmanager
@@ -155,13 +153,10 @@ def lend_thread_while_waiting(enabled: bool | None = None) -> Iterator[None]:
             lent = _extra < MAX_EXTRA_THREADS
             if lent:
                 _extra += 1
-        if lent:
-            try:
-                _widen(pool, +1)
-            except _ShutDown:
-                with _lock:
-                    _extra -= 1
-                lent = False
+        if lent and not _widen(pool, +1):
+            with _lock:
+                _extra -= 1
+            lent = False
     try:
         yield
     finally:
