@@ -50,7 +50,6 @@ _lock = threading.Lock()  # guards this module's own bookkeeping only; the pool 
 _extra = 0
 _pool: ThreadPoolExecutor | None = None
 _verdict: str | None = None  # None: not decided yet; "": can act; else why not
-_warned = False
 
 
 def _version_problem(sdk_version: str, python: tuple[int, int]) -> str | None:
@@ -109,15 +108,14 @@ def _decide(thread: threading.Thread) -> str:
 
 def _usable_pool() -> ThreadPoolExecutor | None:
     """The host's pool if lending can act here; decided (and warned about) once per process."""
-    global _verdict, _warned
+    global _verdict
     with _lock:
         if _verdict is None:
             _verdict = _decide(threading.current_thread())
-        if _verdict and not _warned:
-            _warned = True
-            print(f"pulumi-tokenfactory: provider-host thread lending is off ({_verdict}); calls beyond the host's "
-                  f"4 threads wait their turn, so a large fleet becomes ready in waves (set "
-                  f"TOKENFACTORY_HOST_WIDENING=0 to silence this)", file=sys.stderr, flush=True)
+            if _verdict:
+                print(f"pulumi-tokenfactory: provider-host thread lending is off ({_verdict}); calls beyond "
+                      f"the host's 4 threads wait their turn, so a large fleet becomes ready in waves (set "
+                      f"TOKENFACTORY_HOST_WIDENING=0 to silence this)", file=sys.stderr, flush=True)
         if _verdict or _pool is None or threading.current_thread() not in _pool._threads:
             return None
         return _pool
@@ -168,6 +166,6 @@ def lend_thread_while_waiting(enabled: bool | None = None) -> Iterator[None]:
 
 def _reset_for_tests() -> None:
     """Forget the per-process decision (tests decide again under other conditions)."""
-    global _extra, _pool, _verdict, _warned
+    global _extra, _pool, _verdict
     with _lock:
-        _extra, _pool, _verdict, _warned = 0, None, None, False
+        _extra, _pool, _verdict = 0, None, None
