@@ -120,8 +120,6 @@ class ExactlyOnceCreator:
         self._claimed: set[str] = set()
         self._open_keys: set[str] = set()
 
-    # -- who holds an endpoint ---------------------------------------------------------------------
-
     def owns(self, endpoint_id: str) -> bool:
         """Whether a create of this process made (or adopted) that endpoint."""
         with self._lock:
@@ -139,8 +137,6 @@ class ExactlyOnceCreator:
         """Whether the endpoint is held, or being created, by this process (so `check` is not to call it a twin)."""
         with self._lock:
             return endpoint.id in self._claimed or (endpoint.routing_key or "") in self._open_keys
-
-    # -- create -----------------------------------------------------------------------------------
 
     def create(self, spec: EndpointSpec) -> CreateOutcome:
         key = spec.routing_key
@@ -221,7 +217,12 @@ class ExactlyOnceCreator:
         """The endpoint holding `key`, which an earlier POST of this create may have made; else a named error."""
         found, seen = self._look(key, until_found=True)
         if found is None:
-            raise self._unproven(spec, key, lost, f"{why}, and {seen}")
+            raise errors.EndpointOperationError(
+                f"Creating endpoint {spec.name!r}: the answer to its POST was lost ({lost}), and it could not be "
+                f"found out whether an endpoint was created: {why}, and {seen}. Nothing more was posted and "
+                f"nothing was recorded in the state. If an endpoint with routing key {key!r} appears (GET "
+                f"/v0/dedicated_endpoints, or the Token Factory console), it is this create's and is billed: take "
+                f"it over with adopt_id=\"<its id>\" on this resource, or delete it, then run `pulumi up` again")
         return found
 
     def _take(self, endpoint: Endpoint, spec: EndpointSpec, *, answer_lost: bool) -> CreateOutcome:
@@ -231,11 +232,3 @@ class ExactlyOnceCreator:
                 f"resource of this deployment already holds; nothing was recorded for this one. Check the "
                 f"endpoints named {spec.name!r} in the Token Factory console", endpoint_id=endpoint.id)
         return CreateOutcome(endpoint, answer_lost=answer_lost)
-
-    def _unproven(self, spec: EndpointSpec, key: str, lost: errors.TokenFactoryError | None, why: str) -> Exception:
-        return errors.EndpointOperationError(
-            f"Creating endpoint {spec.name!r}: the answer to its POST was lost ({lost}), and it could not be "
-            f"found out whether an endpoint was created: {why}. Nothing more was posted and nothing was recorded "
-            f"in the state. If an endpoint with routing key {key!r} appears (GET /v0/dedicated_endpoints, or the "
-            f"Token Factory console), it is this create's and is billed: take it over with adopt_id=\"<its id>\" "
-            f"on this resource, or delete it, then run `pulumi up` again")

@@ -41,8 +41,6 @@ class EndpointDirectory:
         self._lock = threading.Lock()
         self._endpoints: Listing | None = None
         self._taken_at = 0.0
-        self._seen: set[str] = set()
-        self._listed = False
 
     def snapshot(self, max_age: float) -> Listing:
         """Endpoints by id, listed no more than `max_age` seconds before the call."""
@@ -54,28 +52,7 @@ class EndpointDirectory:
             listed = self._client.list_endpoints()
             self._endpoints = Listing({e.id: e for e in listed}, malformed_items(listed))
             self._taken_at = started
-            self._seen.update(self._endpoints)
-            self._seen.update(m.id for m in self._endpoints.malformed if m.id is not None)
-            self._listed = True
             return self._endpoints
-
-    def find(self, endpoint_id: str, max_age: float) -> Endpoint | None:
-        return self.snapshot(max_age).get(endpoint_id)
-
-    def seen_ids(self) -> frozenset[str]:
-        """Every endpoint id any list of this process has shown (listing once if none has run).
-
-        An id seen once existed before any POST made after that list, which is all
-        exactly-once creation needs; it never has to be fresh.
-        """
-        if not self._listed:
-            self.snapshot(max_age=float("inf"))
-        return self.seen_so_far()
-
-    def seen_so_far(self) -> frozenset[str]:
-        """`seen_ids` without listing: ids of lists that have completed (never one still in flight)."""
-        with self._lock:
-            return frozenset(self._seen)
 
     def invalidate(self) -> None:
         """Forget the view: called after every change this process makes."""

@@ -22,16 +22,16 @@ import threading
 _started = threading.Event()
 
 
-def _engine_pipe() -> int | None:
+def _stdin_is_a_pipe() -> bool:
     try:
-        return 0 if stat.S_ISFIFO(os.fstat(0).st_mode) else None
+        return stat.S_ISFIFO(os.fstat(0).st_mode)
     except OSError:
-        return None
+        return False
 
 
-def _wait_and_exit(fd: int) -> None:
+def _wait_and_exit() -> None:
     try:
-        while os.read(fd, 4096):
+        while os.read(0, 4096):
             pass  # the engine never writes; tolerate it if one ever does
     except OSError:
         return  # an unreadable stdin says nothing about the engine: keep serving
@@ -48,6 +48,5 @@ def exit_when_the_engine_is_gone() -> None:
     if _started.is_set():
         return
     _started.set()
-    fd = _engine_pipe()
-    if fd is not None:
-        threading.Thread(target=_wait_and_exit, args=(fd,), daemon=True, name="engine-watch").start()
+    if _stdin_is_a_pipe():
+        threading.Thread(target=_wait_and_exit, daemon=True, name="engine-watch").start()

@@ -46,9 +46,8 @@ STATE_OPERATIONS: Final = frozenset({"refresh", "delete"})
 _VERBS: Final = ("check", "diff", "create", "adopt", "update", "refresh", "delete", "read")
 
 
-def tracebacks_wanted(environ: Mapping[str, str] | None = None) -> bool:
-    value = (os.environ if environ is None else environ).get(TRACEBACKS_ENV, "")
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def tracebacks_wanted() -> bool:
+    return os.environ.get(TRACEBACKS_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 #: The module the engine runs for dynamic providers (`python -m pulumi.dynamic`, see the plugin script).
@@ -69,14 +68,6 @@ def quiet_tracebacks() -> None:
         sys.tracebacklimit = 0
 
 
-def subject(props: Mapping[str, Any] | None, id_: str | None = None) -> str:
-    """How the line names the endpoint: its declared `name`, else its id."""
-    name = (props or {}).get("name")
-    if isinstance(name, str) and name:
-        return repr(name)
-    return f"endpoint {id_}" if id_ else "the endpoint"
-
-
 def rotation_hint() -> str:
     return ("`pulumi refresh` and `pulumi destroy` use the provider settings saved in the state by the last "
             "`pulumi up`, not the stack's current config (nor TOKENFACTORY_API_KEY). If the key was changed "
@@ -84,18 +75,12 @@ def rotation_hint() -> str:
             "`tokenfactory:apiKey`), or `pulumi up` first")
 
 
-def _message(operation: str, who: str, text: str) -> str:
-    prefix = f"{operation} {who}: "
-    if any(text.startswith(f"{verb} {who}: ") for verb in _VERBS):
-        return text  # the message names both already (a wait's or an adoption's label)
-    return prefix + text
-
-
 def one_line(operation: str, props: Mapping[str, Any] | None, exc: BaseException, *,
              id_: str | None = None) -> BaseException:
     """The exception to raise (`from None`) in place of `exc`: the same error, its message naming operation and
     resource; a `ProviderBugError` for anything that is not a `TokenFactoryError`."""
-    who = subject(props, id_)
+    name = (props or {}).get("name")  # the endpoint is named by its declared name, else its id
+    who = repr(name) if isinstance(name, str) and name else (f"endpoint {id_}" if id_ else "the endpoint")
     if isinstance(exc, errors.TokenFactoryError):
         text = str(exc)
         if isinstance(exc, errors.AuthenticationError):
@@ -106,7 +91,10 @@ def one_line(operation: str, props: Mapping[str, Any] | None, exc: BaseException
                 text = f"{text}. {rotation_hint()}"
             else:
                 text = f"{text}. Check `tokenfactory:apiKey` (pulumi config set --secret tokenfactory:apiKey <token>)"
-        exc.args = (_message(operation, who, text),)
+        # A message that names both already (a wait's or an adoption's label) is left as it is.
+        if not any(text.startswith(f"{verb} {who}: ") for verb in _VERBS):
+            text = f"{operation} {who}: {text}"
+        exc.args = (text,)
         exc.__traceback__ = None
         return exc
     return errors.ProviderBugError(

@@ -30,7 +30,7 @@ import gc
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
@@ -50,13 +50,6 @@ _lock = threading.Lock()  # guards this module's own bookkeeping only; the pool 
 _extra = 0
 _pool: ThreadPoolExecutor | None = None
 _verdict: str | None = None  # None: not decided yet; "": can act; else why not
-_warned = False
-
-
-def _warn(reason: str) -> None:
-    print(f"pulumi-tokenfactory: provider-host thread lending is off ({reason}); calls beyond the host's "
-          f"4 threads wait their turn, so a large fleet becomes ready in waves (set "
-          f"TOKENFACTORY_HOST_WIDENING=0 to silence this)", file=sys.stderr, flush=True)
 
 
 def _version_problem(sdk_version: str, python: tuple[int, int]) -> str | None:
@@ -72,13 +65,6 @@ def _version_problem(sdk_version: str, python: tuple[int, int]) -> str | None:
         tested = ", ".join(f"{major}.{minor}" for major, minor in sorted(TESTED_PYTHON))
         return f"Python {python[0]}.{python[1]} is untested; tested: {tested}"
     return None
-
-
-def _sdk_version() -> str:
-    try:
-        return metadata.version("pulumi")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 #: `ThreadPoolExecutor` adds a new worker to `_threads` only after starting it, so the call that made it start
@@ -98,11 +84,14 @@ def _find_pool(thread: threading.Thread) -> ThreadPoolExecutor | None:
         time.sleep(0.01)
 
 
-def _decide(thread: threading.Thread, *, sdk_version: Callable[[], str] = _sdk_version,
-            python: tuple[int, int] | None = None) -> str:
+def _decide(thread: threading.Thread) -> str:
     """Once per process: "" when lending can work in this host, else the reason it cannot."""
     global _pool
-    problem = _version_problem(sdk_version(), python or (sys.version_info[0], sys.version_info[1]))
+    try:
+        sdk_version = metadata.version("pulumi")
+    except metadata.PackageNotFoundError:
+        sdk_version = "unknown"
+    problem = _version_problem(sdk_version, (sys.version_info[0], sys.version_info[1]))
     if problem:
         return problem
     if thread is threading.main_thread():
@@ -119,30 +108,29 @@ def _decide(thread: threading.Thread, *, sdk_version: Callable[[], str] = _sdk_v
 
 def _usable_pool() -> ThreadPoolExecutor | None:
     """The host's pool if lending can act here; decided (and warned about) once per process."""
-    global _verdict, _warned
+    global _verdict
     with _lock:
         if _verdict is None:
             _verdict = _decide(threading.current_thread())
-        if _verdict and not _warned:
-            _warned = True
-            _warn(_verdict)
+            if _verdict:
+                print(f"pulumi-tokenfactory: provider-host thread lending is off ({_verdict}); calls beyond "
+                      f"the host's 4 threads wait their turn, so a large fleet becomes ready in waves (set "
+                      f"TOKENFACTORY_HOST_WIDENING=0 to silence this)", file=sys.stderr, flush=True)
         if _verdict or _pool is None or threading.current_thread() not in _pool._threads:
             return None
         return _pool
 
 
-def _widen(pool: ThreadPoolExecutor, by: int) -> None:
-    """Change the pool's limit under its own lock, as submit() reads it; start a thread when raising."""
+def _widen(pool: ThreadPoolExecutor, by: int) -> bool:
+    """Change the pool's limit under its own lock, as submit() reads it; start a thread when raising.
+    False, and no change, when raising it while the pool shuts down: no thread may be started then."""
     with pool._shutdown_lock:
         if by > 0 and pool._shutdown:
-            raise _ShutDown
+            return False
         pool._max_workers += by
         if by > 0:
             pool._adjust_thread_count()  # picks up a call queued behind this one
-
-
-class _ShutDown(Exception):
-    """The pool is shutting down: no thread may be started."""
+        return True
 
 
 @contextmanager
@@ -163,13 +151,10 @@ def lend_thread_while_waiting(enabled: bool | None = None) -> Iterator[None]:
             lent = _extra < MAX_EXTRA_THREADS
             if lent:
                 _extra += 1
-        if lent:
-            try:
-                _widen(pool, +1)
-            except _ShutDown:
-                with _lock:
-                    _extra -= 1
-                lent = False
+        if lent and not _widen(pool, +1):
+            with _lock:
+                _extra -= 1
+            lent = False
     try:
         yield
     finally:
@@ -181,6 +166,6 @@ def lend_thread_while_waiting(enabled: bool | None = None) -> Iterator[None]:
 
 def _reset_for_tests() -> None:
     """Forget the per-process decision (tests decide again under other conditions)."""
-    global _extra, _pool, _verdict, _warned
+    global _extra, _pool, _verdict
     with _lock:
-        _extra, _pool, _verdict, _warned = 0, None, None, False
+        _extra, _pool, _verdict = 0, None, None

@@ -50,10 +50,6 @@ class SpendReport:
         #: URN -> the reservation a Read just found: the Diff that follows it is the refresh's (see `refreshed`).
         self._refreshed: dict[str, spend.Reservation | None] = {}
 
-    @property
-    def log(self) -> EngineLog:
-        return self._log
-
     def outputs(self, state: Mapping[str, Any], declared: Mapping[str, Any]) -> dict[str, Any]:
         """``state`` plus the spend outputs it implies, and the declared ``__urn`` kept for a later delete's line."""
         outs = {**state, **spend.spend_outputs(state, self._prices)}
@@ -85,9 +81,7 @@ class SpendReport:
     def diffed(self, olds: Mapping[str, Any], news: Mapping[str, Any], *, changed: bool, replaces: bool,
                delete_before_replace: bool = False) -> None:
         """Diff: the update's change, or the replace's double reservation; nothing when nothing changes."""
-        if self._refresh_diff(olds, news):
-            return
-        if not changed:
+        if self._refresh_diff(olds, news) or not changed:  # the refresh's diff first: it consumes its mark
             return
         old, new = spend.reservation(olds), spend.reservation(news)
         if replaces:

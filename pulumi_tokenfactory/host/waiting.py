@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from .. import errors
 from ..api.models import Endpoint, LifecycleState, Readiness, describe_status
@@ -45,9 +43,9 @@ class PollSchedule:
     maximum: float = 30.0
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> PollSchedule:
+    def from_settings(cls, settings: Settings) -> PollSchedule:
         """The ceiling is `TOKENFACTORY_POLL_MAX_INTERVAL` (0.05 to 60 s; another value is refused)."""
-        maximum = (settings or Settings()).get(POLL_MAX_INTERVAL)
+        maximum = settings.get(POLL_MAX_INTERVAL)
         return cls(initial=min(cls.initial, maximum), maximum=maximum)
 
     def intervals(self) -> Iterator[float]:
@@ -128,18 +126,15 @@ class Waiter:
         self._progress = progress or (lambda message: log.info(message))
         self._sleep = sleep
         self._clock = clock
-        self._failures = _PollFailures(self._progress)
 
-    def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
-                    on_poll: Callable[[dict[str, Endpoint]], None] | None = None) -> Endpoint:
+    def until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str) -> Endpoint:
         """Return the endpoint once its lifecycle is `goal`; raise EndpointOperationError otherwise
         (`WaitInterrupted`, with the endpoint as last read, when the host is interrupted)."""
         with lend_thread_while_waiting(self._lend_threads):
-            return self._until_state(endpoint_id, goal, timeout, label=label, on_poll=on_poll)
+            return self._until_state(endpoint_id, goal, timeout, label=label)
 
-    def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str,
-                     on_poll: Callable[[dict[str, Endpoint]], None] | None) -> Endpoint:
-        self._failures.start()
+    def _until_state(self, endpoint_id: str, goal: LifecycleState, timeout: float, *, label: str) -> Endpoint:
+        failures = _PollFailures(self._progress)
         started = self._clock()
         last_seen: str | None = None  # the last status shown, as describe_status words it
         last_report = started
@@ -151,17 +146,15 @@ class Waiter:
                                              f"become {goal_word(goal)}", endpoint_id=endpoint_id, last=last_read)
             elapsed = self._clock() - started
             if elapsed >= timeout:
-                last = self._failures.why_unread() or (f"last status: {last_seen}" if last_seen is not None
-                                                       else "its status was never read")
+                last = failures.why_unread() or (f"last status: {last_seen}" if last_seen is not None
+                                                 else "its status was never read")
                 raise errors.EndpointOperationError(
                     f"{label}: endpoint {endpoint_id} did not become {goal_word(goal)} within {timeout:g}s ({last})",
                     endpoint_id=endpoint_id)
             self._sleep(min(interval, max(0.0, timeout - elapsed)))
-            snapshot = self._poll(interval)
+            snapshot = self._poll(interval, failures)
             if snapshot is None:
                 continue
-            if on_poll is not None:
-                on_poll(snapshot)
             endpoint = snapshot.get(endpoint_id)
             if endpoint is None:
                 unreadable = snapshot.unreadable(endpoint_id)
@@ -207,7 +200,7 @@ class Waiter:
             self._until_gone(endpoint_id, timeout, label=label)
 
     def _until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:
-        self._failures.start()
+        failures = _PollFailures(self._progress)
         started = self._clock()
         for interval in self._schedule.intervals():
             if interrupted():
@@ -215,13 +208,13 @@ class Waiter:
                                              endpoint_id=endpoint_id)
             elapsed = self._clock() - started
             if elapsed >= timeout:
-                unread = self._failures.why_unread()
+                unread = failures.why_unread()
                 raise errors.EndpointOperationError(
                     f"{label}: endpoint {endpoint_id} was still listed {timeout:g}s after DELETE"
                     if unread is None else f"{label}: the removal of endpoint {endpoint_id} could not be confirmed "
                     f"within {timeout:g}s after DELETE ({unread})", endpoint_id=endpoint_id)
             self._sleep(min(interval, max(0.0, timeout - elapsed)))
-            snapshot = self._poll(interval)
+            snapshot = self._poll(interval, failures)
             # Still listed, if only as an unreadable item under its own id. (An unreadable item without
             # an id does not hold a delete up: the DELETE was accepted, and it could be any endpoint.)
             if snapshot is not None and endpoint_id not in snapshot \
@@ -229,15 +222,15 @@ class Waiter:
                 return
         raise AssertionError("unreachable")
 
-    def _poll(self, interval: float) -> Listing | None:
+    def _poll(self, interval: float, failures: _PollFailures) -> Listing | None:
         """One shared list; a passing API fault skips this poll instead of failing the wait."""
         try:
             listing = self._directory.snapshot(max_age=interval / 2)
         except (errors.ServerError, errors.TransportError, errors.RateLimitError,
                 errors.UnexpectedResponseError) as exc:
-            self._failures.failed(exc)
+            failures.failed(exc)
             return None
-        self._failures.succeeded()
+        failures.succeeded()
         return listing
 
 
@@ -247,54 +240,42 @@ class _PollFailures:
     The first failure is a line; repeats of the same error are counted and summed up in one line
     when a poll succeeds again or another error appears (`... failed 12 more times the same way`). A
     wait that times out while its polls fail says so (`why_unread`), not the last status it read
-    before them. Not shared between threads: each waiting thread has its own `Waiter` call stack,
-    and the host serves one wait per call, so the state is per wait (`start`).
+    before them. Each wait makes its own, so concurrent waits never mix their counts.
     """
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
-        self._local = threading.local()
-
-    def _state(self) -> dict[str, Any]:
-        state: dict[str, Any] | None = getattr(self._local, "state", None)
-        if state is None:
-            state = self._local.state = {"last": None, "repeats": 0, "in_a_row": 0}
-        return state
-
-    def start(self) -> None:
-        self._local.state = {"last": None, "repeats": 0, "in_a_row": 0}
+        self._last: str | None = None
+        self._repeats = 0
+        self._in_a_row = 0
 
     def failed(self, exc: errors.TokenFactoryError) -> None:
-        state = self._state()
         text = str(exc)
-        state["in_a_row"] += 1
-        if _same_failure(text, state["last"]):
-            state["repeats"] += 1
-            state["last"] = text
-            return
-        self._summarise(state)
-        state["last"] = text
-        self._progress(f"status poll failed, will try again: {text}")
+        self._in_a_row += 1
+        if _same_failure(text, self._last):
+            self._repeats += 1
+        else:
+            self._summarise()
+            self._progress(f"status poll failed, will try again: {text}")
+        self._last = text
 
     def succeeded(self) -> None:
-        state = self._state()
-        self._summarise(state)
-        state["last"], state["in_a_row"] = None, 0
+        self._summarise()
+        self._last, self._in_a_row = None, 0
 
-    def _summarise(self, state: dict[str, Any]) -> None:
-        if state["repeats"]:
-            times = "time" if state["repeats"] == 1 else "times"
-            self._progress(f"status poll failed {state['repeats']} more {times} the same way")
-        state["repeats"] = 0
+    def _summarise(self) -> None:
+        if self._repeats:
+            times = "time" if self._repeats == 1 else "times"
+            self._progress(f"status poll failed {self._repeats} more {times} the same way")
+        self._repeats = 0
 
     def why_unread(self) -> str | None:
         """Why the wait could not see the endpoint lately: its last polls failed; None if the last poll worked."""
-        state = self._state()
-        if not state["in_a_row"]:
+        if not self._in_a_row:
             return None
-        self._summarise(state)
-        polls = "the last status poll" if state["in_a_row"] == 1 else f"the last {state['in_a_row']} status polls"
-        return f"{polls} failed: {state['last']}"
+        self._summarise()
+        polls = "the last status poll" if self._in_a_row == 1 else f"the last {self._in_a_row} status polls"
+        return f"{polls} failed: {self._last}"
 
 
 _REQUEST_ID = re.compile(r" \[request id [^\]]*\]")
