@@ -33,15 +33,12 @@ from .. import errors
 from ..api.client import TokenFactoryClient
 from ..host.hostpool import lend_thread_while_waiting
 from ..host.interrupts import interrupted, pause
-from ..host.waiting import PROGRESS_EVERY_SECONDS, PollSchedule, Progress
-from ..host.waiting import _format_elapsed as _elapsed
+from ..host.waiting import PROGRESS_EVERY_SECONDS, TRANSIENT_ERRORS, PollSchedule, Progress, format_elapsed
 from .fields import FIELDS, SCALING_FIELD
 from .properties import EndpointInputs
 
 log = logging.getLogger(__name__)
 
-#: Failures that pass by themselves: the probe is repeated at the next interval.
-_TRANSIENT = (errors.RateLimitError, errors.ServerError, errors.TransportError, errors.UnexpectedResponseError)
 #: The fields whose change restarts every replica (the declaration's `redeploys`, but for the two that
 #: `starts_replicas` weighs itself: `enabled` and `scaling`).
 _RESTARTING_FIELDS = tuple(f.name for f in FIELDS if f.redeploys and f.name not in ("enabled", SCALING_FIELD))
@@ -138,7 +135,7 @@ class ReadinessGate:
                 self._client.probe_inference(routing_key, region)
             except errors.NotFoundError:
                 last_answer = "404"
-            except _TRANSIENT as exc:
+            except TRANSIENT_ERRORS as exc:
                 last_answer = f"HTTP {exc.status_code}" if exc.status_code else type(exc).__name__
                 log.warning("%s: the inference probe of endpoint %s failed, will try again: %s", label, endpoint_id,
                             exc)
@@ -152,14 +149,14 @@ class ReadinessGate:
             else:
                 seconds = self._clock() - started
                 if last_report is not None:
-                    self._progress(f"{label}: endpoint {endpoint_id} is routable ({_elapsed(seconds)} elapsed, "
+                    self._progress(f"{label}: endpoint {endpoint_id} is routable ({format_elapsed(seconds)} elapsed, "
                                    f"{_count(probes, 'inference probe')})")
                 return Routable(probes, seconds)
             now = self._clock()
             elapsed = now - started
             if last_report is None or now - last_report >= PROGRESS_EVERY_SECONDS:
                 self._progress(f"{label}: endpoint {endpoint_id} is running but not yet routable ({last_answer}), "
-                               f"{_elapsed(elapsed)} elapsed")
+                               f"{format_elapsed(elapsed)} elapsed")
                 last_report = now
             if elapsed >= timeout:
                 raise errors.EndpointOperationError(

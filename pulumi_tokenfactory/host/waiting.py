@@ -64,7 +64,11 @@ class PollSchedule:
         raise AssertionError("unreachable")
 
 
-def _format_elapsed(seconds: float) -> str:
+#: Failures that pass by themselves: a wait tries again at its next interval instead of failing.
+TRANSIENT_ERRORS = (errors.ServerError, errors.TransportError, errors.RateLimitError, errors.UnexpectedResponseError)
+
+
+def format_elapsed(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
@@ -181,12 +185,12 @@ class Waiter:
                                    f"reports a deployment issue (contact Token Factory support if it lasts)")
                 elif last_seen is not None:  # it was waited for: say when it got there
                     self._progress(f"{label}: endpoint {endpoint_id} is {goal_word(goal)} "
-                                   f"({_format_elapsed(self._clock() - started)} elapsed)")
+                                   f"({format_elapsed(self._clock() - started)} elapsed)")
                 return endpoint
             now = self._clock()
             if shown != last_seen or now - last_report >= PROGRESS_EVERY_SECONDS:
                 self._progress(f"{label}: endpoint {endpoint_id} is {shown} "
-                               f"({_format_elapsed(now - started)} elapsed, waiting for {goal_word(goal)})")
+                               f"({format_elapsed(now - started)} elapsed, waiting for {goal_word(goal)})")
                 last_seen, last_report = shown, now
             if failed(endpoint):
                 raise errors.EndpointOperationError(
@@ -226,8 +230,7 @@ class Waiter:
         """One shared list; a passing API fault skips this poll instead of failing the wait."""
         try:
             listing = self._directory.snapshot(max_age=interval / 2)
-        except (errors.ServerError, errors.TransportError, errors.RateLimitError,
-                errors.UnexpectedResponseError) as exc:
+        except TRANSIENT_ERRORS as exc:
             failures.failed(exc)
             return None
         failures.succeeded()
