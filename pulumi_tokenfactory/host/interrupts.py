@@ -5,7 +5,8 @@ on `KeyboardInterrupt` (SIGINT), calls `server.stop(0)`: every call in flight is
 A create whose POST has landed then fails at the engine, and the endpoint it bought exists, bills,
 and is neither in the state nor named anywhere. SIGINT reaches the host when a terminal or a CI
 runner signals the whole process tree; the engine itself stops its plugins with SIGINT only once
-nothing is in flight, so that path is left exactly as the SDK made it.
+nothing is in flight, so that path is left as the SDK made it, but for one thing: a create, update or
+delete that arrives after that `stop` is refused before any request.
 
 In the host only, `finish_calls_when_interrupted` wraps the `stop` of the host's gRPC server, found
 among live objects by its public type (`grpc.Server`). When `stop` is called while a create, update
@@ -48,6 +49,9 @@ ANSWER_GRACE_SECONDS: Final = 10.0
 _interrupted = threading.Event()
 _idle = threading.Condition()
 _in_flight = 0
+#: Set when `stop` found nothing in flight: from then on no create, update or delete may start (one that got
+#: past the check an instant later would be cut off uncounted, its POST possibly landed).
+_closed = False
 _installed = threading.Lock()
 _installed_done = False
 
@@ -66,11 +70,15 @@ def pause(seconds: float) -> None:
 def spending(operation: str) -> Iterator[None]:
     """Around a create, update or delete: counted while in flight; refused once the host is interrupted."""
     global _in_flight
-    if interrupted():
-        raise errors.EndpointOperationError(
-            f"the provider host was interrupted (SIGINT) before this {operation} started; nothing was changed. "
-            f"Run `pulumi up` again")
-    with _idle:
+    with _idle:  # the check and the count at once, so that `stop` either waits for this call or refuses it
+        if interrupted():
+            raise errors.EndpointOperationError(
+                f"the provider host was interrupted (SIGINT) before this {operation} started; nothing was changed. "
+                f"Run `pulumi up` again")
+        if _closed:
+            raise errors.EndpointOperationError(
+                f"the provider host was stopping before this {operation} started; nothing was changed. "
+                f"Run `pulumi up` again")
         _in_flight += 1
     try:
         yield
@@ -87,8 +95,10 @@ def _say(line: str) -> None:
 
 def _stop_finishing_first(original: Callable[[Any], threading.Event]) -> Callable[[Any], threading.Event]:
     def stop(grace: Any) -> threading.Event:
+        global _closed
         with _idle:
             busy = _in_flight
+            _closed = not busy
         if not busy:
             return original(grace)
         _interrupted.set()

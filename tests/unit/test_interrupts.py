@@ -21,6 +21,13 @@ from pulumi_tokenfactory.host import interrupts
 from tests.unit.test_messages import Clock, _endpoint, waiter
 
 
+@pytest.fixture(autouse=True)
+def host_reopened() -> Iterator[None]:
+    """Each test starts with a host that no `stop` has closed."""
+    yield
+    interrupts._closed = False
+
+
 @pytest.fixture
 def host_interrupted() -> Iterator[None]:
     interrupts._interrupted.set()
@@ -92,6 +99,14 @@ def test_stop_with_nothing_in_flight_is_the_sdks_own() -> None:
     server = FakeServer()
     interrupts._stop_finishing_first(server.stop)(0)
     assert server.stops == [(0, 0)] and not interrupts.interrupted()
+
+
+def test_after_an_idle_stop_no_create_update_or_delete_starts() -> None:
+    """The engine stops an idle host; a call let in an instant later would be cut off uncounted, mid-POST."""
+    interrupts._stop_finishing_first(FakeServer().stop)(0)
+    with pytest.raises(errors.EndpointOperationError) as info, interrupts.spending("create"):
+        raise AssertionError("must not run")
+    assert "stopping before this create started; nothing was changed" in str(info.value)
 
 
 def test_stop_with_a_call_in_flight_lets_it_finish_first() -> None:
