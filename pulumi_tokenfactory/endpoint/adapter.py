@@ -30,7 +30,7 @@ from ..host.spendreport import SpendReport, urn_of, without_urn
 from ..schema import URN_FIELD
 from ..settings import GPU_PRICES
 from .controller import ENGINE_LOG, EndpointController
-from .fields import DEFAULT_READY_TIMEOUT_SECONDS
+from .fields import ABSENT_WHEN_UNSET, DEFAULT_READY_TIMEOUT_SECONDS
 from .properties import EndpointState
 from .validation import parse_inputs
 
@@ -88,7 +88,10 @@ class EngineAdapter:
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         report = self._spend_report()
         desired = parse_inputs(without_urn(news))
-        current = EndpointState.from_props({**desired.input_props(), **without_urn(olds)})
+        # What the state lacks comes from the program, except an input absent when unset: the state lacking
+        # `custom_weights_id` says the endpoint has none, so the program's new value is a change to PATCH.
+        filled = {k: v for k, v in desired.input_props().items() if k not in ABSENT_WHEN_UNSET}
+        current = EndpointState.from_props({**filled, **without_urn(olds)})
         with _row(news):
             state = self.controller.update(id_, current, desired)
         report.updated(olds, news)

@@ -32,6 +32,8 @@ from .fields import (
 
 #: The keys read back from an API answer: every field the API knows (`scaling` is read as a whole).
 LIVE_FIELDS: tuple[str, ...] = tuple(name for name in API_FIELDS if name != SCALING_FIELD)
+#: The API fields an answer reports as null when they hold nothing (those a PATCH can clear).
+CLEARABLE_FIELDS: tuple[str, ...] = tuple(name for name in API_FIELDS if BY_NAME[name].clear_with is not None)
 
 
 class EndpointInputs(EndpointInputsFields):
@@ -111,6 +113,11 @@ class EndpointState(EndpointStateFields, EndpointInputs):
                                                       max_replicas=endpoint.scaling.max_replicas)
         merged = {k: integral(v) for k, v in fallback.items() if k in INPUT_FIELDS and v is not None}
         merged.update(live)
+        # A field the API can clear (`custom_weights_id`, "null when none") reported as null is none now: the
+        # answer says so, unlike one that lacks the key. Kept from `fallback`, a clearing made outside Pulumi
+        # would never show as drift, and an adoption would take the program's value for the endpoint's.
+        merged.update({key: None for key in CLEARABLE_FIELDS
+                       if key in endpoint.model_fields_set and getattr(endpoint, key) is None})
         region = merged.get("region") or DEFAULT_REGION
         reported_status = endpoint.status is not None and bool(endpoint.status.strip())
         merged.update(

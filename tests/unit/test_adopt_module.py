@@ -58,3 +58,13 @@ def test_the_written_module_adopts_the_endpoint_with_an_empty_patch(live: dict[s
     assert outcome.failures == []
     patch = planned_patch(endpoint, parse_inputs(outcome.inputs))
     assert patch.is_empty(), f"adopting would PATCH {patch.model_dump(exclude_unset=True)}"
+
+
+@pytest.mark.parametrize("name", [n for n in API_FIELDS if BY_NAME[n].clear_with is not None])
+def test_adopting_an_endpoint_without_a_clearable_value_patches_the_programs_value(name: str) -> None:
+    """An endpoint that reports `custom_weights_id: null` serves the template's weights: a program that declares
+    weights must PATCH them on adoption, not record them as if the endpoint already served them."""
+    endpoint = Endpoint.model_validate({**_LIVE, name: None})
+    declared = _declared_inputs(adopt.render(adopt.plan([endpoint]), source="http://emulator"))
+    patch = planned_patch(endpoint, parse_inputs({**declared, name: BY_NAME[name].example}))
+    assert patch.model_dump(exclude_unset=True) == {name: BY_NAME[name].example}

@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.output import Unknown
 
-from pulumi_tokenfactory.endpoint.fields import BY_NAME, DIFFED_FIELDS, INPUT_FIELDS, REPLACE_FIELDS, UPDATABLE_FIELDS
+from pulumi_tokenfactory.endpoint.adapter import EngineAdapter
+from pulumi_tokenfactory.endpoint.fields import (
+    ABSENT_WHEN_UNSET,
+    BY_NAME,
+    DIFFED_FIELDS,
+    INPUT_FIELDS,
+    REPLACE_FIELDS,
+    UPDATABLE_FIELDS,
+)
+from pulumi_tokenfactory.endpoint.properties import EndpointInputs, EndpointState
 from pulumi_tokenfactory.endpoint.validation import check_inputs
 from pulumi_tokenfactory.fields import Field, Kind
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
@@ -173,3 +182,23 @@ def test_diff_never_replaces_when_only_in_place_fields_change(changes: dict[str,
 def test_every_input_is_classified_once() -> None:
     assert set(UPDATABLE_FIELDS).isdisjoint(REPLACE_FIELDS)
 
+
+
+@pytest.mark.parametrize("prop", [name for name in UPDATABLE_FIELDS if name in ABSENT_WHEN_UNSET])
+def test_an_update_that_sets_an_input_the_state_lacks_patches_it(prop: str) -> None:
+    """diff sees `custom_weights_id` added to the program as a change; the update must PATCH it. The state (no
+    weights) is what the endpoint has, never the program's new value, or the update reports success and the
+    replicas keep serving the template's weights."""
+    adapter = EngineAdapter({"tokenfactory:apiKey": "k"})
+    patches: list[dict[str, Any]] = []
+
+    def update(id_: str, current: EndpointState, desired: EndpointInputs) -> EndpointState:
+        patches.append(desired.patch_from(current).payload())
+        return current
+
+    adapter.controller.update = update  # type: ignore[method-assign]
+    olds = {k: v for k, v in STATE.items() if k not in (prop, "__provider")}
+    news = {**NEWS, prop: BY_NAME[prop].example}
+    assert diff(**{prop: BY_NAME[prop].example}) == (True, [])
+    adapter.update("ep-1", olds, {k: v for k, v in news.items() if k != "__provider"})
+    assert patches == [{prop: BY_NAME[prop].example}]

@@ -12,6 +12,9 @@ from pulumi_tokenfactory.api.models import (
     parse_endpoints,
     parse_templates,
 )
+from pulumi_tokenfactory.endpoint.fields import FIELDS, INPUT_FIELDS
+from pulumi_tokenfactory.endpoint.properties import EndpointState
+from pulumi_tokenfactory.fields import Field
 
 
 @pytest.mark.parametrize(("region", "url"), [
@@ -53,3 +56,23 @@ def test_template_variants() -> None:
     wrapped = parse_templates({"templates": [{"template_name": "m", "flavors": [{"flavor_name": "base"}]}]})
     assert bare[0].model_name == wrapped[0].model_name == "m"
     assert bare[0].flavor("base") is not None and wrapped[0].flavor("fast") is None
+
+
+# -- refresh: what an answer says about an optional field the API can clear ----------------------------------------
+
+_CLEARABLE = [f for f in FIELDS if f.clear_with is not None]
+_LISTED = {"id": "ep-1", "name": "GPT", "model_name": "openai/gpt-oss-120b", "flavor_name": "base",
+           "gpu_type": "gpu-h100-sxm", "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 2},
+           "region": "eu-west1", "enabled": True, "routing_key": "dedicated/openai/gpt-oss-120b-abc",
+           "deployment": {"status": "running", "readiness": "ready"}}
+
+
+@pytest.mark.parametrize("f", _CLEARABLE, ids=lambda f: f.name)
+def test_a_field_the_api_reports_null_was_cleared_outside_pulumi_and_refresh_records_it(f: Field) -> None:
+    """`custom_weights_id` is "null when none": cleared in the console, refresh must say so (drift), not keep the
+    recorded weights; an answer that lacks the key altogether says nothing, and the recorded value stays."""
+    recorded = {**{k: v for k, v in _LISTED.items() if k in INPUT_FIELDS}, f.name: f.example}
+    cleared = EndpointState.from_endpoint(Endpoint.model_validate({**_LISTED, f.name: None}), recorded)
+    assert getattr(cleared, f.name) is None and f.name not in cleared.input_props()
+    silent = EndpointState.from_endpoint(Endpoint.model_validate(_LISTED), recorded)
+    assert getattr(silent, f.name) == f.example and silent.input_props()[f.name] == f.example
