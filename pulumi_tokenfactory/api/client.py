@@ -87,11 +87,6 @@ _AUTHORIZATION_VALUE = re.compile(
 _BASE64_RUN = "[A-Za-z0-9+/_-]*"
 
 
-def _looks_like_credential(word: str) -> bool:
-    """Tell `Bearer tfk-4f0c...` from prose such as `Basic authentication`: a digit or symbol, or length."""
-    return len(word) >= 20 or any(not ch.isalpha() for ch in word)
-
-
 def _base64_cores(secret: bytes) -> list[str]:
     """The part of base64(prefix + secret + suffix) that depends only on the secret, for each alignment.
 
@@ -155,9 +150,10 @@ class Redactor:
             text = self._secrets.sub(REDACTED, text)
 
         def credential(match: re.Match[str]) -> str:
-            """Keep everything before the credential (`Bearer `, `Authorization: `); drop it if it is one."""
+            """Keep everything before the credential (`Bearer `, `Authorization: `); drop it if it is one. A digit
+            or symbol, or length, tells `Bearer tfk-4f0c...` from prose such as `Basic authentication`."""
             word = match.group(match.lastindex or 0)
-            return match.group()[: -len(word)] + REDACTED if _looks_like_credential(word) else match.group()
+            return match.group()[: -len(word)] + REDACTED if len(word) >= 20 or not word.isalpha() else match.group()
 
         return _AUTHORIZATION_VALUE.sub(credential, _SCHEME_CREDENTIAL.sub(credential, text))
 
