@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 
 from ._lazy import lazy_exports
 
-_DISTRIBUTION = "pulumi-tokenfactory"
-
 _EXPORTS = {
     "DedicatedEndpoint": "endpoint.program",
     "DedicatedEndpointArgs": "endpoint.program",
@@ -77,7 +75,7 @@ def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version(_DISTRIBUTION)
+        return version("pulumi-tokenfactory")
     except PackageNotFoundError:
         return "0+unknown"
 

@@ -30,7 +30,6 @@ from .schema import API_KEY_CONFIG, BASE_URL_CONFIG, DEFAULT_BASE_URL, REGION_CO
 from .spend import GPU_PRICES_CONFIG, PriceTable, SpendConfigError, parse_price_table
 
 T = TypeVar("T")
-Redact = Callable[[str], str]
 
 #: The source named when a setting's value is its default.
 DEFAULT_SOURCE = "default"
@@ -91,7 +90,7 @@ class Setting(Generic[T]):
         return value is not None and not (self.blank_is_unset and isinstance(value, str) and not value.strip())
 
     def resolve(self, config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None, *,
-                given: Any = None, redact: Redact | None = None) -> T:
+                given: Any = None, redact: Callable[[str], str] | None = None) -> T:
         """The usable value, from config before environment before default. `given` (an explicit argument)
         takes the config's place and its name."""
         environ = os.environ if environ is None else environ
