@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_dir, lazy_exports
-
-_DISTRIBUTION = "pulumi-tokenfactory"
+from ._lazy import lazy_exports
 
 _EXPORTS = {
     "DedicatedEndpoint": "endpoint.program",
@@ -77,10 +75,14 @@ def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version(_DISTRIBUTION)
+        return version("pulumi-tokenfactory")
     except PackageNotFoundError:
         return "0+unknown"
 
 
 __getattr__ = lazy_exports(__name__, _EXPORTS, globals(), computed={"__version__": _version})
-__dir__ = lazy_dir([*__all__, "__version__"])
+
+
+def __dir__() -> list[str]:
+    """The public names, loaded or not (a lazy name is invisible to `dir()` until first used)."""
+    return sorted({*__all__, "__version__"})

@@ -1,4 +1,4 @@
-"""Module-level ``__getattr__`` and ``__dir__`` that import a package's public names on first use.
+"""A module-level ``__getattr__`` that imports a package's public names on first use.
 
 `import pulumi_tokenfactory` runs in every program and provider host; loading pydantic, httpx, FastAPI
 or the policy pack for names nobody asked for would cost every run (see the import benchmark).
@@ -7,7 +7,7 @@ or the policy pack for names nobody asked for would cost every run (see the impo
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -32,13 +32,3 @@ def lazy_exports(package: str, exports: Mapping[str, str], namespace: dict[str, 
         return value
 
     return __getattr__
-
-
-def lazy_dir(public: Iterable[str]) -> Callable[[], list[str]]:
-    """``__dir__`` listing ``public``, loaded or not (a lazy name is invisible to ``dir()`` until first used)."""
-    names = sorted(set(public))
-
-    def __dir__() -> list[str]:
-        return list(names)
-
-    return __dir__

@@ -20,12 +20,6 @@ from typing import Any, Final
 _ORIGINAL: Final[Any] = getattr(getattr(pickle, "_Pickler", None), "_batch_setitems", None)
 
 
-def is_sdk_wrapper(method: Any) -> bool:
-    """Whether `method` is a wrapper defined inside `pulumi.dynamic`'s `serialize_provider`."""
-    return (callable(method) and "serialize_provider.<locals>" in getattr(method, "__qualname__", "")
-            and getattr(method, "__module__", "") == "pulumi.dynamic.dynamic")
-
-
 _warned = False
 
 
@@ -36,7 +30,10 @@ def undo_pickler_patch() -> bool:
     current = getattr(pickler, "_batch_setitems", None)
     if pickler is None or _ORIGINAL is None or current is _ORIGINAL:
         return False
-    if not is_sdk_wrapper(current):
+    # The SDK's wrapper is a function defined inside `pulumi.dynamic`'s `serialize_provider`.
+    sdk_wrapper = (callable(current) and "serialize_provider.<locals>" in getattr(current, "__qualname__", "")
+                   and getattr(current, "__module__", "") == "pulumi.dynamic.dynamic")
+    if not sdk_wrapper:
         if not _warned:
             _warned = True
             warnings.warn(f"pulumi-tokenfactory: pickle._Pickler._batch_setitems was replaced by something this "

@@ -18,20 +18,17 @@ class TokenFactoryError(Exception):
         self.method = method
         self.path = path
         self.request_id = request_id
-        super().__init__(self._render())
-
-    def _render(self) -> str:
         parts = []
-        if self.method and self.path:
-            parts.append(f"{self.method} {self.path}")
-        if self.status_code is not None:
-            parts.append(f"HTTP {self.status_code}")
+        if method and path:
+            parts.append(f"{method} {path}")
+        if status_code is not None:
+            parts.append(f"HTTP {status_code}")
         where = f" ({', '.join(parts)})" if parts else ""
-        rid = f" [request id {self.request_id}]" if self.request_id else ""
-        return f"{self.message}{where}{rid}"
+        rid = f" [request id {request_id}]" if request_id else ""
+        super().__init__(f"{message}{where}{rid}")
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._render()!r})"
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 class ConfigurationError(TokenFactoryError):

@@ -16,7 +16,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from .fields import Field
 from .wire import integral
@@ -29,6 +29,8 @@ CHARACTERS: Final = "characters"
 CHOICE: Final = "choice"
 PATTERN: Final = "pattern"
 RANGE: Final = "range"
+
+_N = TypeVar("_N", int, float)
 
 
 def type_name(value: Any) -> str:
@@ -66,12 +68,9 @@ def _bound(number: float | None) -> str:
     return "" if number is None else shown(float(number))
 
 
-def _max_length(f: Field, api: bool) -> int | None:
-    return None if api and f.limits.provider_max else f.limits.max_length
-
-
-def _maximum(f: Field, api: bool) -> float | None:
-    return None if api and f.limits.provider_max else f.limits.maximum
+def _upper(f: Field, bound: _N | None, api: bool) -> _N | None:
+    """`f`'s upper bound (`max_length` or `maximum`), none where only the API's limits apply and it is ours."""
+    return None if api and f.limits.provider_max else bound
 
 
 def _lowest(f: Field) -> float:
@@ -90,11 +89,11 @@ def allowed(f: Field, *, api: bool = False) -> str:
             return f"{limits.format}, one of {', '.join(limits.choices)}"
         if limits.pattern is not None:
             return limits.format
-        most = _max_length(f, api)
+        most = _upper(f, limits.max_length, api)
         return ("a non-empty string" if f.required or limits.min_length else "a string") + (
             f" of at most {most} characters" if most is not None else "")
     if f.type is int:
-        low, high = _bound(_lowest(f)), _maximum(f, api)
+        low, high = _bound(_lowest(f)), _upper(f, limits.maximum, api)
         return f"a whole number from {low} to {_bound(high)}" if high is not None else f"a whole number >= {low}"
     if f.type is float:
         unit = f" of {limits.unit}" if limits.unit else ""
@@ -192,7 +191,7 @@ def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = Fa
             return (PATTERN if text else TYPE), f"{prop} must be {limits.format}; got {value!r}"
         if not text:
             return TYPE, f"{prop} must be a string, got {_got(value)}"
-        most = _max_length(f, api)
+        most = _upper(f, limits.max_length, api)
         if (f.required or limits.min_length) and not value.strip():
             return BLANK, f"{prop} must not be empty or blank"
         if most is not None and len(value) > most:
@@ -202,7 +201,7 @@ def check_value(f: Field, value: Any, *, prop: str | None = None, api: bool = Fa
         return None
     if f.type is int:  # 2 and 2.0 alike (the engine sends floats); not bools, 2.5, NaN or text
         number = whole(value)
-        highest = _maximum(f, api)
+        highest = _upper(f, limits.maximum, api)
         if number is None:
             return TYPE, f"{prop} must be {allowed(f, api=api)}, got {_got(value)}"
         if number < _lowest(f) or (highest is not None and number > highest):

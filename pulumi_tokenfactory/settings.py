@@ -30,7 +30,6 @@ from .schema import API_KEY_CONFIG, BASE_URL_CONFIG, DEFAULT_BASE_URL, REGION_CO
 from .spend import GPU_PRICES_CONFIG, PriceTable, SpendConfigError, parse_price_table
 
 T = TypeVar("T")
-Redact = Callable[[str], str]
 
 #: The source named when a setting's value is its default.
 DEFAULT_SOURCE = "default"
@@ -90,21 +89,19 @@ class Setting(Generic[T]):
     def _given(self, value: Any) -> bool:
         return value is not None and not (self.blank_is_unset and isinstance(value, str) and not value.strip())
 
-    def find(self, config: Mapping[str, Any] | None, environ: Mapping[str, str]) -> tuple[Any, str]:
-        """The raw value and its source, config before environment before default."""
-        if self.config_key and config is not None and self._given(value := config.get(self.config_key)):
-            return value, self.config_key
-        if self.env and self._given(value := environ.get(self.env)):
-            return value, self.env
-        return self.default, DEFAULT_SOURCE
-
     def resolve(self, config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None, *,
-                given: Any = None, redact: Redact | None = None) -> T:
-        """The usable value. `given` (an explicit argument) takes the config's place and its name."""
+                given: Any = None, redact: Callable[[str], str] | None = None) -> T:
+        """The usable value, from config before environment before default. `given` (an explicit argument)
+        takes the config's place and its name."""
+        environ = os.environ if environ is None else environ
         if self._given(given):
             raw, source = given, self.config_key or DEFAULT_SOURCE
+        elif self.config_key and config is not None and self._given(value := config.get(self.config_key)):
+            raw, source = value, self.config_key
+        elif self.env and self._given(value := environ.get(self.env)):
+            raw, source = value, self.env
         else:
-            raw, source = self.find(config, os.environ if environ is None else environ)
+            raw, source = self.default, DEFAULT_SOURCE
         if raw is None and self.optional:
             return None  # type: ignore[return-value]  # an optional setting's T includes None
         if raw is None:
@@ -320,8 +317,8 @@ class Settings:
     """
 
     def __init__(self, config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> None:
-        self._config = config
-        self._environ = environ
+        self.config = config
+        self.environ = environ
         self._values: dict[int, Any] = {}
         self._lock = threading.Lock()
 
@@ -335,17 +332,9 @@ class Settings:
         key = id(setting)
         with self._lock:
             if key not in self._values:
-                self._values[key] = setting.resolve(self._config, self._environ)
+                self._values[key] = setting.resolve(self.config, self.environ)
             value: T = self._values[key]
             return value
-
-    @property
-    def environ(self) -> Mapping[str, str] | None:
-        return self._environ
-
-    @property
-    def config(self) -> Mapping[str, Any] | None:
-        return self._config
 
     def __repr__(self) -> str:
         return "Settings(<values hidden>)"

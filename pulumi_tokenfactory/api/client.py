@@ -53,6 +53,7 @@ _RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PATCH", "DELETE", "PUT"})
 _REQUEST_ID_HEADERS = ("x-request-id", "x-nebius-request-id", "request-id", "x-trace-id")
 _E = TypeVar("_E", bound=errors.TokenFactoryError)
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,6 @@ _SCHEME_CREDENTIAL = re.compile(rf"(?i)\b(bearer|basic)(\s+|%20|\+)([{_TOKEN_CHA
 _AUTHORIZATION_VALUE = re.compile(
     rf"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(?!bearer\b|basic\b|\[REDACTED\])([{_TOKEN_CHARS}]{{8,}})")
 _BASE64_RUN = "[A-Za-z0-9+/_-]*"
-
-
-def _looks_like_credential(word: str) -> bool:
-    """Tell `Bearer tfk-4f0c...` from prose such as `Basic authentication`: a digit or symbol, or length."""
-    return len(word) >= 20 or any(not ch.isalpha() for ch in word)
 
 
 def _base64_cores(secret: bytes) -> list[str]:
@@ -154,9 +150,10 @@ class Redactor:
             text = self._secrets.sub(REDACTED, text)
 
         def credential(match: re.Match[str]) -> str:
-            """Keep everything before the credential (`Bearer `, `Authorization: `); drop it if it is one."""
+            """Keep everything before the credential (`Bearer `, `Authorization: `); drop it if it is one. A digit
+            or symbol, or length, tells `Bearer tfk-4f0c...` from prose such as `Basic authentication`."""
             word = match.group(match.lastindex or 0)
-            return match.group()[: -len(word)] + REDACTED if _looks_like_credential(word) else match.group()
+            return match.group()[: -len(word)] + REDACTED if len(word) >= 20 or not word.isalpha() else match.group()
 
         return _AUTHORIZATION_VALUE.sub(credential, _SCHEME_CREDENTIAL.sub(credential, text))
 
@@ -291,15 +288,14 @@ class TokenFactoryClient:
         self.close()
 
     def list_templates(self) -> list[Template]:
-        return self._parse("GET", TEMPLATES_PATH, self._request("GET", TEMPLATES_PATH), parse_templates)
+        return self._read("GET", TEMPLATES_PATH, parse_templates)
 
     def list_endpoints(self) -> EndpointList:
-        return self._parse("GET", ENDPOINTS_PATH, self._request("GET", ENDPOINTS_PATH), parse_endpoints)
+        return self._read("GET", ENDPOINTS_PATH, parse_endpoints)
 
     def create_endpoint(self, spec: EndpointSpec) -> Endpoint:
         """POST once. A lost or unreadable answer raises; the caller finds out what happened (by routing key)."""
-        body = self._request("POST", ENDPOINTS_PATH, json=spec.payload())
-        return self._parse("POST", ENDPOINTS_PATH, body, parse_created)
+        return self._read("POST", ENDPOINTS_PATH, parse_created, json=spec.payload())
 
     def get_endpoint(self, endpoint_id: str) -> Endpoint:
         """One endpoint, read through the list: the published API has no route for a single endpoint.
@@ -320,9 +316,7 @@ class TokenFactoryClient:
 
     def update_endpoint(self, endpoint_id: str, patch: EndpointPatch) -> Endpoint | None:
         """PATCH only the given fields; returns the endpoint the API echoes (None for an empty answer)."""
-        path = f"{ENDPOINTS_PATH}/{endpoint_id}"
-        body = self._request("PATCH", path, json=patch.payload())
-        return self._parse("PATCH", path, body, parse_patched)
+        return self._read("PATCH", f"{ENDPOINTS_PATH}/{endpoint_id}", parse_patched, json=patch.payload())
 
     def delete_endpoint(self, endpoint_id: str, *, missing_ok: bool = False) -> bool:
         """DELETE; with `missing_ok`, an endpoint that is already gone is success (returns False)."""
@@ -346,7 +340,10 @@ class TokenFactoryClient:
                                          "messages": [{"role": "user", "content": "ping"}]})
         return url
 
-    def _parse(self, method: str, path: str, body: Any, parser: Callable[[Any], Any]) -> Any:
+    def _read(self, method: str, path: str, parser: Callable[[Any], _R], *,
+              json: Mapping[str, Any] | None = None) -> _R:
+        """`_request`, then the answer as `parser` reads it; a body it cannot read is an UnexpectedResponseError."""
+        body = self._request(method, path, json=json)
         try:
             return parser(body)
         except ValueError as exc:  # pydantic.ValidationError is a ValueError

@@ -12,7 +12,7 @@ from .. import errors
 from ..endpoint.fields import DEFAULT_REGION
 from ..settings import Settings
 from .client import TokenFactoryClient
-from .models import Endpoint, inference_base_url
+from .models import inference_base_url
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,9 @@ def lookup_endpoint(*, id: str | None = None, name: str | None = None, api_key: 
                 raise LookupError(f"{len(named)} endpoints are named {name!r}: "
                                   f"{', '.join(e.id for e in named)}; look one up by id")
             found = named[0]
-        return _info(found, client.base_url)
-
-
-def _info(endpoint: Endpoint, api_base_url: str) -> EndpointInfo:
-    region = endpoint.region or DEFAULT_REGION
-    scaling = endpoint.scaling
+    region = found.region or DEFAULT_REGION
+    scaling = found.scaling
     return EndpointInfo(
-        id=endpoint.id, name=endpoint.name, model_name=endpoint.model_name, region=region, status=endpoint.status,
-        routing_key=endpoint.routing_key, inference_base_url=inference_base_url(region, api_base_url),
+        id=found.id, name=found.name, model_name=found.model_name, region=region, status=found.status,
+        routing_key=found.routing_key, inference_base_url=inference_base_url(region, client.base_url),
         min_replicas=scaling.min_replicas if scaling else None, max_replicas=scaling.max_replicas if scaling else None)

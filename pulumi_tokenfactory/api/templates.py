@@ -83,17 +83,11 @@ class TemplatesNotMockedError(errors.MissingApiKeyError):
             f'{{"templates": [...]}} (pulumi_tokenfactory.testing.templates_result)')
 
 
-def _mocks_active() -> bool:
-    """True inside `pulumi.runtime.set_mocks`: the monitor the program talks to is a MockMonitor."""
-    from pulumi.runtime import settings
-    from pulumi.runtime.mocks import MockMonitor
-
-    return isinstance(settings.get_monitor(), MockMonitor)
-
-
 def get_templates(*, api_key: str | None = None, base_url: str | None = None) -> TemplateCatalogue:
     """Fetch the catalogue (one API call; under mocks, their answer first). Arguments override config and env."""
-    mocked = _mocks_active()
+    from pulumi.runtime.mocks import MockMonitor
+
+    mocked = isinstance(pulumi.runtime.settings.get_monitor(), MockMonitor)  # inside `pulumi.runtime.set_mocks`
     if mocked:
         served: Any = pulumi.runtime.invoke(GET_TEMPLATES_TOKEN, {}).value
         if served and "templates" in served:
