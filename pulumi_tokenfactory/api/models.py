@@ -168,10 +168,16 @@ class Endpoint(EndpointFields, _EndpointId):
     @model_validator(mode="before")
     @classmethod
     def _lift_deployment(cls, data: Any) -> Any:
-        """`deployment.status` / `.readiness` / `.ready_replicas` (published) beside a flat `status` (legacy)."""
+        """`deployment.status` / `.readiness` / `.ready_replicas` (published) beside a flat `status` (legacy).
+
+        A `deployment` that is not an object (nor null) is refused: read as none, the endpoint would pass for one
+        whose API reported no status, and a refresh would keep the status the state had."""
         if not isinstance(data, dict):
             return data
-        deployment: dict[str, Any] = data["deployment"] if isinstance(data.get("deployment"), dict) else {}
+        raw = data.get("deployment")
+        if raw is not None and not isinstance(raw, dict):
+            raise ValueError(f"deployment is {describe_shape(raw)}, not an object with status and readiness")
+        deployment: dict[str, Any] = raw or {}
         lifted = dict(data)
         for key in ("status", "readiness", "ready_replicas"):
             if deployment.get(key) is not None and not lifted.get(key):

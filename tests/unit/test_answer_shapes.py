@@ -191,6 +191,19 @@ def test_published_deployment_pairs(deployment: dict[str, str], status: Lifecycl
     assert endpoint.status == deployment["status"], "an unknown status is kept as the API said it"
 
 
+@pytest.mark.parametrize("deployment", ["running", ["running", "ready"], 1, True],
+                         ids=["string", "list", "number", "boolean"])
+def test_a_deployment_that_is_not_an_object_is_unreadable_never_no_status(deployment: Any) -> None:
+    """Read as "no status", a refresh would keep the status the state had and a wait would time out saying the API
+    reported none; it is an item this provider cannot read, named as such."""
+    odd = {**ENDPOINT, "id": "ep-2", "deployment": deployment}
+    listed = client_answering(200, {"data": [ENDPOINT, odd], "object": "list"}).list_endpoints()
+    assert [e.id for e in listed] == ["ep-1"]
+    assert [(m.id, "deployment" in m.reason) for m in listed.malformed] == [("ep-2", True)]
+    with pytest.raises(errors.UnexpectedResponseError):
+        client_answering(201, {"endpoint": odd}).create_endpoint(SPEC)
+
+
 @pytest.mark.parametrize("status,readiness", [("running", Readiness.READY), ("starting", Readiness.NOT_READY)])
 def test_a_legacy_flat_status_implies_readiness(status: str, readiness: Readiness) -> None:
     legacy = {"id": "ep-1", "status": status, "updated_at": "2026-01-01T00:00:00Z"}
