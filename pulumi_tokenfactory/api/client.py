@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+from pydantic import ValidationError
 
 from .. import errors
 from ..fields import flatten_errors
@@ -37,6 +38,7 @@ from .models import (
     EndpointPatch,
     EndpointSpec,
     Template,
+    first_problem,
     inference_base_url,
     parse_created,
     parse_endpoints,
@@ -346,7 +348,14 @@ class TokenFactoryClient:
         body = self._request(method, path, json=json)
         try:
             return parser(body)
-        except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        except ValidationError as exc:  # a known shape with a field it cannot read: name the field, as pydantic's
+            first_line = first_problem(exc)  # first line ("1 validation error for Endpoint") does not
+            more = exc.error_count() - 1
+            first_line += f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+            raise self._error(errors.UnexpectedResponseError,
+                              f"The API answered with a body this provider cannot read: {first_line}",
+                              method=method, path=path) from None
+        except ValueError as exc:
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise self._error(errors.UnexpectedResponseError,
                               f"The API answered with a body this provider cannot read: {first_line}",

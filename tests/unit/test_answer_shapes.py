@@ -167,6 +167,23 @@ def test_an_unknown_shape_is_an_error_naming_what_arrived(operation: str, body: 
         assert ("null" if body is None else "a string") in message
 
 
+@pytest.mark.parametrize("operation,body,named", [
+    ("create", {"endpoint": {**ENDPOINT, "scaling": "1-2"}}, "scaling"),
+    ("create", {**ENDPOINT, "deployment": "running"}, "deployment"),
+    ("patch", {**ENDPOINT, "gpu_count": "eight"}, "gpu_count"),
+    ("templates", {"data": [{"name": "openai/gpt-oss-120b", "flavors": None}], "object": "list"}, "flavors"),
+    ("templates", {"data": [{"type": "text2text", "flavors": {}}], "object": "list"}, "model_name"),
+], ids=["create-scaling", "create-deployment", "patch-gpu_count", "templates-flavors", "templates-no-name"])
+def test_an_answer_of_a_known_shape_with_an_unreadable_field_names_the_field(operation: str, body: Any,
+                                                                            named: str) -> None:
+    """Not pydantic's bare "1 validation error for Endpoint", which says nothing of what arrived."""
+    call, where = OPERATIONS[operation]
+    with pytest.raises(errors.UnexpectedResponseError) as info:
+        call(client_answering(200, body))
+    assert named in str(info.value) and where in str(info.value)
+    assert "validation error for" not in str(info.value)
+
+
 def test_one_unreadable_item_is_kept_aside_but_a_list_of_only_unreadable_items_is_an_error() -> None:
     listed = client_answering(200, {"data": [ENDPOINT, {"name": "no id"}]}).list_endpoints()
     assert [e.id for e in listed] == ["ep-1"] and len(listed.malformed) == 1
