@@ -206,6 +206,7 @@ class Waiter:
     def _until_gone(self, endpoint_id: str, timeout: float, *, label: str) -> None:
         failures = _PollFailures(self._progress)
         started = self._clock()
+        unreadable_polls = 0
         for interval in self._schedule.intervals():
             if interrupted():
                 raise errors.WaitInterrupted(f"{label}: interrupted while waiting for endpoint {endpoint_id} to go",
@@ -219,11 +220,26 @@ class Waiter:
                     f"within {timeout:g}s after DELETE ({unread})", endpoint_id=endpoint_id)
             self._sleep(min(interval, max(0.0, timeout - elapsed)))
             snapshot = self._poll(interval, failures)
-            # Still listed, if only as an unreadable item under its own id. (An unreadable item without
-            # an id does not hold a delete up: the DELETE was accepted, and it could be any endpoint.)
-            if snapshot is not None and endpoint_id not in snapshot \
-                    and all(m.id != endpoint_id for m in snapshot.malformed):
+            if snapshot is None or endpoint_id in snapshot:
+                continue
+            # Gone only from a list that could not be hiding it. Under its own id, an unreadable item is the endpoint
+            # still listed; without a readable id, it may be the endpoint (as for a refresh): the removal is not
+            # confirmed, and an item that stays so fails the wait after a few polls rather than at the timeout.
+            unreadable = snapshot.unreadable(endpoint_id)
+            if unreadable is None:
                 return
+            if unreadable.id == endpoint_id:
+                unreadable_polls = 0
+                continue
+            unreadable_polls += 1
+            self._progress(f"{label}: endpoint {endpoint_id} is no longer listed as such, but the list item "
+                           f"{unreadable.label()} cannot be read ({unreadable.reason}) and may be it; polling again")
+            if unreadable_polls >= UNREADABLE_POLLS_TOLERATED:
+                raise errors.EndpointOperationError(
+                    f"{label}: the removal of endpoint {endpoint_id} could not be confirmed: {unreadable_polls} "
+                    f"lists in a row hold an item this provider cannot read that may be it ({unreadable.label()}: "
+                    f"{unreadable.reason}). The API accepted the DELETE; check in the Token Factory console that "
+                    f"the endpoint is gone, or run the delete again", endpoint_id=endpoint_id)
         raise AssertionError("unreachable")
 
     def _poll(self, interval: float, failures: _PollFailures) -> Listing | None:

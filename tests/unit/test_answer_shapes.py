@@ -267,3 +267,26 @@ def test_the_create_body_is_the_published_create_request() -> None:
     body = json.loads(seen[0].content)
     assert "enabled" not in body and body["routing_key"] == "dedicated/m-abc" and body["region"] == "eu-north1"
     assert "custom_weights_id" not in body, "an optional field without a value is left out, never null"
+
+
+# -- waits: an answer not understood is never "gone" ---------------------------------------------------
+
+def test_a_delete_wait_never_concludes_gone_while_an_unreadable_item_may_be_the_endpoint() -> None:
+    """A list whose only trace of ep-1 may be an item without a readable id does not confirm the DELETE: the wait
+    keeps polling, then says the removal could not be confirmed and why, rather than report the endpoint gone."""
+    from pulumi_tokenfactory.host.directory import EndpointDirectory
+    from pulumi_tokenfactory.host.waiting import PollSchedule, Waiter
+    from pulumi_tokenfactory.settings import Settings
+    from tests.unit.test_messages import Clock
+
+    other = {**ENDPOINT, "id": "ep-other", "routing_key": "dedicated/m-other"}
+    unreadable = {**ENDPOINT, "id": 7, "name": "mine"}
+    clock, lines = Clock(), []
+    waiter = Waiter(EndpointDirectory(client_answering(200, {"data": [other, unreadable], "object": "list"}), clock),
+                    schedule=PollSchedule(initial=1.0, factor=1.0, maximum=1.0), progress=lines.append,
+                    sleep=clock.sleep, clock=clock, settings=Settings({}, environ={}))
+    with pytest.raises(errors.EndpointOperationError) as info:
+        waiter.until_gone("ep-1", 600, label="delete 'mine'")
+    message = str(info.value)
+    assert "could not be confirmed" in message and "(name 'mine') without a readable id" in message, message
+    assert clock.now < 600, "an item that stays unreadable fails the wait after a few polls, not at the timeout"
