@@ -302,8 +302,8 @@ class TokenFactoryClient:
     def get_endpoint(self, endpoint_id: str) -> Endpoint:
         """One endpoint, read through the list: the published API has no route for a single endpoint.
 
-        Raises NotFoundError only when a readable list lacks it and holds no unreadable item that
-        has its id; an unreadable list raises UnexpectedResponseError, never "not found".
+        Raises NotFoundError only when a readable list lacks it and holds no unreadable item that has its
+        id or no readable id (which may be it); otherwise UnexpectedResponseError, never "not found".
         """
         listed = self.list_endpoints()
         found = next((e for e in listed if e.id == endpoint_id), None)
@@ -313,6 +313,12 @@ class TokenFactoryClient:
             raise self._error(errors.UnexpectedResponseError,
                               f"endpoint {endpoint_id} is listed in a form this provider cannot read",
                               method="GET", path=ENDPOINTS_PATH)
+        anonymous = next((m for m in listed.malformed if m.id is None), None)
+        if anonymous is not None:
+            raise self._error(errors.UnexpectedResponseError,
+                              f"endpoint {endpoint_id} is not among the endpoints listed, but the list holds an "
+                              f"item this provider cannot read that may be it ({anonymous.label()}: "
+                              f"{anonymous.reason})", method="GET", path=ENDPOINTS_PATH)
         raise self._error(errors.NotFoundError, f"endpoint {endpoint_id} does not exist", status_code=404,
                           method="GET", path=ENDPOINTS_PATH)
 

@@ -191,6 +191,19 @@ def test_one_unreadable_item_is_kept_aside_but_a_list_of_only_unreadable_items_i
         client_answering(200, {"data": [{"name": "no id"}]}).list_endpoints()
 
 
+def test_one_endpoint_is_never_not_found_in_a_list_holding_an_unreadable_item_that_may_be_it() -> None:
+    """`get_endpoint` (adopt_id's check, `lookup_endpoint`) read through the list: "does not exist" there would send a
+    person to create a second endpoint, or tell them theirs is missing, when the API listed it in a form not read."""
+    other = {**ENDPOINT, "id": "ep-other"}
+    without_id = {**ENDPOINT, "id": 7, "name": "mine"}
+    with pytest.raises(errors.UnexpectedResponseError) as info:
+        client_answering(200, {"data": [other, without_id], "object": "list"}).get_endpoint("ep-1")
+    assert not isinstance(info.value, errors.NotFoundError)
+    assert "(name 'mine') without a readable id" in str(info.value), str(info.value)
+    with pytest.raises(errors.NotFoundError):
+        client_answering(200, {"data": [other], "object": "list"}).get_endpoint("ep-1")
+
+
 # -- the endpoint's deployment: status and readiness -----------------------------------------------------
 
 @pytest.mark.parametrize("deployment,status,readiness", [
