@@ -107,14 +107,14 @@ def _base64_cores(secret: bytes) -> list[str]:
 def _text_patterns(secret: str) -> set[str]:
     """Regular expressions for the secret as an answer might spell it: verbatim, JSON-, HTML- or URL-escaped.
 
-    URL encodings match without regard to case, so `%2b` and `%2B` are both found.
+    Every form matches without regard to case: `%2b` and `%2B` are both found, and so is a token an
+    answer upper-cases (`TOKEN TFK-4F0C... IS NOT VALID`).
     """
     escaped = jsonlib.dumps(secret)[1:-1]
     forms = {secret, html.escape(secret), escaped, escaped.replace("/", "\\/"),
-             jsonlib.dumps(secret, ensure_ascii=False)[1:-1]}
-    quoted = {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
-              urllib.parse.quote(secret, safe="/")}
-    return {re.escape(form) for form in forms} | {f"(?i:{re.escape(form)})" for form in quoted - forms}
+             jsonlib.dumps(secret, ensure_ascii=False)[1:-1], urllib.parse.quote(secret, safe=""),
+             urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="/")}
+    return {f"(?i:{re.escape(form)})" for form in forms}
 
 
 class Redactor:

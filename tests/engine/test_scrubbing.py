@@ -72,6 +72,7 @@ def leaked_forms(text: str, secret: str = TOKEN) -> list[str]:
         "url-encoded": urllib.parse.quote(secret, safe=""),
         "json-escaped": json.dumps(secret)[1:-1],
         "html-escaped": html.escape(secret),
+        "upper-cased": secret.upper(),
     }
     found = [name for name, form in candidates.items() if form in text]
     found += [f"base64 {form}" for form in _base64_forms(secret) if form in text]
@@ -130,6 +131,7 @@ HOSTILE_ANSWERS: dict[str, Handler] = {
     "x-nebius-request-id-header": _echo(404, text=lambda _: "no route",
                                         headers=lambda a: {"x-nebius-request-id": f"req-1 {a}"}),
     "bare-token-no-scheme": _echo(403, text=lambda a: f"token {a.split()[-1]} lacks scope endpoints:write"),
+    "upper-cased-echo": _echo(401, body=lambda a: {"detail": f"TOKEN {a.split()[-1].upper()} IS NOT VALID"}),
     "rate-limited-echo": _echo(429, body=lambda a: {"error": {"message": f"slow down, {a}"}},
                                headers=lambda a: {"retry-after": "0", "request-id": a}),
 }
