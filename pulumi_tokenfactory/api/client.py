@@ -108,13 +108,14 @@ def _text_patterns(secret: str) -> set[str]:
     """Regular expressions for the secret as an answer might spell it: verbatim, JSON-, HTML- or URL-escaped.
 
     Every form matches without regard to case: `%2b` and `%2B` are both found, and so is a token an
-    answer upper-cases (`TOKEN TFK-4F0C... IS NOT VALID`).
+    answer upper-cases (`TOKEN TFK-4F0C... IS NOT VALID`); and across whitespace, so a token an answer
+    wraps onto the next line is found whole (an excerpt joins the lines, and no half may remain).
     """
     escaped = jsonlib.dumps(secret)[1:-1]
     forms = {secret, html.escape(secret), escaped, escaped.replace("/", "\\/"),
              jsonlib.dumps(secret, ensure_ascii=False)[1:-1], urllib.parse.quote(secret, safe=""),
              urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="/")}
-    return {f"(?i:{re.escape(form)})" for form in forms}
+    return {"(?i:" + r"\s*".join(re.escape(ch) for ch in form) + ")" for form in forms}
 
 
 class Redactor:

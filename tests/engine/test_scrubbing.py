@@ -132,6 +132,9 @@ HOSTILE_ANSWERS: dict[str, Handler] = {
                                         headers=lambda a: {"x-nebius-request-id": f"req-1 {a}"}),
     "bare-token-no-scheme": _echo(403, text=lambda a: f"token {a.split()[-1]} lacks scope endpoints:write"),
     "upper-cased-echo": _echo(401, body=lambda a: {"detail": f"TOKEN {a.split()[-1].upper()} IS NOT VALID"}),
+    "token-wrapped-across-lines": _echo(401, text=lambda a: f"denied: token {a.split()[-1][:16]}\r\n"
+                                                            f"{a.split()[-1][16:]} is not valid"),
+    "json-detail-wrapped": _echo(401, body=lambda a: {"detail": f"token {a.split()[-1][:10]}\n  {a.split()[-1][10:]}"}),
     "rate-limited-echo": _echo(429, body=lambda a: {"error": {"message": f"slow down, {a}"}},
                                headers=lambda a: {"retry-after": "0", "request-id": a}),
 }
