@@ -137,18 +137,41 @@ class Redactor:
                 continue
             long_forms |= _text_patterns(secret)
             cores += _base64_cores(secret.encode())
-        patterns = sorted(long_forms, key=len, reverse=True)  # the longest spelling first
-        patterns += [rf"(?<![{_TOKEN_CHARS}]){re.escape(s)}(?![{_TOKEN_CHARS}])"
-                     for s in sorted(short, key=len, reverse=True)]
-        self._secrets = re.compile("|".join(patterns)) if patterns else None
+        longest_first = sorted(long_forms, key=len, reverse=True)
+        self._secrets = re.compile("|".join(longest_first)) if longest_first else None
+        words = [rf"(?<![{_TOKEN_CHARS}]){re.escape(s)}(?![{_TOKEN_CHARS}])"
+                 for s in sorted(short, key=len, reverse=True)]
+        self._short = re.compile("|".join(words)) if words else None
         core_group = "|".join(re.escape(c) for c in sorted(set(cores), key=len, reverse=True))
         self._base64 = re.compile(f"{_BASE64_RUN}(?:{core_group}){_BASE64_RUN}=*") if cores else None
 
-    def __call__(self, text: str) -> str:
+    def _held(self, text: str) -> str:
+        """`text` without the secrets held (of at least `_MIN_SUBSTRING_SECRET` characters), in any spelling."""
         if self._base64 is not None:
             text = self._base64.sub(REDACTED, text)
         if self._secrets is not None:
             text = self._secrets.sub(REDACTED, text)
+        return text
+
+    def answer(self, value: Any) -> Any:
+        """A decoded answer with the secrets held removed from every string in it, keys included: its values
+        reach the state, progress and log lines, messages and console output.
+
+        Only the secrets themselves: the credential patterns below would also rewrite a declared description
+        that merely looks like a credential, and a short test key (a word) a name, so a refresh would show drift.
+        """
+        if isinstance(value, str):
+            return self._held(value)
+        if isinstance(value, list):
+            return [self.answer(item) for item in value]
+        if isinstance(value, dict):
+            return {self.answer(key): self.answer(item) for key, item in value.items()}
+        return value
+
+    def __call__(self, text: str) -> str:
+        text = self._held(text)
+        if self._short is not None:
+            text = self._short.sub(REDACTED, text)
 
         def credential(match: re.Match[str]) -> str:
             """Keep everything before the credential (`Bearer `, `Authorization: `); drop it if it is one. A digit
@@ -409,7 +432,7 @@ class TokenFactoryClient:
         if not response.content.strip():
             return None
         try:
-            return response.json()
+            return self._redact.answer(response.json())
         except ValueError:
             raise self._error(
                 errors.UnexpectedResponseError,

@@ -183,6 +183,31 @@ def test_retry_log_lines_do_not_leak(caplog: pytest.LogCaptureFixture) -> None:
     assert leaked_forms(caplog.text) == [], caplog.text
 
 
+def test_an_answer_echoing_the_token_in_its_fields_yields_values_without_it(caplog: pytest.LogCaptureFixture) -> None:
+    """A 2xx answer is read into models whose values reach the state, progress lines, logs and console output:
+    a field (or key) that echoes the token must not carry it there."""
+    endpoint = {"id": "ep-1", "name": "n", "model_name": "m", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
+                "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 1}, "region": "eu-north1",
+                "routing_key": "dedicated/m-1", "deployment": {"status": "running", "readiness": "ready"}}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        auth = request.headers["authorization"]
+        return httpx.Response(200, json={"data": [
+            {**endpoint, "description": f"created with {auth}", "deployment": {"status": TOKEN, "readiness": "ready"},
+             auth: "echoed header"},
+            {"name": f"unreadable {TOKEN}", "scaling": "none"},  # skipped with a log line naming it
+        ]})
+
+    with caplog.at_level(logging.DEBUG):
+        listed = _client(answer).list_endpoints()
+    assert [e.id for e in listed] == ["ep-1"] and listed[0].description == f"created with Bearer {REDACTED}"
+    texts = {"endpoints": json.dumps([e.model_dump() for e in listed]), "unreadable": repr(listed.malformed),
+             "log": caplog.text}
+    assert "cannot read" in caplog.text
+    leaks = {where: leaked_forms(text) for where, text in texts.items() if leaked_forms(text)}
+    assert leaks == {}, f"the token leaked: {leaks}\n{texts}"
+
+
 def test_a_transport_failure_names_no_secret() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError(f"refused while sending {request.headers['authorization']}")
@@ -396,6 +421,26 @@ def test_a_gateway_echoing_the_header_leaks_nothing_through_check_or_create(
         texts = {**_details_and_logs(host, created.value), "check detail": checked.value.details}
         _assert_nothing_leaked(texts)
         assert "POST /v0/dedicated_endpoints" in gateway.requests, gateway.requests
+
+
+def test_a_list_answer_echoing_the_token_in_a_field_keeps_it_out_of_the_state(
+        tf_account: EmulatorAccount, emulator: EmulatorProcess, quiet_env: None) -> None:
+    """A refresh records what the API lists: a field value that echoes the token must not reach the state."""
+    emulator.reset()
+    emulator.clear_faults()
+    with tf_account.host() as host:
+        steps = tf_account.resource(host, "echo-field")
+        steps.up(PROGRAM)
+        emulator.inject_fault(method="GET", path="/v0/dedicated_endpoints", action="extra_fields", count=None,
+                              body={"description": f"note: Authorization: Bearer {TOKEN}", "echo": TOKEN})
+        try:
+            steps.refresh()
+        finally:
+            emulator.clear_faults()
+        assert steps.outputs.get("description") == f"note: Authorization: Bearer {REDACTED}", steps.outputs
+        _assert_nothing_leaked({**_details_and_logs(host), "outputs": json.dumps(steps.outputs),
+                                "inputs": json.dumps(steps.inputs)})
+        steps.destroy()
 
 
 def test_a_base_url_with_credentials_reaches_neither_state_nor_request(
