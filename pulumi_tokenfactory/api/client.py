@@ -190,9 +190,16 @@ class Redactor:
 
 def resolve_base_url(base_url: str | None, *, redact: Callable[[str], str] | None = None,
                      settings: Settings | None = None) -> str:
-    """Argument, else stack config, else env, else the public API; messages go through `redact`."""
+    """Argument, else stack config, else env, else the public API; messages go through `redact`, by default one
+    holding the configured API key, if any (a caller that sends no token still must not print one given as the
+    URL, e.g. the two variables swapped)."""
     where = settings or Settings()
-    return BASE_URL.resolve(where.config, where.environ, given=base_url, redact=redact or Redactor())
+    if redact is None:
+        try:
+            redact = Redactor([where.get(API_KEY).reveal()])
+        except errors.ConfigurationError:  # no usable key: none to hide
+            redact = Redactor()
+    return BASE_URL.resolve(where.config, where.environ, given=base_url, redact=redact)
 
 
 def resolve_api_key(api_key: str | None, *, settings: Settings | None = None) -> ApiKey:
