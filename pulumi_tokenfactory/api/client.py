@@ -142,7 +142,8 @@ class Redactor:
         words = [rf"(?<![{_TOKEN_CHARS}]){re.escape(s)}(?![{_TOKEN_CHARS}])"
                  for s in sorted(short, key=len, reverse=True)]
         self._short = re.compile("|".join(words)) if words else None
-        core_group = "|".join(re.escape(c) for c in sorted(set(cores), key=len, reverse=True))
+        # Across whitespace too: base64 quoted as MIME wraps its lines (76 characters), maybe inside the token.
+        core_group = "|".join(r"\s*".join(re.escape(ch) for ch in c) for c in sorted(set(cores), key=len, reverse=True))
         self._base64 = re.compile(f"{_BASE64_RUN}(?:{core_group}){_BASE64_RUN}=*") if cores else None
 
     def _held(self, text: str) -> str:

@@ -183,6 +183,18 @@ def test_retry_log_lines_do_not_leak(caplog: pytest.LogCaptureFixture) -> None:
     assert leaked_forms(caplog.text) == [], caplog.text
 
 
+def test_a_base64_dump_wrapped_across_lines_leaks_no_part_of_the_token() -> None:
+    """A gateway quoting the request as MIME base64 (lines of 76) may break the token's encoding across a line;
+    joined again (as the body excerpt joins lines) it would decode to the token."""
+    def dump(request: httpx.Request) -> httpx.Response:
+        raw = f"GET / HTTP/1.1\r\nAuthorization: {request.headers['authorization']}\r\n\r\n".encode()
+        return httpx.Response(400, text=f"bad request; it was, in base64:\n{base64.encodebytes(raw).decode()}")
+    with pytest.raises(errors.APIStatusError) as info:
+        _client(dump).list_endpoints()
+    text = str(info.value)
+    assert leaked_forms("".join(text.split())) == [], text
+
+
 def test_an_answer_echoing_the_token_in_its_fields_yields_values_without_it(caplog: pytest.LogCaptureFixture) -> None:
     """A 2xx answer is read into models whose values reach the state, progress lines, logs and console output:
     a field (or key) that echoes the token must not carry it there."""
