@@ -109,14 +109,15 @@ def _base64_cores(secret: bytes) -> list[str]:
 def _text_patterns(secret: str) -> set[str]:
     """Regular expressions for the secret as an answer might spell it: verbatim, JSON-, HTML- or URL-escaped.
 
-    URL encodings match without regard to case, so `%2b` and `%2B` are both found.
+    Every form matches without regard to case: `%2b` and `%2B` are both found, and so is a token an
+    answer upper-cases (`TOKEN TFK-4F0C... IS NOT VALID`); and across whitespace, so a token an answer
+    wraps onto the next line is found whole (an excerpt joins the lines, and no half may remain).
     """
     escaped = jsonlib.dumps(secret)[1:-1]
     forms = {secret, html.escape(secret), escaped, escaped.replace("/", "\\/"),
-             jsonlib.dumps(secret, ensure_ascii=False)[1:-1]}
-    quoted = {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
-              urllib.parse.quote(secret, safe="/")}
-    return {re.escape(form) for form in forms} | {f"(?i:{re.escape(form)})" for form in quoted - forms}
+             jsonlib.dumps(secret, ensure_ascii=False)[1:-1], urllib.parse.quote(secret, safe=""),
+             urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="/")}
+    return {"(?i:" + r"\s*".join(re.escape(ch) for ch in form) + ")" for form in forms}
 
 
 class Redactor:
@@ -138,18 +139,42 @@ class Redactor:
                 continue
             long_forms |= _text_patterns(secret)
             cores += _base64_cores(secret.encode())
-        patterns = sorted(long_forms, key=len, reverse=True)  # the longest spelling first
-        patterns += [rf"(?<![{_TOKEN_CHARS}]){re.escape(s)}(?![{_TOKEN_CHARS}])"
-                     for s in sorted(short, key=len, reverse=True)]
-        self._secrets = re.compile("|".join(patterns)) if patterns else None
-        core_group = "|".join(re.escape(c) for c in sorted(set(cores), key=len, reverse=True))
+        longest_first = sorted(long_forms, key=len, reverse=True)
+        self._secrets = re.compile("|".join(longest_first)) if longest_first else None
+        words = [rf"(?<![{_TOKEN_CHARS}]){re.escape(s)}(?![{_TOKEN_CHARS}])"
+                 for s in sorted(short, key=len, reverse=True)]
+        self._short = re.compile("|".join(words)) if words else None
+        # Across whitespace too: base64 quoted as MIME wraps its lines (76 characters), maybe inside the token.
+        core_group = "|".join(r"\s*".join(re.escape(ch) for ch in c) for c in sorted(set(cores), key=len, reverse=True))
         self._base64 = re.compile(f"{_BASE64_RUN}(?:{core_group}){_BASE64_RUN}=*") if cores else None
 
-    def __call__(self, text: str) -> str:
+    def _held(self, text: str) -> str:
+        """`text` without the secrets held (of at least `_MIN_SUBSTRING_SECRET` characters), in any spelling."""
         if self._base64 is not None:
             text = self._base64.sub(REDACTED, text)
         if self._secrets is not None:
             text = self._secrets.sub(REDACTED, text)
+        return text
+
+    def answer(self, value: Any) -> Any:
+        """A decoded answer with the secrets held removed from every string in it, keys included: its values
+        reach the state, progress and log lines, messages and console output.
+
+        Only the secrets themselves: the credential patterns below would also rewrite a declared description
+        that merely looks like a credential, and a short test key (a word) a name, so a refresh would show drift.
+        """
+        if isinstance(value, str):
+            return self._held(value)
+        if isinstance(value, list):
+            return [self.answer(item) for item in value]
+        if isinstance(value, dict):
+            return {self.answer(key): self.answer(item) for key, item in value.items()}
+        return value
+
+    def __call__(self, text: str) -> str:
+        text = self._held(text)
+        if self._short is not None:
+            text = self._short.sub(REDACTED, text)
 
         def credential(match: re.Match[str]) -> str:
             """Keep everything before the credential (`Bearer `, `Authorization: `); drop it if it is one. A digit
@@ -168,9 +193,16 @@ class Redactor:
 
 def resolve_base_url(base_url: str | None, *, redact: Callable[[str], str] | None = None,
                      settings: Settings | None = None) -> str:
-    """Argument, else stack config, else env, else the public API; messages go through `redact`."""
+    """Argument, else stack config, else env, else the public API; messages go through `redact`, by default one
+    holding the configured API key, if any (a caller that sends no token still must not print one given as the
+    URL, e.g. the two variables swapped)."""
     where = settings or Settings()
-    return BASE_URL.resolve(where.config, where.environ, given=base_url, redact=redact or Redactor())
+    if redact is None:
+        try:
+            redact = Redactor([where.get(API_KEY).reveal()])
+        except errors.ConfigurationError:  # no usable key: none to hide
+            redact = Redactor()
+    return BASE_URL.resolve(where.config, where.environ, given=base_url, redact=redact)
 
 
 def resolve_api_key(api_key: str | None, *, settings: Settings | None = None) -> ApiKey:
@@ -423,7 +455,7 @@ class TokenFactoryClient:
         if not response.content.strip():
             return None
         try:
-            return response.json()
+            return self._redact.answer(response.json())
         except ValueError:
             raise self._error(
                 errors.UnexpectedResponseError,

@@ -72,6 +72,7 @@ def leaked_forms(text: str, secret: str = TOKEN) -> list[str]:
         "url-encoded": urllib.parse.quote(secret, safe=""),
         "json-escaped": json.dumps(secret)[1:-1],
         "html-escaped": html.escape(secret),
+        "upper-cased": secret.upper(),
     }
     found = [name for name, form in candidates.items() if form in text]
     found += [f"base64 {form}" for form in _base64_forms(secret) if form in text]
@@ -130,6 +131,10 @@ HOSTILE_ANSWERS: dict[str, Handler] = {
     "x-nebius-request-id-header": _echo(404, text=lambda _: "no route",
                                         headers=lambda a: {"x-nebius-request-id": f"req-1 {a}"}),
     "bare-token-no-scheme": _echo(403, text=lambda a: f"token {a.split()[-1]} lacks scope endpoints:write"),
+    "upper-cased-echo": _echo(401, body=lambda a: {"detail": f"TOKEN {a.split()[-1].upper()} IS NOT VALID"}),
+    "token-wrapped-across-lines": _echo(401, text=lambda a: f"denied: token {a.split()[-1][:16]}\r\n"
+                                                            f"{a.split()[-1][16:]} is not valid"),
+    "json-detail-wrapped": _echo(401, body=lambda a: {"detail": f"token {a.split()[-1][:10]}\n  {a.split()[-1][10:]}"}),
     "rate-limited-echo": _echo(429, body=lambda a: {"error": {"message": f"slow down, {a}"}},
                                headers=lambda a: {"retry-after": "0", "request-id": a}),
 }
@@ -176,6 +181,43 @@ def test_retry_log_lines_do_not_leak(caplog: pytest.LogCaptureFixture) -> None:
         assert client.list_endpoints() == []
     assert "retrying GET" in caplog.text
     assert leaked_forms(caplog.text) == [], caplog.text
+
+
+def test_a_base64_dump_wrapped_across_lines_leaks_no_part_of_the_token() -> None:
+    """A gateway quoting the request as MIME base64 (lines of 76) may break the token's encoding across a line;
+    joined again (as the body excerpt joins lines) it would decode to the token."""
+    def dump(request: httpx.Request) -> httpx.Response:
+        raw = f"GET / HTTP/1.1\r\nAuthorization: {request.headers['authorization']}\r\n\r\n".encode()
+        return httpx.Response(400, text=f"bad request; it was, in base64:\n{base64.encodebytes(raw).decode()}")
+    with pytest.raises(errors.APIStatusError) as info:
+        _client(dump).list_endpoints()
+    text = str(info.value)
+    assert leaked_forms("".join(text.split())) == [], text
+
+
+def test_an_answer_echoing_the_token_in_its_fields_yields_values_without_it(caplog: pytest.LogCaptureFixture) -> None:
+    """A 2xx answer is read into models whose values reach the state, progress lines, logs and console output:
+    a field (or key) that echoes the token must not carry it there."""
+    endpoint = {"id": "ep-1", "name": "n", "model_name": "m", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
+                "gpu_count": 1, "scaling": {"min_replicas": 1, "max_replicas": 1}, "region": "eu-north1",
+                "routing_key": "dedicated/m-1", "deployment": {"status": "running", "readiness": "ready"}}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        auth = request.headers["authorization"]
+        return httpx.Response(200, json={"data": [
+            {**endpoint, "description": f"created with {auth}", "deployment": {"status": TOKEN, "readiness": "ready"},
+             auth: "echoed header"},
+            {"name": f"unreadable {TOKEN}", "scaling": "none"},  # skipped with a log line naming it
+        ]})
+
+    with caplog.at_level(logging.DEBUG):
+        listed = _client(answer).list_endpoints()
+    assert [e.id for e in listed] == ["ep-1"] and listed[0].description == f"created with Bearer {REDACTED}"
+    texts = {"endpoints": json.dumps([e.model_dump() for e in listed]), "unreadable": repr(listed.malformed),
+             "log": caplog.text}
+    assert "cannot read" in caplog.text
+    leaks = {where: leaked_forms(text) for where, text in texts.items() if leaked_forms(text)}
+    assert leaks == {}, f"the token leaked: {leaks}\n{texts}"
 
 
 def test_a_transport_failure_names_no_secret() -> None:
@@ -391,6 +433,26 @@ def test_a_gateway_echoing_the_header_leaks_nothing_through_check_or_create(
         texts = {**_details_and_logs(host, created.value), "check detail": checked.value.details}
         _assert_nothing_leaked(texts)
         assert "POST /v0/dedicated_endpoints" in gateway.requests, gateway.requests
+
+
+def test_a_list_answer_echoing_the_token_in_a_field_keeps_it_out_of_the_state(
+        tf_account: EmulatorAccount, emulator: EmulatorProcess, quiet_env: None) -> None:
+    """A refresh records what the API lists: a field value that echoes the token must not reach the state."""
+    emulator.reset()
+    emulator.clear_faults()
+    with tf_account.host() as host:
+        steps = tf_account.resource(host, "echo-field")
+        steps.up(PROGRAM)
+        emulator.inject_fault(method="GET", path="/v0/dedicated_endpoints", action="extra_fields", count=None,
+                              body={"description": f"note: Authorization: Bearer {TOKEN}", "echo": TOKEN})
+        try:
+            steps.refresh()
+        finally:
+            emulator.clear_faults()
+        assert steps.outputs.get("description") == f"note: Authorization: Bearer {REDACTED}", steps.outputs
+        _assert_nothing_leaked({**_details_and_logs(host), "outputs": json.dumps(steps.outputs),
+                                "inputs": json.dumps(steps.inputs)})
+        steps.destroy()
 
 
 def test_a_base_url_with_credentials_reaches_neither_state_nor_request(

@@ -452,6 +452,20 @@ def test_an_invalid_base_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None
     assert err.startswith("tokenfactory-account api-check: Invalid Token Factory base URL")
 
 
+@pytest.mark.parametrize("given", ["environment", "argument"])
+def test_a_token_given_as_the_base_url_is_not_echoed(capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    """The two variables swapped, or the token pasted into --base-url: the command reads no token to send, but
+    its refusal of the URL must not print the one it finds in the environment (`run` checks the output)."""
+    token = "tf-apicheck-canary-51d2"
+    if given == "environment":
+        monkeypatch.setenv("TOKENFACTORY_BASE_URL", token)
+        code, _, err = run(capsys, serve(published()))
+    else:
+        code, _, err = run(capsys, serve(published()), "--base-url", f"https://example.test/{token} x")
+    assert code == 2 and err.startswith("tokenfactory-account api-check: Invalid Token Factory base URL")
+
+
 def test_the_account_command_routes_api_check(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
 
