@@ -4,7 +4,8 @@
 
 The provider is written against a published description of the API, which the service may change
 under it. This command reads the service's own schema (`<base URL>/openapi.json`, public: no token is
-sent; one set in TOKENFACTORY_API_KEY is read only to keep it out of messages) and compares it with what this provider sends and reads, operation by operation:
+sent; one set in TOKENFACTORY_API_KEY is read only to keep it out of messages) and compares it with
+what this provider sends and reads, operation by operation:
 
 * the five dedicated-endpoint operations: one missing from the schema is breaking;
 * the create and update requests: a field the provider sends that the schema lacks, or one the schema
