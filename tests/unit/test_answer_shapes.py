@@ -294,7 +294,8 @@ def test_a_delete_wait_never_concludes_gone_while_an_unreadable_item_may_be_the_
 
     other = {**ENDPOINT, "id": "ep-other", "routing_key": "dedicated/m-other"}
     unreadable = {**ENDPOINT, "id": 7, "name": "mine"}
-    clock, lines = Clock(), []
+    clock = Clock()
+    lines: list[str] = []
     waiter = Waiter(EndpointDirectory(client_answering(200, {"data": [other, unreadable], "object": "list"}), clock),
                     schedule=PollSchedule(initial=1.0, factor=1.0, maximum=1.0), progress=lines.append,
                     sleep=clock.sleep, clock=clock, settings=Settings({}, environ={}))
