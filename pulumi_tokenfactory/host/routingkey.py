@@ -69,19 +69,22 @@ def settle(olds: Mapping[str, Any], inputs: dict[str, Any], urn: str | None) -> 
 
     A new resource, or a replacement (a model, flavor or region change), gets a chosen key; an
     existing one keeps the key its state holds (none in states written before keys were chosen:
-    the API's key stays, and nothing changes). An adoption keeps the adopted endpoint's key.
+    the API's key stays, and nothing changes). An adoption keeps the adopted endpoint's key. While
+    the model, flavor or region is unknown (a preview), so is the key: it may be a replacement's.
     """
     if inputs.get(ROUTING_KEY) is not None or inputs.get(ADOPT_FIELD):
         return
     identity = [inputs.get(prop) for prop in REPLACE_FIELDS]
     unknown = next((v for v in identity if is_unknown(v)), None)
-    replaced = not olds or (unknown is None and any(differs(prop, olds, inputs) for prop in REPLACE_FIELDS))
+    if unknown is not None:
+        # Known once the model, flavor and region are: a replacement's key is new, so a preview must not
+        # plan with the old one (it would plan a delete-before-replace that `up` does not make).
+        inputs[ROUTING_KEY] = unknown
+        return
+    replaced = not olds or any(differs(prop, olds, inputs) for prop in REPLACE_FIELDS)
     if not replaced:
         if olds.get(ROUTING_KEY) is not None:
             inputs[ROUTING_KEY] = olds[ROUTING_KEY]
-        return
-    if unknown is not None:
-        inputs[ROUTING_KEY] = unknown  # known once the model, flavor and region are
         return
     identity_text = "\0".join(str(normalised(p, inputs.get(p))) for p in REPLACE_FIELDS)
     inputs[ROUTING_KEY] = choose(str(inputs.get("model_name")), f"{urn}\0{identity_text}" if urn else None)

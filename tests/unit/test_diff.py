@@ -21,6 +21,7 @@ from pulumi_tokenfactory.endpoint.fields import (
 from pulumi_tokenfactory.endpoint.properties import EndpointInputs, EndpointState
 from pulumi_tokenfactory.endpoint.validation import check_inputs
 from pulumi_tokenfactory.fields import Field, Kind
+from pulumi_tokenfactory.host import routingkey
 from pulumi_tokenfactory.provider import DedicatedEndpointProvider
 from tests.harness.endpoints import wire_endpoint
 
@@ -202,3 +203,21 @@ def test_an_update_that_sets_an_input_the_state_lacks_patches_it(prop: str) -> N
     assert diff(**{prop: BY_NAME[prop].example}) == (True, [])
     adapter.update("ep-1", olds, {k: v for k, v in news.items() if k != "__provider"})
     assert patches == [{prop: BY_NAME[prop].example}]
+
+
+@pytest.mark.parametrize("prop", REPLACE_FIELDS)
+def test_a_replace_field_unknown_in_preview_plans_the_replacement_that_up_makes(prop: str) -> None:
+    """The program leaves `routing_key` out and a replace field is unknown in preview. Should `up` replace, the
+    replacement gets a new key and is created before the old endpoint is deleted (both billed meanwhile); the
+    preview must not plan a delete-before-replace (nor the key kept) from the old key it cannot know is kept."""
+    urn = "urn:pulumi:dev::proj::pulumi-python:dynamic/tokenfactory:DedicatedEndpoint::gpt"
+    old_inputs = {k: v for k, v in STATE.items() if k in INPUT_FIELDS}
+    program = {k: v for k, v in NEWS.items() if k != "__provider"} | {"__urn": urn}
+    checked = PROVIDER.check(old_inputs, {**program, prop: Unknown()})
+    assert not checked.failures
+    preview = PROVIDER.diff("ep-1", dict(STATE), checked.inputs)
+    known = {**program, prop: _another_value(BY_NAME[prop], STATE[prop])}
+    routingkey.settle(old_inputs, known, urn)  # what up's check gives, the value known
+    up = PROVIDER.diff("ep-1", dict(STATE), known)
+    assert up.replaces == [prop] and preview.replaces == [prop]
+    assert preview.delete_before_replace is up.delete_before_replace
