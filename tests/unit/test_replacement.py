@@ -1,0 +1,62 @@
+"""A replacement the engine forces (`pulumi up --replace`, `replace_on_changes`) of a resource whose program keeps
+`adopt_id`: the replacement must never take over the very endpoint the engine deletes next.
+
+The provider runs against the emulator in this process (instant lifecycle); the engine's steps are called as
+the engine makes them for a replacement created before the old resource is deleted: Diff, then Create with the
+program's inputs, then Delete of the old one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from pulumi_tokenfactory.api.client import TokenFactoryClient
+from pulumi_tokenfactory.endpoint.controller import _Session
+from pulumi_tokenfactory.endpoint.fields import ADOPT_FIELD
+from pulumi_tokenfactory.host.directory import EndpointDirectory
+from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from tests.harness.emulators import InProcessEmulator, in_process_emulator
+
+URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/tokenfactory:DedicatedEndpoint::gpt"
+PROGRAM: dict[str, Any] = {
+    "name": "GPT", "model_name": "openai/gpt-oss-120b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
+    "gpu_count": 1.0, "scaling": {"min_replicas": 1.0, "max_replicas": 2.0}, "region": "eu-north1",
+    "wait_for_ready": False, "__urn": URN,
+}
+
+
+def _provider(emulator: InProcessEmulator) -> DedicatedEndpointProvider:
+    """The provider, its API session on the in-process emulator."""
+    def forward(request: httpx.Request) -> httpx.Response:
+        answer = emulator.http.request(request.method, request.url.path, params=request.url.params,
+                                       content=request.content, headers=dict(request.headers))
+        return httpx.Response(answer.status_code, content=answer.content, headers=dict(answer.headers))
+
+    provider = DedicatedEndpointProvider()
+    controller = provider._control().controller
+    client = TokenFactoryClient("key", "http://testserver", transport=httpx.MockTransport(forward),
+                                settings=controller.settings)
+    controller._session = _Session(client, directory=EndpointDirectory(client), reads=EndpointDirectory(client),
+                                   existing=EndpointDirectory(client), settings=controller.settings)
+    return provider
+
+
+def _writes(emulator: InProcessEmulator) -> list[str]:
+    return [f"{e['method']} {e['path']}" for e in emulator.app.requests.entries() if e["method"] != "GET"]
+
+
+def test_a_forced_replacement_never_adopts_the_endpoint_it_replaces() -> None:
+    """Adopted (or created) and `adopt_id` kept, as the docs allow: a forced replacement created the "new" endpoint
+    by adopting the old one, which the engine then deleted: `up` reported success, the state held a deleted id."""
+    emulator = in_process_emulator(provision_seconds=0)
+    created = _provider(emulator).create(dict(PROGRAM))
+    provider = _provider(emulator)  # a later `pulumi up`: another provider host
+    program = {**PROGRAM, ADOPT_FIELD: created.id}
+    assert provider.diff(created.id, dict(created.outs or {}), program).replaces == []  # forced by the engine
+    before = _writes(emulator)
+    with pytest.raises(Exception, match="adopt_id"):
+        provider.create(program)
+    assert _writes(emulator) == before  # nothing changed: the engine stops before deleting the old endpoint
