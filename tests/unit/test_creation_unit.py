@@ -251,6 +251,38 @@ def test_an_acted_post_with_every_lookup_failing_never_makes_a_second_endpoint_a
     assert KEY in message and repr(SPEC.name) in message and "console" in message, message
 
 
+@pytest.mark.parametrize("refusal", [
+    httpx.Response(429, json={"detail": "too many requests"}),
+    httpx.Response(401, json={"detail": "token expired"}),
+    httpx.ConnectError("refused"),
+], ids=["429", "401", "connection-refused"])
+def test_a_repost_refused_for_another_reason_after_an_acted_post_names_the_key_not_nothing_made(
+        refusal: httpx.Response | httpx.ConnectError) -> None:
+    # The first POST made the endpoint and lost its answer; the list lags and does not show it yet, so the POST
+    # is sent again, and that one is refused for a reason of its own (rate limit, an expired token, no
+    # connection). Its refusal proves nothing about the first POST: the create must look again and, not finding
+    # it, name the key (the endpoint exists and bills), not pass on the second POST's error alone.
+    api = FakeApi(["acted-then-503"])
+    api.hidden = {"ep-1"}
+    posts = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal posts
+        if request.method == "POST":
+            posts += 1
+            if posts == 2:
+                if isinstance(refusal, Exception):
+                    raise refusal
+                return refusal
+        return api(request)
+
+    with pytest.raises(errors.EndpointOperationError) as info:
+        ExactlyOnceCreator(client_for(answer), sleep=lambda _: None).create(SPEC)
+    message = str(info.value)
+    assert list(api.endpoints) == ["ep-1"] and posts == 2
+    assert KEY in message and "adopt_id" in message and "is billed" in message, message
+
+
 def test_persistent_failure_gives_up_after_bounded_posts_names_the_key_and_creates_nothing() -> None:
     api = FakeApi(["503"] * (MAX_POSTS + 2))
     with pytest.raises(errors.EndpointOperationError) as info:
