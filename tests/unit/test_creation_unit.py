@@ -230,6 +230,24 @@ def test_a_refused_repost_whose_endpoint_no_list_shows_fails_naming_the_key_with
     assert len(pauses) == MAX_LOOKUPS - 1, "the list is read again after pauses, since it may lag the create"
 
 
+def test_a_made_endpoint_whose_answer_cannot_be_decoded_is_found_by_its_key_not_left_unnamed() -> None:
+    # The POST makes the endpoint, and its 201 arrives with a body that cannot be decoded (a gateway's broken
+    # gzip): a 2xx that cannot be read is a lost answer, which the key resolves, not an error of another kind
+    # that leaves the endpoint billed and unnamed.
+    api = FakeApi(["ok"])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        served = api(request)
+        if request.method != "POST":
+            return served
+        return httpx.Response(201, headers={"content-encoding": "gzip", "content-type": "application/json"},
+                              content=b"not gzip")
+
+    outcome = ExactlyOnceCreator(client_for(answer), sleep=lambda _: None).create(SPEC)
+    assert api.log == ["POST 201", "GET 200"], api.log
+    assert list(api.endpoints) == [outcome.endpoint.id] and outcome.answer_lost
+
+
 def test_lookups_failing_at_first_are_retried_and_the_endpoint_is_adopted_without_a_second_post() -> None:
     api = FakeApi(["acted-then-503"], failing_lists=2)
     pauses: list[float] = []
