@@ -418,6 +418,11 @@ class TokenFactoryClient:
                 failure = self._error(
                     errors.TransportError, f"Could not reach the API at {self.base_url} ({type(exc).__name__})",
                     request_sent=sent, method=method, path=path)
+            except httpx.DecodingError as exc:  # an answer arrived (the request acted), its body undecodable
+                failure = self._error(
+                    errors.UnexpectedResponseError,
+                    f"The API answered with a body that could not be decoded ({type(exc).__name__}: {exc})",
+                    method=method, path=path)
             else:
                 if response.is_success:
                     return self._decode(response, method, path)

@@ -18,7 +18,9 @@ the caller choose the endpoint's **routing key**, and that is the handle:
   another endpoint and nothing was made; on a later POST it means an earlier POST
   of ours landed after all, and the list is read again to find it. If it still
   cannot be found, the create fails naming the key, so the endpoint can be found
-  and adopted: never a guess, and never another POST.
+  and adopted: never a guess, and never another POST. Any other refusal of a later
+  POST (429, 401, a refused connection) says nothing about the earlier ones: the
+  list is read again in the same way.
 
 An endpoint belongs to at most one resource: every endpoint a create of this
 process receives is claimed, and `adopt_id` claims go through the same set.
@@ -162,6 +164,9 @@ class ExactlyOnceCreator:
                 endpoint = self._client.create_endpoint(spec)
             except _LOST_ANSWER as exc:
                 if isinstance(exc, errors.TransportError) and not exc.request_sent:
+                    if lost is not None:  # this POST made nothing, but an earlier one of this create may have
+                        return self._take(self._found(spec, key, lost, f"a later POST could not be sent ({exc})"),
+                                          spec, answer_lost=True)
                     raise  # it never reached the server: nothing was made (the client already retried)
                 lost = exc
                 self._on_change()
@@ -172,6 +177,9 @@ class ExactlyOnceCreator:
                 continue  # not listed (or no list readable): POST again with the same key, which cannot make a second
             except errors.APIStatusError as exc:
                 if not _names_routing_key(exc):
+                    if lost is not None:  # this POST made nothing, but an earlier one of this create may have
+                        return self._take(self._found(spec, key, lost, f"a later POST was refused ({exc})"), spec,
+                                          answer_lost=True)
                     raise  # a definite refusal: nothing was made
                 if lost is None:
                     raise errors.EndpointOperationError(

@@ -230,6 +230,24 @@ def test_a_refused_repost_whose_endpoint_no_list_shows_fails_naming_the_key_with
     assert len(pauses) == MAX_LOOKUPS - 1, "the list is read again after pauses, since it may lag the create"
 
 
+def test_a_made_endpoint_whose_answer_cannot_be_decoded_is_found_by_its_key_not_left_unnamed() -> None:
+    # The POST makes the endpoint, and its 201 arrives with a body that cannot be decoded (a gateway's broken
+    # gzip): a 2xx that cannot be read is a lost answer, which the key resolves, not an error of another kind
+    # that leaves the endpoint billed and unnamed.
+    api = FakeApi(["ok"])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        served = api(request)
+        if request.method != "POST":
+            return served
+        return httpx.Response(201, headers={"content-encoding": "gzip", "content-type": "application/json"},
+                              content=b"not gzip")
+
+    outcome = ExactlyOnceCreator(client_for(answer), sleep=lambda _: None).create(SPEC)
+    assert api.log == ["POST 201", "GET 200"], api.log
+    assert list(api.endpoints) == [outcome.endpoint.id] and outcome.answer_lost
+
+
 def test_lookups_failing_at_first_are_retried_and_the_endpoint_is_adopted_without_a_second_post() -> None:
     api = FakeApi(["acted-then-503"], failing_lists=2)
     pauses: list[float] = []
@@ -249,6 +267,38 @@ def test_an_acted_post_with_every_lookup_failing_never_makes_a_second_endpoint_a
     assert api.log[MAX_LOOKUPS + 1] == "POST 409", "the second POST must have been refused for the key"
     assert len(api.endpoints) == 1 and api.holder(KEY) is not None, api.endpoints
     assert KEY in message and repr(SPEC.name) in message and "console" in message, message
+
+
+@pytest.mark.parametrize("refusal", [
+    httpx.Response(429, json={"detail": "too many requests"}),
+    httpx.Response(401, json={"detail": "token expired"}),
+    httpx.ConnectError("refused"),
+], ids=["429", "401", "connection-refused"])
+def test_a_repost_refused_for_another_reason_after_an_acted_post_names_the_key_not_nothing_made(
+        refusal: httpx.Response | httpx.ConnectError) -> None:
+    # The first POST made the endpoint and lost its answer; the list lags and does not show it yet, so the POST
+    # is sent again, and that one is refused for a reason of its own (rate limit, an expired token, no
+    # connection). Its refusal proves nothing about the first POST: the create must look again and, not finding
+    # it, name the key (the endpoint exists and bills), not pass on the second POST's error alone.
+    api = FakeApi(["acted-then-503"])
+    api.hidden = {"ep-1"}
+    posts = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal posts
+        if request.method == "POST":
+            posts += 1
+            if posts == 2:
+                if isinstance(refusal, Exception):
+                    raise refusal
+                return refusal
+        return api(request)
+
+    with pytest.raises(errors.EndpointOperationError) as info:
+        ExactlyOnceCreator(client_for(answer), sleep=lambda _: None).create(SPEC)
+    message = str(info.value)
+    assert list(api.endpoints) == ["ep-1"] and posts == 2
+    assert KEY in message and "adopt_id" in message and "is billed" in message, message
 
 
 def test_persistent_failure_gives_up_after_bounded_posts_names_the_key_and_creates_nothing() -> None:
