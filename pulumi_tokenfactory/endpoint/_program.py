@@ -3,9 +3,10 @@
 program.py is generated from the field model (`python -m devtools.generate_surface`): the typed
 constructor and its overloads, the argument and output types, every docstring. What is not a
 restatement of the fields is here, and names no field but the one whose behaviour it is (`region`):
-both call forms and their `TypeError`s, the refusal of `import_` and `custom_timeouts`, the default
-region, the props the dynamic resource registers (outputs to fill in, its own URN), the read-only
-reference of `DedicatedEndpoint.get`, and what `help()` shows as the constructor's signature.
+both call forms and their `TypeError`s, the refusal of `import_`, `custom_timeouts` and
+`replace_on_changes`, the default region, the props the dynamic resource registers (outputs to fill
+in, its own URN), the read-only reference of `DedicatedEndpoint.get`, and what `help()` shows as the
+constructor's signature.
 
 The inputs, their order and which are required are read from the generated `DedicatedEndpointArgs`
 (passed in as `args_type`), so this module holds no list of them.
@@ -140,6 +141,19 @@ def _refuse_import(resource_name: str, opts: pulumi.ResourceOptions | None) -> N
             f"then takes that endpoint over, with no new endpoint bought")
 
 
+def _refuse_replace_on_changes(resource_name: str, opts: pulumi.ResourceOptions | None) -> None:
+    """The engine (v3.274) applies `replace_on_changes` only to the changed keys a provider reports, and
+    `pulumi.dynamic`'s host reports none: a GPU change the program meant as a new endpoint would be made in place."""
+    named = opts.replace_on_changes if opts is not None else None
+    if named:
+        raise ValueError(
+            f"DedicatedEndpoint {resource_name!r}: ResourceOptions(replace_on_changes={list(named)!r}) would be "
+            f"silently ignored: Pulumi's dynamic-provider host, which runs this resource, reports no changed "
+            f"inputs, and the engine applies replace_on_changes only to those, so the change would be made in "
+            f"place. Drop it; for a new endpoint, declare the resource under a new name with a new `name` (one "
+            f"`pulumi up` creates the new endpoint, then deletes the old one)")
+
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(h|m|s|ms)")
 
 
@@ -178,6 +192,7 @@ def construct(resource: pulumi.dynamic.Resource, resource_name: str, args: tuple
     inputs, opts = _split_arguments(resource_name, args, dict(kwargs), args_type)
     _refuse_import(resource_name, opts)
     _refuse_custom_timeouts(resource_name, opts)
+    _refuse_replace_on_changes(resource_name, opts)
     props: dict[str, Any] = dict(inputs)
     # `tokenfactory:region`, else eu-north1; a region that does not exist fails here, naming the setting.
     if props["region"] is None:

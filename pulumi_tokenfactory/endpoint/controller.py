@@ -81,6 +81,14 @@ class _Session:
         self.reads.invalidate()
 
 
+#: A forced replacement is checked as a new resource: what a found duplicate may then be, and the way to one.
+_FORCED_REPLACEMENT = (
+    "If this is a replacement Pulumi forces (`pulumi up --replace`, `replace_with`), that endpoint is this "
+    "resource's own: the engine checks a forced replacement without the resource's state, so the provider cannot "
+    "tell it from a leftover and refuses it. For a new endpoint, declare the resource under a new name with a new "
+    "`name` (one `pulumi up` creates the new endpoint, then deletes the old one)")
+
+
 class EndpointController:
     """Works on typed models; `adapter.EngineAdapter` hands it what the engine sent."""
 
@@ -138,7 +146,7 @@ class EndpointController:
                 duplicate = twin_failure(spec, [e for e in listed
                                                 if not api.creator.accounts_for(e) and e.id != replaced])
                 if duplicate:
-                    outcome.fail("name", duplicate)
+                    outcome.fail("name", f"{duplicate}. {_FORCED_REPLACEMENT}")
         return outcome
 
     def _adoption_problems(self, inputs: EndpointInputs) -> list[tuple[str, str]]:

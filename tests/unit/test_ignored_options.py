@@ -62,7 +62,18 @@ def test_custom_timeouts_are_refused_at_construction_naming_ready_timeout(timeou
 
 
 def test_an_empty_custom_timeouts_and_other_options_are_accepted() -> None:
-    _declare(pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(), protect=True))
+    _declare(pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(), protect=True, replace_on_changes=[]))
+
+
+@pytest.mark.parametrize("named", [["gpu_type", "gpu_count"], ["*"]])
+def test_replace_on_changes_is_refused_at_construction_naming_the_way_to_a_new_endpoint(named: list[str]) -> None:
+    """The real CLI makes a change named in replace_on_changes in place (tests/cli/test_cli_replace.py)."""
+    with pytest.raises(ValueError) as refused:
+        _declare(pulumi.ResourceOptions(replace_on_changes=named))
+    message = str(refused.value)
+    assert message.startswith(f"DedicatedEndpoint 'chat': ResourceOptions(replace_on_changes={named!r}) would be "
+                              f"silently ignored")
+    assert "declare the resource under a new name" in message and "\n" not in message
 
 
 # -- tokenfactory-adopt ----------------------------------------------------------------------------------
