@@ -344,8 +344,17 @@ class EndpointController:
         return EndpointState.from_endpoint(endpoint, known, api.client.base_url)
 
     def delete(self, id_: str, name: str, timeout: float) -> None:
-        """DELETE (a missing endpoint is already gone), then wait until the list no longer shows it."""
+        """DELETE (a missing endpoint is already gone), then wait until the list no longer shows it.
+
+        Not an endpoint a create of this deployment took over: the resource that adopted it (the replacement of
+        `pulumi up --replace`, which the engine checks as a new resource, or a resource declared under a new name)
+        holds it now, and the state records it there; deleting it would leave that state naming a deleted endpoint.
+        """
         api = self._api()
+        if api.creator.owns(id_):
+            ENGINE_LOG.progress(f"delete {name!r}: endpoint {id_} is not deleted: another resource of this update "
+                                f"took it over (adopt_id) and holds it now")
+            return
         if not api.client.delete_endpoint(id_, missing_ok=True):
             return
         api.changed()

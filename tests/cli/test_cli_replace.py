@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from pulumi import automation as auto
 
 from devtools.programs import endpoint_program
 from devtools.realcli import Backend
+from pulumi_tokenfactory.api.models import parse_created
+from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 
 API_KEY = "tf-replace-canary-77c1"
@@ -81,3 +84,22 @@ def _with_replace_on_changes() -> Any:
                                        scaling=tokenfactory.ScalingArgs(**scaling), **args)
 
     return program
+
+
+def test_up_replace_of_a_resource_that_kept_adopt_id_never_deletes_its_endpoint(cli_backend: Backend,
+                                                                                account: EmulatorProcess) -> None:
+    """The replacement adopts the endpoint again (no POST); the original's delete must leave it (it deleted it)."""
+    made = httpx.post(f"{account.base_url}/v0/dedicated_endpoints", timeout=10,
+                      headers={"Authorization": f"Bearer {API_KEY}"}, json={**SEED_EXAMPLE, "region": "eu-north1"})
+    made.raise_for_status()
+    endpoint_id = parse_created(made.json()).id
+    stack = cli_backend.stack("tokenfactory-replace", "dev", endpoint_program(adopt_id=endpoint_id),
+                              config={"tokenfactory:baseUrl": account.base_url},
+                              secrets={"tokenfactory:apiKey": API_KEY})
+    stack.up(on_output=lambda _: None)
+    lines: list[str] = []
+    stack.up(replace=[_endpoint_urn(stack)], on_output=lines.append)
+    assert [e["id"] for e in account.endpoints()] == [endpoint_id], "the adopted endpoint is still there"
+    assert account.call_counts()[DELETE] == 0 and account.call_counts()[POST] == 1
+    assert f"endpoint {endpoint_id} is not deleted: another resource of this update took it over" in "".join(lines)
+    assert stack.preview(on_output=lambda _: None).change_summary == {"same": 2}, "the state holds it, as it is"

@@ -1,9 +1,10 @@
-"""A replacement the engine forces (`pulumi up --replace`, `replace_on_changes`) of a resource whose program keeps
-`adopt_id`: the replacement must never take over the very endpoint the engine deletes next.
+"""A replacement of a resource whose program keeps `adopt_id`: it must never end with the endpoint deleted.
 
 The provider runs against the emulator in this process (instant lifecycle); the engine's steps are called as
-the engine makes them for a replacement created before the old resource is deleted: Diff, then Create with the
-program's inputs, then Delete of the old one.
+the engine makes them for a replacement created before the old resource is deleted: for one it decides after a
+Diff, Create with the program's inputs (refused), and for `pulumi up --replace` (no Diff: v3.274 checks the
+resource as a new one), Create (the adoption), then Delete of the old one (tests/cli/test_cli_replace.py runs
+it on the real CLI).
 """
 
 from __future__ import annotations
@@ -60,3 +61,17 @@ def test_a_forced_replacement_never_adopts_the_endpoint_it_replaces() -> None:
     with pytest.raises(Exception, match="adopt_id"):
         provider.create(program)
     assert _writes(emulator) == before  # nothing changed: the engine stops before deleting the old endpoint
+
+
+def test_up_replace_of_an_adopting_resource_keeps_its_endpoint() -> None:
+    """`pulumi up --replace`: the replacement adopts the endpoint again; the old resource's Delete, in the same
+    provider host, must not delete what the replacement now holds (it did: the state named a deleted endpoint)."""
+    emulator = in_process_emulator(provision_seconds=0)
+    made = _provider(emulator).create(dict(PROGRAM))
+    provider = _provider(emulator)  # the `up --replace`: another provider host
+    program = {**PROGRAM, ADOPT_FIELD: made.id}
+    replacement = provider.create(program)
+    assert replacement.id == made.id
+    provider.delete(made.id, dict(made.outs or {}))
+    assert [e["id"] for e in emulator.app.store.list_endpoints()] == [made.id]
+    assert not any(w.startswith("DELETE") for w in _writes(emulator))
