@@ -31,7 +31,7 @@ from .api.templates import GET_TEMPLATES_TOKEN
 from .endpoint.fields import ABSENT_WHEN_UNSET, INPUT_DEFAULTS
 from .sample_catalogue import SAMPLE_TEMPLATES
 from .schema import RESOURCE_TYPE
-from .settings import GPU_PRICES, Settings
+from .settings import GPU_PRICES, PROJECT_ID, Settings
 
 __all__ = ["GET_TEMPLATES_TOKEN", "RESOURCE_TYPE", "SAMPLE_TEMPLATES", "TokenFactoryMocks", "endpoint_outputs",
            "templates_result"]
@@ -47,14 +47,15 @@ def templates_result(templates: Iterable[Mapping[str, Any]] = SAMPLE_TEMPLATES) 
 
 
 def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None,
-                     prices: spend.PriceTable | Mapping[str, Any] | str | None = None
-                     ) -> tuple[str, dict[str, Any]]:
+                     prices: spend.PriceTable | Mapping[str, Any] | str | None = None,
+                     project_id: str | None = None) -> tuple[str, dict[str, Any]]:
     """`(id, outputs)` for a new `DedicatedEndpoint`, as the provider reports a created one.
 
     The inputs are echoed, the optional ones left out at their defaults. `routing_key` (unless set) is
     `dedicated/<model_name>-<hash>` and the id `ep-<hash>`, from the logical name and model, so stable
     from run to run; `status` is `running` and `readiness` `ready` (`stopped`, `not_ready` when disabled);
-    `inference_base_url` is the region's, or `<base_url>/v1/` for a `base_url` other than the public API.
+    `inference_base_url` is the region's, or `<base_url>/v1/` for a `base_url` other than the public API;
+    `project_id` the one given (`""`: the default project).
     The spend outputs come from `pulumi_tokenfactory.spend`, the costs from `prices` (a `spend.PriceTable`
     or a `tokenfactory:gpuHourlyPrices` value), None without a price.
     """
@@ -71,6 +72,7 @@ def endpoint_outputs(args: MockResourceArgs, *, base_url: str | None = None,
         "status": "stopped" if inputs.get("enabled") is False else "running",
         "readiness": "not_ready" if inputs.get("enabled") is False else "ready",
         "inference_base_url": inference_base_url(region if isinstance(region, str) else None, base_url),
+        "project_id": project_id or "",
         "created_at": "2026-01-01T00:00:00.000Z",
         "updated_at": "2026-01-01T00:00:00.000Z",
     }
@@ -103,8 +105,9 @@ class TokenFactoryMocks(pulumi.runtime.Mocks):
         if args.typ == RESOURCE_TYPE:
             with self._lock:
                 self.endpoints.append(args)
-            prices = self.prices if self.prices is not None else Settings.of_program().get(GPU_PRICES)
-            return endpoint_outputs(args, base_url=self.base_url, prices=prices)
+            program = Settings.of_program()
+            prices = self.prices if self.prices is not None else program.get(GPU_PRICES)
+            return endpoint_outputs(args, base_url=self.base_url, prices=prices, project_id=program.get(PROJECT_ID))
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:

@@ -47,6 +47,7 @@ class EndpointStateFields(BaseModel):
     status: str = "unknown"
     readiness: str | None = None
     inference_base_url: str = ""
+    project_id: str = ""
     created_at: str | None = None
     updated_at: str | None = None
     reserved_gpus: int = 0

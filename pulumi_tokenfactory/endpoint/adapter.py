@@ -76,6 +76,7 @@ class EngineAdapter:
         return CreateResult(endpoint_id, report.outputs(state.output_props(), props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        self.controller.check_project(id_, props)
         state = self.controller.read(id_, without_urn(props))
         if state is None:
             return ReadResult("", {})
@@ -86,6 +87,7 @@ class EngineAdapter:
         return ReadResult(id_, report.outputs(state.output_props(), props), inputs=inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self.controller.check_project(id_, olds)
         report = self._spend_report()
         desired = parse_inputs(without_urn(news))
         # What the state lacks comes from the program, except an input absent when unset: the state lacking
@@ -98,6 +100,7 @@ class EngineAdapter:
         return UpdateResult(report.outputs(state.output_props(), news))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.controller.check_project(id_, props)
         report = self._spend_report()
         name = props.get("name")
         timeout = props.get("ready_timeout") or DEFAULT_READY_TIMEOUT_SECONDS

@@ -29,7 +29,15 @@ from ..host.waiting import PollSchedule, Waiter, describe_deployment
 from ..settings import HOST_WIDENING, HTTP_TIMEOUT, Settings
 from ..wire import contains_unknown as _contains_unknown
 from .adoption import AdoptionClaims, describe_patch, mismatches, planned_patch, unadoptable
-from .fields import ADOPT_FIELD, BY_NAME, DEFAULT_READY_TIMEOUT_SECONDS, DIFFED_FIELDS, OUTPUT_FIELDS, REPLACE_FIELDS
+from .fields import (
+    ADOPT_FIELD,
+    BY_NAME,
+    DEFAULT_READY_TIMEOUT_SECONDS,
+    DIFFED_FIELDS,
+    OUTPUT_FIELDS,
+    PROJECT_FIELD,
+    REPLACE_FIELDS,
+)
 from .properties import EndpointInputs, EndpointState
 from .readiness import ReadinessGate, starts_replicas
 from .validation import CheckOutcome, check_inputs
@@ -100,6 +108,8 @@ class EndpointController:
         #: The endpoint each resource (by URN) had when diff saw it: a replacement's second check (the engine
         #: sends it no olds) must not take the endpoint it replaces for a twin or the holder of its key.
         self._diffed_ids: dict[str, str] = {}
+        #: Endpoints a create of this provider host took over with adopt_id (a delete leaves them alone).
+        self._adopted_ids: set[str] = set()
 
     def _api(self) -> _Session:
         with self._lock:
@@ -221,7 +231,7 @@ class EndpointController:
         # What a later answer lacks keeps the first value an answer gave, then what was sent.
         first = {k: v for k, v in (("routing_key", created.routing_key), ("created_at", created.created_at)) if v}
         return endpoint.id, EndpointState.from_endpoint(endpoint, {**inputs.input_props(), **first},
-                                                        api.client.base_url)
+                                                        api.client.base_url, api.client.project_id)
 
     def _adopt(self, inputs: EndpointInputs) -> tuple[str, EndpointState]:
         """Take over `inputs.adopt_id`: verify, PATCH the in-place settings, wait; never POST, never delete."""
@@ -243,6 +253,8 @@ class EndpointController:
             raise errors.EndpointOperationError(
                 f"{label}: endpoint {endpoint.id} is already held by another resource of this deployment; an "
                 f"endpoint can belong to one resource only, so nothing was changed", endpoint_id=endpoint.id)
+        with self._lock:
+            self._adopted_ids.add(endpoint.id)
         patch = planned_patch(endpoint, inputs)
         try:
             if not patch.is_empty():
@@ -255,7 +267,8 @@ class EndpointController:
                 f"{exc.message}. Endpoint {endpoint.id} was not deleted (it existed before this adoption) and is "
                 f"not in the state yet; fix the cause and run `pulumi up` again to adopt it",
                 endpoint_id=endpoint.id) from None
-        return endpoint.id, EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url)
+        return endpoint.id, EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url,
+                                                        api.client.project_id)
 
     def _settle(self, api: _Session, endpoint: Endpoint | str, desired: EndpointInputs, label: str, *,
                 probe: bool, key: str | None) -> Endpoint:
@@ -298,6 +311,22 @@ class EndpointController:
             f"{cause.message}. The endpoint {endpoint_id} was deleted again so that nothing is left running "
             f"or billed; nothing was recorded in the state.", endpoint_id=endpoint_id)
 
+    def check_project(self, id_: str, recorded: Mapping[str, Any]) -> None:
+        """Refuse to act on an endpoint in a project other than the one the state records it in.
+
+        Another `ai_project_id` does not list it and answers its DELETE with 404: a refresh would drop a
+        billed endpoint from the state (and the next `up` buy a second), a destroy would leave it running.
+        States written before the project was recorded (0.4.0) are taken as they are.
+        """
+        if PROJECT_FIELD not in recorded:
+            return
+        was, now = recorded[PROJECT_FIELD] or "", self._api().client.project_id or ""
+        if was != now:
+            raise errors.ConfigurationError(
+                f"Endpoint {id_} belongs to {_project(was)}, but the provider now acts in {_project(now)} "
+                f"(tokenfactory:projectId, else TOKENFACTORY_PROJECT_ID): there it would look deleted. Nothing was "
+                f"changed; set the project back to {was!r}" + (" (unset both)" if not was else ""))
+
     def read(self, id_: str, recorded: Mapping[str, Any]) -> EndpointState | None:
         """The endpoint as it is now, what the API does not say kept from `recorded`; None once it is gone."""
         api = self._api()
@@ -316,7 +345,7 @@ class EndpointController:
                     raise _unreadable_error(id_, unreadable) from None
                 return None
         try:
-            return EndpointState.from_endpoint(endpoint, recorded, api.client.base_url)
+            return EndpointState.from_endpoint(endpoint, recorded, api.client.base_url, api.client.project_id)
         except ValidationError as exc:
             raise errors.UnexpectedResponseError(
                 f"Endpoint {id_} cannot be read into the state: {first_problem(exc)}") from None
@@ -341,17 +370,20 @@ class EndpointController:
             endpoint = api.client.get_endpoint(id_)
         # What the answer lacks keeps its known value: the declared inputs, else the prior outputs.
         known = {**current.model_dump(include=set(OUTPUT_FIELDS)), **desired.input_props()}
-        return EndpointState.from_endpoint(endpoint, known, api.client.base_url)
+        return EndpointState.from_endpoint(endpoint, known, api.client.base_url, api.client.project_id)
 
     def delete(self, id_: str, name: str, timeout: float) -> None:
         """DELETE (a missing endpoint is already gone), then wait until the list no longer shows it.
 
-        Not an endpoint a create of this deployment took over: the resource that adopted it (the replacement of
-        `pulumi up --replace`, which the engine checks as a new resource, or a resource declared under a new name)
-        holds it now, and the state records it there; deleting it would leave that state naming a deleted endpoint.
+        Not an endpoint a create of this provider host (one a command) took over with adopt_id: the resource that
+        adopted it (the replacement of `pulumi up --replace`, which the engine checks as a new resource, or a
+        resource declared under a new name) holds it now, and the state records it there; deleting it would leave
+        that state naming a deleted endpoint.
         """
         api = self._api()
-        if api.creator.owns(id_):
+        with self._lock:
+            adopted_here = id_ in self._adopted_ids
+        if adopted_here:
             ENGINE_LOG.progress(f"delete {name!r}: endpoint {id_} is not deleted: another resource of this update "
                                 f"took it over (adopt_id) and holds it now")
             return
@@ -363,6 +395,10 @@ class EndpointController:
         except errors.WaitInterrupted as stop:
             ENGINE_LOG.progress(f"{stop.message}. The API accepted its DELETE: the endpoint is being removed, and it "
                                 f"leaves the state")
+
+
+def _project(project_id: str) -> str:
+    return f"project {project_id!r}" if project_id else "the API key's default project"
 
 
 def _unreadable_error(endpoint_id: str, item: MalformedItem) -> errors.UnexpectedResponseError:

@@ -71,6 +71,7 @@ UNSET: Final = "UNSET"
 IDENTIFIER_MAX_LENGTH: Final = 256
 
 ADOPT_FIELD: Final = "adopt_id"
+PROJECT_FIELD: Final = "project_id"
 SCALING_FIELD: Final = "scaling"
 
 _TEXT_RULES = ("no control characters, line or paragraph separators, bidirectional controls or invisible "
@@ -207,6 +208,13 @@ FIELDS: Final[tuple[Field, ...]] = (
           doc="OpenAI-compatible base URL, ending in /v1/.",
           reference="OpenAI-compatible base URL of the endpoint's region, ending in `/v1/`, e.g. "
                     "`https://api.tokenfactory.nebius.com/v1/` (see the table below)."),
+    Field(PROJECT_FIELD, str, Kind.COMPUTED, default="", added="0.4.0",
+          doc="The Token Factory project the endpoint belongs to (the ai_project_id of its calls, from "
+              "tokenfactory:projectId or TOKENFACTORY_PROJECT_ID); empty: the API key's default project.",
+          reference="The Token Factory project the endpoint belongs to: the `ai_project_id` its calls send, from "
+                    "`tokenfactory:projectId` or `TOKENFACTORY_PROJECT_ID`; `\"\"` for the API key's default "
+                    "project. A refresh, update or delete under another project is refused: there the endpoint "
+                    "would look deleted."),
     Field("created_at", str, Kind.COMPUTED,
           doc="Creation time reported by the API (ISO 8601)."),
     Field("updated_at", str, Kind.COMPUTED,

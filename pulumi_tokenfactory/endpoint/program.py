@@ -496,6 +496,10 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
         inference_base_url: str
             OpenAI-compatible base URL, ending in /v1/.
 
+        project_id: str
+            The Token Factory project the endpoint belongs to (the ai_project_id of its calls, from
+            tokenfactory:projectId or TOKENFACTORY_PROJECT_ID); empty: the API key's default project.
+
         created_at: str | None
             Creation time reported by the API (ISO 8601).
 
@@ -690,6 +694,13 @@ class DedicatedEndpoint(pulumi.dynamic.Resource, module=RESOURCE_MODULE, name=RE
     def inference_base_url(self) -> pulumi.Output[str]:
         """OpenAI-compatible base URL, ending in /v1/."""
         return pulumi.get(self, "inference_base_url")
+
+    @property
+    @pulumi.getter
+    def project_id(self) -> pulumi.Output[str]:
+        """The Token Factory project the endpoint belongs to (the ai_project_id of its calls, from
+        tokenfactory:projectId or TOKENFACTORY_PROJECT_ID); empty: the API key's default project."""
+        return pulumi.get(self, "project_id")
 
     @property
     @pulumi.getter

@@ -95,7 +95,7 @@ class EndpointState(EndpointStateFields, EndpointInputs):
 
     @classmethod
     def from_endpoint(cls, endpoint: Endpoint, fallback: Mapping[str, Any],
-                      api_base_url: str | None = None) -> EndpointState:
+                      api_base_url: str | None = None, project_id: str | None = None) -> EndpointState:
         """Live values win; `fallback` (declared or prior props) fills what the API did not report.
 
         That holds for the computed outputs as much as for the inputs: an answer that lacks
@@ -127,6 +127,7 @@ class EndpointState(EndpointStateFields, EndpointInputs):
             else _known(None, fallback.get("status")) or LifecycleState.UNKNOWN.value,
             readiness=_known(endpoint.readiness, fallback.get("readiness")),
             inference_base_url=inference_base_url(region, api_base_url),
+            project_id=project_id or "",
             created_at=_known(endpoint.created_at, fallback.get("created_at")),
             updated_at=_known(endpoint.updated_at, fallback.get("updated_at")),
         )

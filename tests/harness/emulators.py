@@ -9,10 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
+from pulumi_tokenfactory.api.client import TokenFactoryClient
 from pulumi_tokenfactory.emulator import EmulatorConfig, ManualClock, create_app
 from pulumi_tokenfactory.emulator.app import EmulatorApp
+from pulumi_tokenfactory.endpoint.controller import _Session
+from pulumi_tokenfactory.host.directory import EndpointDirectory
+from pulumi_tokenfactory.provider import DedicatedEndpointProvider
+from pulumi_tokenfactory.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -31,3 +37,25 @@ def in_process_emulator(config: EmulatorConfig | None = None, *, clock: ManualCl
     clock = clock or ManualClock()
     app = create_app(config or EmulatorConfig(**options), clock=clock)
     return InProcessEmulator(app, clock, TestClient(app, raise_server_exceptions=raise_server_exceptions))
+
+
+def provider_on(emulator: InProcessEmulator, settings: Settings | None = None) -> DedicatedEndpointProvider:
+    """A provider (a provider host of its own) whose API session is the in-process emulator; `settings` plays the
+    host's configuration (default: the provider's own)."""
+    def forward(request: httpx.Request) -> httpx.Response:
+        answer = emulator.http.request(request.method, request.url.path, params=request.url.params,
+                                       content=request.content, headers=dict(request.headers))
+        return httpx.Response(answer.status_code, content=answer.content, headers=dict(answer.headers))
+
+    provider = DedicatedEndpointProvider()
+    controller = provider._control().controller
+    client = TokenFactoryClient("key", "http://testserver", transport=httpx.MockTransport(forward),
+                                settings=settings or controller.settings)
+    controller._session = _Session(client, directory=EndpointDirectory(client), reads=EndpointDirectory(client),
+                                   existing=EndpointDirectory(client), settings=controller.settings)
+    return provider
+
+
+def writes(emulator: InProcessEmulator) -> list[str]:
+    """The emulator's requests that may change something, `METHOD /path`, in order."""
+    return [f"{e['method']} {e['path']}" for e in emulator.app.requests.entries() if e["method"] != "GET"]

@@ -11,15 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
-from pulumi_tokenfactory.api.client import TokenFactoryClient
-from pulumi_tokenfactory.endpoint.controller import _Session
 from pulumi_tokenfactory.endpoint.fields import ADOPT_FIELD
-from pulumi_tokenfactory.host.directory import EndpointDirectory
-from pulumi_tokenfactory.provider import DedicatedEndpointProvider
-from tests.harness.emulators import InProcessEmulator, in_process_emulator
+from tests.harness.emulators import in_process_emulator, provider_on, writes
 
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/tokenfactory:DedicatedEndpoint::gpt"
 PROGRAM: dict[str, Any] = {
@@ -29,49 +24,29 @@ PROGRAM: dict[str, Any] = {
 }
 
 
-def _provider(emulator: InProcessEmulator) -> DedicatedEndpointProvider:
-    """The provider, its API session on the in-process emulator."""
-    def forward(request: httpx.Request) -> httpx.Response:
-        answer = emulator.http.request(request.method, request.url.path, params=request.url.params,
-                                       content=request.content, headers=dict(request.headers))
-        return httpx.Response(answer.status_code, content=answer.content, headers=dict(answer.headers))
-
-    provider = DedicatedEndpointProvider()
-    controller = provider._control().controller
-    client = TokenFactoryClient("key", "http://testserver", transport=httpx.MockTransport(forward),
-                                settings=controller.settings)
-    controller._session = _Session(client, directory=EndpointDirectory(client), reads=EndpointDirectory(client),
-                                   existing=EndpointDirectory(client), settings=controller.settings)
-    return provider
-
-
-def _writes(emulator: InProcessEmulator) -> list[str]:
-    return [f"{e['method']} {e['path']}" for e in emulator.app.requests.entries() if e["method"] != "GET"]
-
-
 def test_a_forced_replacement_never_adopts_the_endpoint_it_replaces() -> None:
     """Adopted (or created) and `adopt_id` kept, as the docs allow: a forced replacement created the "new" endpoint
     by adopting the old one, which the engine then deleted: `up` reported success, the state held a deleted id."""
     emulator = in_process_emulator(provision_seconds=0)
-    created = _provider(emulator).create(dict(PROGRAM))
-    provider = _provider(emulator)  # a later `pulumi up`: another provider host
+    created = provider_on(emulator).create(dict(PROGRAM))
+    provider = provider_on(emulator)  # a later `pulumi up`: another provider host
     program = {**PROGRAM, ADOPT_FIELD: created.id}
     assert provider.diff(created.id, dict(created.outs or {}), program).replaces == []  # forced by the engine
-    before = _writes(emulator)
+    before = writes(emulator)
     with pytest.raises(Exception, match="adopt_id"):
         provider.create(program)
-    assert _writes(emulator) == before  # nothing changed: the engine stops before deleting the old endpoint
+    assert writes(emulator) == before  # nothing changed: the engine stops before deleting the old endpoint
 
 
 def test_up_replace_of_an_adopting_resource_keeps_its_endpoint() -> None:
     """`pulumi up --replace`: the replacement adopts the endpoint again; the old resource's Delete, in the same
     provider host, must not delete what the replacement now holds (it did: the state named a deleted endpoint)."""
     emulator = in_process_emulator(provision_seconds=0)
-    made = _provider(emulator).create(dict(PROGRAM))
-    provider = _provider(emulator)  # the `up --replace`: another provider host
+    made = provider_on(emulator).create(dict(PROGRAM))
+    provider = provider_on(emulator)  # the `up --replace`: another provider host
     program = {**PROGRAM, ADOPT_FIELD: made.id}
     replacement = provider.create(program)
     assert replacement.id == made.id
     provider.delete(made.id, dict(made.outs or {}))
     assert [e["id"] for e in emulator.app.store.list_endpoints()] == [made.id]
-    assert not any(w.startswith("DELETE") for w in _writes(emulator))
+    assert not any(w.startswith("DELETE") for w in writes(emulator))
