@@ -67,16 +67,16 @@ def test_recorded_stack_refreshes_updates_and_destroys(recording: Path, cli_back
         same_endpoint(s)
         after = s.outputs("gpt-120b")
         changed = {k for k in set(after) | set(recorded_outputs) if after.get(k) != recorded_outputs.get(k)}
-        assert changed == {"reserved_gpus", "max_gpus", "readiness"}, f"refresh changed {changed}"
-        assert after["readiness"] == "ready"
+        assert changed == {"reserved_gpus", "max_gpus", "readiness", "project_id"}, f"refresh changed {changed}"
+        assert after["readiness"] == "ready" and after["project_id"] == ""
         expected = spend.reservation(recorded_outputs)
         assert expected is not None and expected.reserved_gpus > 0
         assert (after["reserved_gpus"], after["max_gpus"]) == (expected.reserved_gpus, expected.max_gpus)
 
     scenario.run([
-        # The engine reports no change; the state only gains the spend outputs added in 0.2.0 and the readiness
-        # added in 0.3.0 (fields.py: added=), new information about an old state (no price table here, so the
-        # costs stay None).
+        # The engine reports no change; the state only gains the spend outputs added in 0.2.0, the readiness
+        # added in 0.3.0 and the project added in 0.4.0 (fields.py: added=), new information about an old state
+        # (no price table here, so the costs stay None).
         Step("refresh: no drift", command="refresh", ops={"gpt-120b": ("refresh",)}, endpoints=1,
              before=remember_outputs, check=only_the_spend_outputs_are_new),
         Step("unchanged program: nothing to do", endpoints=1, check=same_endpoint),

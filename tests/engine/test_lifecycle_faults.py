@@ -186,6 +186,9 @@ def test_host_killed_mid_create_then_next_up_refuses_a_duplicate_and_import_adop
         assert plan.action == "create" and again.id == orphan["id"]
         assert again.outputs["status"] == "running"
         assert again.preview(BASE).action == "same", "dropping adopt_id afterwards changes nothing"
+    # `pulumi destroy` is another command, with a provider host of its own (as the real CLI starts one per command).
+    with account.host() as third:
+        again.host = third
         again.destroy()
     assert len(account.requests_of("POST", ENDPOINTS)) == 1
     assert account.settled() == []
