@@ -71,7 +71,7 @@ class EngineAdapter:
         declared = without_urn(props)
         routingkey.settle({}, declared, urn)  # a caller that skipped check still sends a key
         with _row(props):
-            endpoint_id, state = self.controller.create(parse_inputs(declared), urn)
+            endpoint_id, state = self.controller.create(parse_inputs(declared))
         report.created(props)
         return CreateResult(endpoint_id, report.outputs(state.output_props(), props))
 

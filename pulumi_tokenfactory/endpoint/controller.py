@@ -203,19 +203,9 @@ class EndpointController:
         # preview of an output that is not an input stays unknown (sdk-docs/dedicated-endpoint.md says which).
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=keeps_key)
 
-    def create(self, inputs: EndpointInputs, urn: str | None = None) -> tuple[str, EndpointState]:
+    def create(self, inputs: EndpointInputs) -> tuple[str, EndpointState]:
         """POST once (see creation), stop it if declared stopped, wait; undo it if the wait fails."""
         if inputs.adopt_id:
-            with self._lock:
-                replaced = self._diffed_ids.get(urn) if urn else None
-            if replaced == inputs.adopt_id:
-                # A replacement the engine forces (`--replace`, replace_on_changes): adopting would hand it the
-                # endpoint the engine deletes next, and report success.
-                raise errors.ConfigurationError(
-                    f"adopt_id names endpoint {replaced}, which this resource already manages and is now replacing; "
-                    f"the replacement cannot take over the endpoint that is deleted after it. Nothing was changed. "
-                    f"Remove adopt_id (it only takes effect when the resource is first created) to replace it with "
-                    f"a new endpoint")
             return self._adopt(inputs)
         api = self._api()
         endpoint = created = api.creator.create(inputs.spec()).endpoint

@@ -24,29 +24,22 @@ PROGRAM: dict[str, Any] = {
 }
 
 
-def test_a_forced_replacement_never_adopts_the_endpoint_it_replaces() -> None:
-    """Adopted (or created) and `adopt_id` kept, as the docs allow: a forced replacement created the "new" endpoint
-    by adopting the old one, which the engine then deleted: `up` reported success, the state held a deleted id."""
-    emulator = in_process_emulator(provision_seconds=0)
-    created = provider_on(emulator).create(dict(PROGRAM))
-    provider = provider_on(emulator)  # a later `pulumi up`: another provider host
-    program = {**PROGRAM, ADOPT_FIELD: created.id}
-    assert provider.diff(created.id, dict(created.outs or {}), program).replaces == []  # forced by the engine
-    before = writes(emulator)
-    with pytest.raises(Exception, match="adopt_id"):
-        provider.create(program)
-    assert writes(emulator) == before  # nothing changed: the engine stops before deleting the old endpoint
-
-
-def test_up_replace_of_an_adopting_resource_keeps_its_endpoint() -> None:
-    """`pulumi up --replace`: the replacement adopts the endpoint again; the old resource's Delete, in the same
-    provider host, must not delete what the replacement now holds (it did: the state named a deleted endpoint)."""
+@pytest.mark.parametrize("diffed", [False, True], ids=["up-replace", "after-a-diff"])
+def test_a_replacement_that_adopts_its_own_endpoint_keeps_it(diffed: bool) -> None:
+    """Adopted (or created) and `adopt_id` kept, as the docs allow, then replaced: the replacement adopts the
+    endpoint again (no POST) and the original's Delete, in the same provider host, must leave what the
+    replacement now holds (it deleted it: `up` reported success and the state named a deleted endpoint).
+    `pulumi up --replace` makes no Diff (v3.274 checks the resource as a new one); a replacement the engine
+    decides does."""
     emulator = in_process_emulator(provision_seconds=0)
     made = provider_on(emulator).create(dict(PROGRAM))
-    provider = provider_on(emulator)  # the `up --replace`: another provider host
+    provider = provider_on(emulator)  # the `up` that replaces: another provider host
     program = {**PROGRAM, ADOPT_FIELD: made.id}
-    replacement = provider.create(program)
-    assert replacement.id == made.id
+    if diffed:
+        provider.diff(made.id, dict(made.outs or {}), program)
+    assert provider.create(program).id == made.id
     provider.delete(made.id, dict(made.outs or {}))
     assert [e["id"] for e in emulator.app.store.list_endpoints()] == [made.id]
-    assert not any(w.startswith("DELETE") for w in writes(emulator))
+    assert not any(w.startswith(("POST", "DELETE")) for w in writes(emulator)[1:])
+    provider_on(emulator).delete(made.id, dict(made.outs or {}))  # a later `pulumi destroy` deletes it
+    assert emulator.app.store.list_endpoints() == []
