@@ -53,7 +53,7 @@ class EndpointSpecFields(BaseModel):
     model_name: str = Field(min_length=1)
     flavor_name: str = Field(min_length=1)
     gpu_type: str
-    gpu_count: int = Field(ge=1)
+    gpu_count: int = Field(ge=0)
     scaling: Scaling
     region: str = "eu-north1"
     routing_key: str | None = None
@@ -67,7 +67,7 @@ class EndpointPatchFields(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
     gpu_type: str | None = None
-    gpu_count: int | None = Field(default=None, ge=1)
+    gpu_count: int | None = Field(default=None, ge=0)
     scaling: Scaling | None = None
     enabled: bool | None = None
     routing_key: str | None = None

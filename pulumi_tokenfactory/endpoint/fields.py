@@ -118,7 +118,7 @@ FIELDS: Final[tuple[Field, ...]] = (
           reference="A GPU type the flavor offers. A change keeps the endpoint, its id and its routing key, and "
                     "restarts the replicas on the new GPUs; see [Changing GPUs](#changing-gpus)."),
     Field("gpu_count", int, Kind.IN_PLACE, required=True, redeploys=True, change_note="the replicas restart",
-          limits=Limits(minimum=1, maximum=MAX_GPU_COUNT, provider_max=True),
+          limits=Limits(minimum=0, maximum=MAX_GPU_COUNT, provider_max=True),
           doc="GPUs per replica, one of the counts the flavor offers; a change restarts the replicas.",
           reference="GPUs per replica: one of the counts the flavor offers. A change restarts the replicas, as for "
                     "`gpu_type`."),

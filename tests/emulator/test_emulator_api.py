@@ -157,7 +157,8 @@ def _without(key: str) -> dict[str, Any]:
     ({**SEED, "gpu_count": "1"}, "gpu_count", "whole number"),
     ({**SEED, "gpu_count": 1.5}, "gpu_count", "whole number"),
     ({**SEED, "gpu_count": True}, "gpu_count", "whole number"),
-    ({**SEED, "gpu_count": 0}, "gpu_count", ">= 1"),
+    ({**SEED, "gpu_count": -1}, "gpu_count", ">= 0"),  # api-notes: ">= 0 (the template decides what is offered)"
+    ({**SEED, "gpu_count": 0}, "gpu_count", "1, 2, 4, 8"),
     ({**SEED, "scaling": [1, 2]}, "scaling", "object"),
     ({**SEED, "scaling": {"min_replicas": 0, "max_replicas": 2}}, "scaling.min_replicas", ">= 1"),
     ({**SEED, "scaling": {"min_replicas": 3, "max_replicas": 2}}, "scaling.min_replicas", "must not exceed"),
@@ -333,7 +334,7 @@ def test_legacy_unknown_endpoint_is_a_404_in_the_legacy_error_shape(legacy: Test
     ({**SEED, "enabled": "yes"}, "enabled", "true or false"),
     ({**SEED, "scaling": {"min_replicas": 1, "max_replicas": 2, "target": 1}}, "scaling.target", "unknown"),
     ({**SEED, "replicas": 2}, "replicas", "unknown"),
-    ({**SEED, "gpu_count": 0}, "gpu_count", ">= 1"),
+    ({**SEED, "gpu_count": -1}, "gpu_count", ">= 0"),
 ])
 def test_legacy_create_refuses_unknown_keys_with_a_400(legacy: TestClient, body: dict[str, Any], field: str,
                                                        words: str) -> None:

@@ -149,7 +149,7 @@ CASES: list[Bad] = [
         "scaling.min_replicas", texts("from 1 to")),
     Bad("min-above-max", fixed(scaling={"min_replicas": 3, "max_replicas": 2}),
         "scaling.min_replicas", texts("must not exceed")),
-    Bad("gpu_count-negative", fixed(gpu_count=-1), "gpu_count", texts("from 1 to")),
+    Bad("gpu_count-negative", fixed(gpu_count=-1), "gpu_count", texts("from 0 to")),
     Bad("max_replicas-absurd", fixed(scaling={"min_replicas": 1, "max_replicas": 1e20}),
         "scaling.max_replicas", texts("from 1 to 1000")),
     Bad("name-with-line-break", fixed(name="gpt\nprod"), "name", texts("control characters")),
@@ -183,7 +183,7 @@ CASES: list[Bad] = [
         "scaling.target", texts("min_replicas, max_replicas")),
     Bad("property-typo", fixed(gpu_typ="gpu-h100-sxm"), "gpu_typ", texts("unknown property", "gpu_type")),
     # -- Create called without Check (it must validate again before posting)
-    Bad("bare-create-gpu_count-zero", fixed(gpu_count=0), "gpu_count", texts("from 1 to"), bare_create=True),
+    Bad("bare-create-gpu_count-negative", fixed(gpu_count=-1), "gpu_count", texts("from 0 to"), bare_create=True),
     Bad("bare-create-scaling-none", fixed(scaling=None), "scaling", texts("min_replicas"), bare_create=True),
     Bad("bare-create-name-empty", fixed(name=""), "name", texts("must not be empty"), bare_create=True),
     # -- configuration: each gets its own host (the host configures a provider once)
