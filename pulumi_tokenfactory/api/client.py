@@ -191,6 +191,15 @@ class Redactor:
         raise TypeError("a Redactor holds the secrets it removes; it must never be pickled")
 
 
+def _unreadable(exc: ValueError) -> str:
+    """What a parser found wrong, in one line. For pydantic, the first error naming its field (its own first line,
+    "1 validation error for Endpoint", names none) and how many more."""
+    if not isinstance(exc, ValidationError):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    more = exc.error_count() - 1
+    return first_problem(exc) + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else "")
+
+
 def resolve_base_url(base_url: str | None, *, redact: Callable[[str], str] | None = None,
                      settings: Settings | None = None) -> str:
     """Argument, else stack config, else env, else the public API; messages go through `redact`, by default one
@@ -386,17 +395,9 @@ class TokenFactoryClient:
         body = self._request(method, path, json=json)
         try:
             return parser(body)
-        except ValidationError as exc:  # a known shape with a field it cannot read: name the field, as pydantic's
-            first_line = first_problem(exc)  # first line ("1 validation error for Endpoint") does not
-            more = exc.error_count() - 1
-            first_line += f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
-            raise self._error(errors.UnexpectedResponseError,
-                              f"The API answered with a body this provider cannot read: {first_line}",
-                              method=method, path=path) from None
         except ValueError as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise self._error(errors.UnexpectedResponseError,
-                              f"The API answered with a body this provider cannot read: {first_line}",
+                              f"The API answered with a body this provider cannot read: {_unreadable(exc)}",
                               method=method, path=path) from None
 
     def _request(self, method: str, path: str, *, json: Mapping[str, Any] | None = None) -> Any:
