@@ -108,8 +108,6 @@ class EndpointController:
         #: The endpoint each resource (by URN) had when diff saw it: a replacement's second check (the engine
         #: sends it no olds) must not take the endpoint it replaces for a twin or the holder of its key.
         self._diffed_ids: dict[str, str] = {}
-        #: Endpoints a create of this provider host took over with adopt_id (a delete leaves them alone).
-        self._adopted_ids: set[str] = set()
 
     def _api(self) -> _Session:
         with self._lock:
@@ -239,12 +237,10 @@ class EndpointController:
             raise errors.EndpointOperationError(
                 f"{label}: endpoint {endpoint.id} cannot be adopted as declared ({'; '.join(r for _, r in problems)})"
                 f"; nothing was changed", endpoint_id=endpoint.id)
-        if not api.creator.claim(endpoint.id):
+        if not api.creator.claim(endpoint.id, adopted=True):
             raise errors.EndpointOperationError(
                 f"{label}: endpoint {endpoint.id} is already held by another resource of this deployment; an "
                 f"endpoint can belong to one resource only, so nothing was changed", endpoint_id=endpoint.id)
-        with self._lock:
-            self._adopted_ids.add(endpoint.id)
         patch = planned_patch(endpoint, inputs)
         try:
             if not patch.is_empty():
@@ -371,9 +367,7 @@ class EndpointController:
         that state naming a deleted endpoint.
         """
         api = self._api()
-        with self._lock:
-            adopted_here = id_ in self._adopted_ids
-        if adopted_here:
+        if api.creator.adopted(id_):
             ENGINE_LOG.progress(f"delete {name!r}: endpoint {id_} is not deleted: another resource of this update "
                                 f"took it over (adopt_id) and holds it now")
             return

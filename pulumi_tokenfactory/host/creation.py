@@ -23,7 +23,8 @@ the caller choose the endpoint's **routing key**, and that is the handle:
   list is read again in the same way.
 
 An endpoint belongs to at most one resource: every endpoint a create of this
-process receives is claimed, and `adopt_id` claims go through the same set.
+process receives is claimed, and `adopt_id` claims go through the same set (and are
+remembered as adoptions, which a delete of this process leaves alone).
 
 An endpoint with the same name and spec that exists before a create (typically
 left by an interrupted `pulumi up`) is reported by `check` in preview
@@ -120,6 +121,7 @@ class ExactlyOnceCreator:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._claimed: set[str] = set()
+        self._adopted: set[str] = set()
         self._open_keys: set[str] = set()
 
     def owns(self, endpoint_id: str) -> bool:
@@ -127,12 +129,20 @@ class ExactlyOnceCreator:
         with self._lock:
             return endpoint_id in self._claimed
 
-    def claim(self, endpoint_id: str) -> bool:
-        """Record that a resource of this process holds the endpoint; False if one already does."""
+    def adopted(self, endpoint_id: str) -> bool:
+        """Whether a resource of this process took that endpoint over with adopt_id (rather than made it)."""
+        with self._lock:
+            return endpoint_id in self._adopted
+
+    def claim(self, endpoint_id: str, *, adopted: bool = False) -> bool:
+        """Record that a resource of this process holds the endpoint (`adopted`: took it over); False if one
+        already does."""
         with self._lock:
             if endpoint_id in self._claimed:
                 return False
             self._claimed.add(endpoint_id)
+            if adopted:
+                self._adopted.add(endpoint_id)
             return True
 
     def accounts_for(self, endpoint: Endpoint) -> bool:
