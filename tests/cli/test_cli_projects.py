@@ -28,7 +28,8 @@ def test_refresh_and_destroy_under_another_project_are_refused_until_it_is_set_b
     [endpoint] = account.endpoints()
     assert stack.outputs()["endpoint_id"].value == endpoint["id"]
 
-    stack.workspace.env_vars["TOKENFACTORY_PROJECT_ID"] = "team-b"  # another shell, another project
+    usual = stack.workspace.env_vars
+    stack.workspace.env_vars = {**usual, "TOKENFACTORY_PROJECT_ID": "team-b"}  # another shell, another project
     for command in (stack.refresh, stack.destroy):
         with pytest.raises(auto.CommandError) as refused:
             command(on_output=lambda _: None)
@@ -38,6 +39,6 @@ def test_refresh_and_destroy_under_another_project_are_refused_until_it_is_set_b
     assert account.call_counts()["DELETE /v0/dedicated_endpoints/{id}"] == 0
     assert stack.outputs()["endpoint_id"].value == endpoint["id"], "the state still holds the endpoint"
 
-    del stack.workspace.env_vars["TOKENFACTORY_PROJECT_ID"]
+    stack.workspace.env_vars = usual
     stack.destroy(on_output=lambda _: None)
     assert account.endpoints() == []
