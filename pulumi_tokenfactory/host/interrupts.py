@@ -20,20 +20,30 @@ or delete is in flight (`spending`):
 3. `stop` waits for those calls to answer (at most `FINISH_SECONDS`), then stops the server with a
    grace period, so that their answers reach the engine, which records them in the state.
 
-Only public interfaces are used (`gc.get_objects`, `grpc.Server.stop`, `signal.signal`). Should a
-later SDK stop the host differently, the wrapper is simply not called and the host behaves as
-before; `tests/cli/test_cli_interrupted.py` sends the SIGINT through the real CLI and fails then.
-Whatever the host cannot survive (SIGKILL, SIGTERM) is named by the next `pulumi preview` or `up`:
-the check finds the endpoint by its routing key and says how to adopt it.
+The SDK's main thread sleeps in an untimed wait, and CPython runs a signal's handler only in the main
+thread, once that thread wakes. The kernel may hand a process's SIGINT to any of its threads: then the
+interrupt is recorded and never acted on, and a create waits on as if nothing had happened (seen in
+about one run in six of `tests/cli/test_cli_interrupted.py` on a loaded machine). So the host's main
+thread is woken every `WAKE_SECONDS` (`wake_the_main_thread_regularly`) to act on what was recorded.
+
+Only public interfaces are used (`gc.get_objects`, `grpc.Server.stop`, `signal.signal`,
+`faulthandler.register`, `signal.pthread_kill`). Should a later SDK stop the host differently, the
+wrapper is simply not called and the host behaves as before; `tests/cli/test_cli_interrupted.py`
+sends the SIGINT through the real CLI and fails then. Whatever the host cannot survive (SIGKILL,
+SIGTERM) is named by the next `pulumi preview` or `up`: the check finds the endpoint by its routing
+key and says how to adopt it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import gc
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -45,6 +55,10 @@ from .. import errors
 FINISH_SECONDS: Final = 120.0
 #: How long the stopping server keeps answering the calls that just finished.
 ANSWER_GRACE_SECONDS: Final = 10.0
+#: How often the host's main thread is woken to act on a SIGINT another thread received.
+WAKE_SECONDS: Final = 0.5
+#: The signal that wakes it: one whose default is to be ignored, so a stray one changes nothing.
+WAKE_SIGNAL: Final = signal.SIGURG
 
 _interrupted = threading.Event()
 _idle = threading.Condition()
@@ -137,3 +151,30 @@ def finish_calls_when_interrupted() -> None:
             return
         server = servers[0]
         server.stop = _stop_finishing_first(server.stop)
+        wake_the_main_thread_regularly()
+
+
+def wake_the_main_thread_regularly() -> None:
+    """Send `WAKE_SIGNAL` to the main thread every `WAKE_SECONDS`, so a SIGINT is acted on wherever it landed.
+
+    A signal sent to the main thread itself ends its wait, and on the way back to it CPython runs the
+    handlers of the signals recorded meanwhile: the SDK's KeyboardInterrupt, then `stop`. For the wait to
+    end, the signal needs a handler installed without SA_RESTART. `signal.signal` works only in the main
+    thread; `faulthandler.register(chain=True)` installs one from any thread: it writes the main thread's
+    stack to /dev/null, then hands the signal to its default, which ignores it."""
+    try:
+        faulthandler.register(WAKE_SIGNAL, file=open(os.devnull, "w"), all_threads=False, chain=True)  # noqa: SIM115
+    except (AttributeError, OSError, RuntimeError, ValueError) as exc:  # no such signal, no faulthandler
+        _say(f"cannot wake this provider host's main thread ({exc}): an interrupt (SIGINT) to this process may "
+             f"go unnoticed; the next `pulumi up` names any endpoint left")
+        return
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def wake() -> None:
+        with contextlib.suppress(ProcessLookupError):  # the main thread has ended: so does the host
+            while True:
+                time.sleep(WAKE_SECONDS)
+                signal.pthread_kill(main, WAKE_SIGNAL)
+
+    threading.Thread(target=wake, daemon=True, name="wake-main-thread").start()

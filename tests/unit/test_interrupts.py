@@ -7,6 +7,8 @@ real CLI, tests/cli/test_cli_interrupted.py; these pin each piece on its own.
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -130,3 +132,38 @@ def test_stop_with_a_call_in_flight_lets_it_finish_first() -> None:
         interrupts._interrupted.clear()
     worker.join(5)
     assert server.stops == [(interrupts.ANSWER_GRACE_SECONDS, 0)], "stopped once the call had ended, with a grace"
+
+
+#: The dynamic host's main thread as the SDK leaves it (an untimed wait, KeyboardInterrupt caught), with the
+#: SIGINT handed by the kernel to another thread; argv[1] says whether the host wakes its main thread.
+_SIGINT_TO_ANOTHER_THREAD = """
+import signal, sys, threading, time
+from pulumi_tokenfactory.host import interrupts
+
+def another_thread():
+    if sys.argv[1] == "woken":
+        interrupts.wake_the_main_thread_regularly()  # from a gRPC worker thread, as configure does
+    time.sleep(0.2)
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+    time.sleep(60)
+
+threading.Thread(target=another_thread, daemon=True).start()
+try:
+    threading.Event().wait()
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_a_sigint_another_thread_received_is_acted_on_by_the_woken_main_thread() -> None:
+    done = subprocess.run([sys.executable, "-c", _SIGINT_TO_ANOTHER_THREAD, "woken"], capture_output=True,
+                          text=True, timeout=10)
+    assert done.stdout.strip() == "interrupted", done.stderr
+
+
+def test_without_waking_the_main_thread_that_sigint_is_never_acted_on() -> None:
+    """Why the host wakes its main thread. Should a later CPython act on it unaided, this fails: the waking
+    can then go."""
+    with pytest.raises(subprocess.TimeoutExpired):
+        subprocess.run([sys.executable, "-c", _SIGINT_TO_ANOTHER_THREAD, "asleep"], capture_output=True,
+                       timeout=3)
