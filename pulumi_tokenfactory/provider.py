@@ -15,6 +15,7 @@ Its dotted path, `pulumi_tokenfactory.provider.DedicatedEndpointProvider`, is wr
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,7 +31,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .settings import CONFIG_KEYS
+from .schema import API_KEY_CONFIG
+from .settings import API_KEY_ENV, CONFIG_KEYS
 
 if TYPE_CHECKING:
     from .endpoint.adapter import EngineAdapter
@@ -80,28 +82,42 @@ class DedicatedEndpointProvider(ResourceProvider):
             return self._controller
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        with _reported("check", news):
+        with self._reported("check", news):
             return self._control().check(olds, news)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        with _reported("diff", news, id_):
+        with self._reported("diff", news, id_):
             return self._control().diff(id_, olds, news)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        with _reported("create", props), _spending("create"):
+        with self._reported("create", props), _spending("create"):
             return self._control().create(props)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with _reported("refresh", props, id_):
+        with self._reported("refresh", props, id_):
             return self._control().read(id_, props)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        with _reported("update", news, id_), _spending("update"):
+        with self._reported("update", news, id_), _spending("update"):
             return self._control().update(id_, olds, news)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        with _reported("delete", props, id_), _spending("delete"):
+        with self._reported("delete", props, id_), _spending("delete"):
             self._control().delete(id_, props)
+
+    @contextmanager
+    def _reported(self, operation: str, props: Mapping[str, Any], id_: str | None = None) -> Iterator[None]:
+        """A failure leaves as one line naming the operation, the resource and the cause (see host.failures),
+        never quoting the API key; with TOKENFACTORY_TRACEBACKS=1, as it was raised."""
+        try:
+            yield
+        except Exception as exc:
+            from .host.failures import one_line, tracebacks_wanted
+
+            if tracebacks_wanted():
+                raise
+            keys = (self._config.get(API_KEY_CONFIG), os.environ.get(API_KEY_ENV))
+            raise one_line(operation, props, exc, id_=id_, secrets=keys) from None
 
 
 @contextmanager
@@ -111,17 +127,3 @@ def _spending(operation: str) -> Iterator[None]:
 
     with spending(operation):
         yield
-
-
-@contextmanager
-def _reported(operation: str, props: Mapping[str, Any], id_: str | None = None) -> Iterator[None]:
-    """A failure leaves as one line naming the operation, the resource and the cause (see host.failures);
-    with TOKENFACTORY_TRACEBACKS=1, as it was raised."""
-    try:
-        yield
-    except Exception as exc:
-        from .host.failures import one_line, tracebacks_wanted
-
-        if tracebacks_wanted():
-            raise
-        raise one_line(operation, props, exc, id_=id_) from None

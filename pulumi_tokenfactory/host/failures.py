@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from .. import errors
@@ -76,9 +76,10 @@ def rotation_hint() -> str:
 
 
 def one_line(operation: str, props: Mapping[str, Any] | None, exc: BaseException, *,
-             id_: str | None = None) -> BaseException:
+             id_: str | None = None, secrets: Iterable[str | None] = ()) -> BaseException:
     """The exception to raise (`from None`) in place of `exc`: the same error, its message naming operation and
-    resource; a `ProviderBugError` for anything that is not a `TokenFactoryError`."""
+    resource; a `ProviderBugError` for anything that is not a `TokenFactoryError`, its text without `secrets`
+    (ours redact what they quote; an unexpected error's text is anybody's)."""
     name = (props or {}).get("name")  # the endpoint is named by its declared name, else its id
     who = repr(name) if isinstance(name, str) and name else (f"endpoint {id_}" if id_ else "the endpoint")
     if isinstance(exc, errors.TokenFactoryError):
@@ -97,6 +98,9 @@ def one_line(operation: str, props: Mapping[str, Any] | None, exc: BaseException
         exc.args = (text,)
         exc.__traceback__ = None
         return exc
+    from ..api.client import Redactor
+
+    cause = Redactor(s.strip() for s in secrets if isinstance(s, str))(str(exc))
     return errors.ProviderBugError(
-        f"{operation} {who}: unexpected {type(exc).__name__}: {exc}. This is a bug in pulumi-tokenfactory; run the "
+        f"{operation} {who}: unexpected {type(exc).__name__}: {cause}. This is a bug in pulumi-tokenfactory; run the "
         f"command again with {TRACEBACKS_ENV}=1 set to see the Python traceback, and report it")

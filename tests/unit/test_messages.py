@@ -74,6 +74,29 @@ def test_anything_else_is_one_line_saying_it_is_a_bug_and_how_to_see_the_traceba
                         "Python traceback, and report it")
 
 
+@pytest.mark.parametrize("source", ["config", "environment"])
+def test_an_unexpected_errors_text_never_quotes_the_api_key(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our errors redact what they quote; an unexpected one (a library's, say a header it refused) may quote
+    anything, and the engine prints it."""
+    key = "tf-unexpected-leak-7f3a9c"
+    provider = DedicatedEndpointProvider()
+    monkeypatch.delenv("TOKENFACTORY_API_KEY", raising=False)
+    if source == "config":
+        provider._config = {"tokenfactory:apiKey": key}
+    else:
+        monkeypatch.setenv("TOKENFACTORY_API_KEY", key)
+
+    class Broken:
+        def read(self, id_: str, props: dict[str, Any]) -> Any:
+            raise ValueError(f"Illegal header value {key!r}")
+
+    provider._controller = Broken()  # type: ignore[assignment]
+    with pytest.raises(errors.ProviderBugError) as info:
+        provider.read("ep-1", dict(PROPS))
+    assert key not in str(info.value) and "[REDACTED]" in str(info.value), str(info.value)
+    assert str(info.value).startswith("refresh 'GPT-120B Endpoint': unexpected ValueError: Illegal header value")
+
+
 @pytest.mark.parametrize("debug", ["", "1"])
 def test_the_hosts_traceback_text_is_the_error_line_alone_unless_asked(debug: str) -> None:
     """What `_abort_with_traceback` sends: `traceback.format_exc()` around a provider call, after configure."""
