@@ -143,7 +143,7 @@ class EndpointController:
             inputs = EndpointInputs.from_props(outcome.inputs)
             if inputs.adopt_id:
                 # About to adopt: say now, in preview, whether it can be, and what it will change.
-                for prop, reason in self._adoption_problems(inputs):
+                for prop, reason in self._adoption_problems(inputs, urn):
                     outcome.fail(prop, reason)
             else:
                 # About to be created: say now, in preview, if that would duplicate an existing endpoint.
@@ -157,8 +157,9 @@ class EndpointController:
                     outcome.fail("name", f"{duplicate}. {_FORCED_REPLACEMENT}")
         return outcome
 
-    def _adoption_problems(self, inputs: EndpointInputs) -> list[tuple[str, str]]:
-        """Why `inputs.adopt_id` cannot be adopted as declared ([] when it can; then the plan is logged)."""
+    def _adoption_problems(self, inputs: EndpointInputs, urn: str | None) -> list[tuple[str, str]]:
+        """Why `inputs.adopt_id` cannot be adopted as declared ([] when it can; then the plan is logged, with a
+        warning when the endpoint's routing key says this provider created it for another resource)."""
         assert inputs.adopt_id is not None
         api = self._api()
         endpoint = api.existing.snapshot(max_age=CHECK_LIST_MAX_AGE_SECONDS).get(inputs.adopt_id)
@@ -178,6 +179,12 @@ class EndpointController:
             ENGINE_LOG.progress(f"adopt {inputs.name!r}: takes over the existing endpoint {endpoint.id} "
                                 f"({endpoint.status or 'no status reported'}) instead of creating one (no POST); "
                                 f"it will change {change}")
+            if routingkey.made_for_another(endpoint.routing_key, inputs.input_props(), urn):
+                ENGINE_LOG.progress(
+                    f"adopt {inputs.name!r}: warning: endpoint {endpoint.id}'s routing key {endpoint.routing_key} was "
+                    f"chosen by pulumi-tokenfactory for another resource. If a stack still manages the endpoint "
+                    f"there, both resources would change it and either's `pulumi destroy` would delete it: remove "
+                    f"it from that stack first (`pulumi state delete URN`)")
         return problems
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any], urn: str | None) -> DiffResult:

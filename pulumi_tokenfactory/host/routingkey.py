@@ -38,6 +38,8 @@ ROUTING_KEY = "routing_key"
 SUFFIX_LENGTH = 12
 #: What a model name may bring into a key: printable ASCII without spaces (the key's declared characters).
 _UNSAFE = re.compile(r"[^!-~]")
+#: A key `choose` made from a URN: its suffix is lowercase base32.
+_CHOSEN = re.compile(rf"{re.escape(ROUTING_KEY_PREFIX)}.+-[a-z2-7]{{{SUFFIX_LENGTH}}}")
 
 
 def normalised(prop: str, value: Any) -> Any:
@@ -86,5 +88,18 @@ def settle(olds: Mapping[str, Any], inputs: dict[str, Any], urn: str | None) -> 
         if olds.get(ROUTING_KEY) is not None:
             inputs[ROUTING_KEY] = olds[ROUTING_KEY]
         return
+    inputs[ROUTING_KEY] = chosen_for(inputs, urn)
+
+
+def chosen_for(inputs: Mapping[str, Any], urn: str | None) -> str:
+    """The key a create of the resource `urn` with these model, flavor and region sends when the program sets none."""
     identity_text = "\0".join(str(normalised(p, inputs.get(p))) for p in REPLACE_FIELDS)
-    inputs[ROUTING_KEY] = choose(str(inputs.get("model_name")), f"{urn}\0{identity_text}" if urn else None)
+    return choose(str(inputs.get("model_name")), f"{urn}\0{identity_text}" if urn else None)
+
+
+def made_for_another(routing_key: str | None, inputs: Mapping[str, Any], urn: str | None) -> bool:
+    """Whether an endpoint's key is one this provider chose for another resource (or another model, flavor or
+    region): the shape `choose` gives a URN (the API's own keys end in mixed case), but not this resource's."""
+    if not routing_key or not urn or not _CHOSEN.fullmatch(routing_key):
+        return False
+    return routing_key != chosen_for(inputs, urn)

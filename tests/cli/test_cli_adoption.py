@@ -107,6 +107,27 @@ def test_adoption_refuses_what_cannot_change_in_place_and_a_second_claim(cli_bac
     assert [e["id"] for e in account.endpoints()] == [made["id"]]
 
 
+def test_adopting_an_endpoint_another_resource_created_is_warned_of_in_preview(cli_backend: Backend,
+                                                                              account: EmulatorProcess) -> None:
+    """Its routing key says this provider chose it for another resource, which may still manage it (here: does)."""
+    stack = _stack(cli_backend, account, endpoint_program("first"))
+    stack.up()
+    [made] = account.endpoints()
+
+    def both() -> None:
+        endpoint_program("first")()
+        endpoint_program("second", adopt_id=made["id"])()
+
+    stack.workspace.program = both
+    account.clear_requests()
+    lines: list[str] = []
+    stack.preview(on_output=lines.append)
+    warning = (f"endpoint {made['id']}'s routing key {made['routing_key']} was chosen by pulumi-tokenfactory for "
+               f"another resource")
+    assert any(warning in line for line in lines), "\n".join(lines)
+    assert [r for r in account.requests() if r["method"] != "GET"] == []
+
+
 def test_bulk_adoption_writes_a_program_that_adopts_everything_as_it_is(
         cli_backend: Backend, account: EmulatorProcess, tmp_path: Path) -> None:
     running = _console_create(account, name="prod chat")

@@ -158,6 +158,7 @@ def test_kill_9_during_create_and_what_the_user_is_told(cli_backend: Backend, em
     scenario.run([Step("up with adopt_id", ops={"gpt-120b": ("create",)}, mutations={}, endpoints=1)])
     assert _endpoints_in_state(stack) == [endpoint["id"]]
     assert any(f"takes over the existing endpoint {endpoint['id']}" in line for line in scenario.transcript)
+    assert not any("for another resource" in line for line in scenario.transcript), "its own endpoint: no warning"
     # The engine keeps the interrupted create's record (and its warning) until a refresh clears it; the
     # endpoint, now in the state, stays.
     assert _pending(stack) == [("creating", URN)]

@@ -221,3 +221,17 @@ def test_a_replace_field_unknown_in_preview_plans_the_replacement_that_up_makes(
     up = PROVIDER.diff("ep-1", dict(STATE), known)
     assert up.replaces == [prop] and preview.replaces == [prop]
     assert preview.delete_before_replace is up.delete_before_replace
+
+
+def test_a_routing_key_chosen_for_another_resource_is_told_apart() -> None:
+    """What adoption warns of: an endpoint this provider created for another resource (its key says so)."""
+    urn = "urn:pulumi:dev::p::pulumi-python:dynamic/tokenfactory:DedicatedEndpoint::second"
+    inputs = {"model_name": "openai/gpt-oss-120b", "flavor_name": "base", "region": "eu-north1"}
+    own = routingkey.chosen_for(inputs, urn)
+    others = routingkey.chosen_for(inputs, urn.replace("::second", "::first"))
+    assert routingkey.made_for_another(others, inputs, urn)
+    assert routingkey.made_for_another(routingkey.chosen_for({**inputs, "region": "eu-west1"}, urn), inputs, urn)
+    assert not routingkey.made_for_another(own, inputs, urn), "its own (an interrupted create it adopts back)"
+    assert not routingkey.made_for_another("dedicated/openai/gpt-oss-120b-tSPQ1iBvCKj3", inputs, urn), "the API's"
+    assert not routingkey.made_for_another("dedicated/my-chat", inputs, urn), "a key a person chose"
+    assert not routingkey.made_for_another(None, inputs, urn) and not routingkey.made_for_another(others, inputs, None)
