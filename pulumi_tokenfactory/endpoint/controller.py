@@ -204,9 +204,14 @@ class EndpointController:
         # field) cannot exist beside the old endpoint, which holds the key until it is deleted.
         key = news.get(routingkey.ROUTING_KEY)
         keeps_key = isinstance(key, str) and bool(key) and key == olds.get(routingkey.ROUTING_KEY)
+        # A key the program sets that is unknown in preview (the model, flavor and region known: our own key
+        # would be) may turn out the same: the preview plans the delete first, the order that costs a service
+        # its endpoint, rather than promise an overlap `up` may not make.
+        may_keep_key = bool(replaces) and _contains_unknown(key) and \
+            not any(_contains_unknown(news.get(prop)) for prop in REPLACE_FIELDS)
         # No `stables`: the Python dynamic host drops them and the engine (v3.274) never reads them, so the
         # preview of an output that is not an input stays unknown (sdk-docs/dedicated-endpoint.md says which).
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=keeps_key)
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=keeps_key or may_keep_key)
 
     def create(self, inputs: EndpointInputs) -> tuple[str, EndpointState]:
         """POST once (see creation), stop it if declared stopped, wait; undo it if the wait fails."""

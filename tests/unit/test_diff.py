@@ -223,6 +223,21 @@ def test_a_replace_field_unknown_in_preview_plans_the_replacement_that_up_makes(
     assert preview.delete_before_replace is up.delete_before_replace
 
 
+@pytest.mark.parametrize("prop", REPLACE_FIELDS)
+def test_a_program_set_routing_key_unknown_in_preview_plans_the_delete_first(prop: str) -> None:
+    """The program sets `routing_key` from an output (unknown in preview) and changes a replace field. Should the
+    key be the old one, `up` must delete the old endpoint first (keys are unique): the preview plans that, never
+    an overlap `up` would not make, and never the other way round."""
+    olds = dict(STATE)
+    program = {k: v for k, v in NEWS.items() if k != "__provider"}
+    changed = {**program, prop: _another_value(BY_NAME[prop], STATE[prop])}
+    preview = PROVIDER.diff("ep-1", olds, {**changed, "routing_key": Unknown()})
+    up = PROVIDER.diff("ep-1", olds, {**changed, "routing_key": STATE["routing_key"]})
+    assert preview.replaces == up.replaces == [prop]
+    assert preview.delete_before_replace is True and up.delete_before_replace is True
+    assert PROVIDER.diff("ep-1", olds, {**program, "routing_key": Unknown()}).replaces == [], "no replace: no order"
+
+
 def test_a_routing_key_chosen_for_another_resource_is_told_apart() -> None:
     """What adoption warns of: an endpoint this provider created for another resource (its key says so)."""
     urn = "urn:pulumi:dev::p::pulumi-python:dynamic/tokenfactory:DedicatedEndpoint::second"
