@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from devtools.programs import endpoint_program
-from devtools.realcli import Backend
+from devtools.realcli import Backend, Program
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
 from tests.harness.acceptance import Scenario, Step, table
 
@@ -70,3 +70,41 @@ def test_a_kept_routing_key_replaces_delete_first_and_a_new_key_changes_in_place
         Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)}, mutations={DELETE: 1}, endpoints=0),
     ])
     print("\n" + table(scenario.records))
+
+
+def _key_unknown_in_preview(key: str, **changes: Any) -> Program:
+    """endpoint_program with `routing_key` the value of another resource's output as a preview sees it: unknown
+    (known, and `key`, in the `up`)."""
+
+    def program() -> None:
+        import asyncio
+
+        import pulumi
+
+        value: Any = key
+        if pulumi.runtime.is_dry_run():
+            loop = asyncio.get_event_loop()
+            result, known = loop.create_future(), loop.create_future()
+            result.set_result(None)
+            known.set_result(False)
+            value = pulumi.Output(set(), result, known)
+        endpoint_program(routing_key=value, **changes)()
+
+    return program
+
+
+def test_a_kept_routing_key_unknown_in_preview_is_previewed_delete_first_as_up_does_it(
+        cli_backend: Backend, cli_emulator: EmulatorProcess) -> None:
+    """The key is the program's, from a value the preview cannot know; `up` finds it the same, so it must delete
+    first. Planned create-first, the preview would promise an overlap `up` does not make."""
+    stack = cli_backend.stack("tokenfactory-key", "dev", endpoint_program(routing_key=KEY),
+                              config={"tokenfactory:baseUrl": cli_emulator.base_url},
+                              secrets={"tokenfactory:apiKey": API_KEY})
+    Scenario(cli_backend, cli_emulator, stack).run([
+        Step("create with the program's routing key", ops={"gpt-120b": ("create",)}, mutations={POST: 1},
+             endpoints=1),
+        Step("a new model, the key unknown in preview and the same in up: delete first in both",
+             program=_key_unknown_in_preview(KEY, **MODEL_CHANGE), ops={"gpt-120b": DELETE_FIRST},
+             mutations={POST: 1, DELETE: 1}, endpoints=1),
+        Step("destroy", command="destroy", ops={"gpt-120b": ("delete",)}, mutations={DELETE: 1}, endpoints=0),
+    ])
