@@ -37,7 +37,7 @@ from .. import errors, spend
 from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
 from . import apicheck
-from .messages import BASE_URL_HELP, columns, command_parser, report_failure
+from .messages import BASE_URL_HELP, columns, command_parser, ends_quietly_on_ctrl_c, report_failure
 
 #: Shown for a region the API did not report.
 NO_REGION = "(no region)"
@@ -224,6 +224,7 @@ def load_prices(given: str | None) -> spend.PriceTable | None:
         raise errors.InvalidSettingError(f"--prices: {exc}", setting="--prices") from None
 
 
+@ends_quietly_on_ctrl_c("tokenfactory-account")
 def main(argv: list[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
     if given[:1] == [apicheck.COMMAND]:  # the one subcommand; the account view keeps its flags at the top level

@@ -36,7 +36,7 @@ from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
 from ..endpoint.fields import API_FIELDS, REGIONS, REQUIRED_INPUTS, SCALING_FIELD
 from ..settings import Settings
-from .messages import BASE_URL_HELP, columns, command_parser, report_failure
+from .messages import BASE_URL_HELP, columns, command_parser, ends_quietly_on_ctrl_c, report_failure
 
 #: Fields without which a declaration could not reproduce the endpoint: the required inputs, and the region (its
 #: default is the adopting stack's, which need not be the endpoint's).
@@ -165,6 +165,7 @@ def describe_filters(*, name_pattern: str | None, model: str | None, region: str
                     for flag, value in given if value is not None)
 
 
+@ends_quietly_on_ctrl_c("tokenfactory-adopt")
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("tokenfactory-adopt", __doc__)
     parser.add_argument("--name-pattern", help="glob on the display name, e.g. 'prod-*'")
@@ -201,7 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tokenfactory-adopt: none of the {len(findings)} endpoint(s) found can be adopted as it is "
               f"(see the table); nothing written", file=sys.stderr)
         return 1
-    args.output.write_text(render(findings, source=source))
+    partial = args.output.with_name(f".{args.output.name}.partial")
+    try:  # in one step: an interrupted command leaves no half-written module, and any earlier one as it was
+        partial.write_text(render(findings, source=source))
+        partial.replace(args.output)
+    finally:
+        partial.unlink(missing_ok=True)
     print(f"\n{len(adopted)} of {len(findings)} endpoint(s) declared in {args.output}; "
           f"{len(findings) - len(adopted)} skipped. Import it from your program and run `pulumi up`.")
     return 0

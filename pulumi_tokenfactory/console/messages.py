@@ -11,9 +11,10 @@ says where this command reads each value, and never sends the user to a stack's 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 
 from .. import errors
 from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG
@@ -43,6 +44,27 @@ def console_message(failure: errors.TokenFactoryError, *, base_url_flag: bool = 
     if isinstance(failure, errors.AuthenticationError) and not isinstance(failure, errors.PermissionDeniedError):
         text += f"; the token was read from {API_KEY_ENV}: check that it is current"
     return text
+
+
+#: The exit status of a command ended by Ctrl-C, as a shell reports a process SIGINT ended (128 + 2).
+INTERRUPTED_STATUS = 130
+
+
+def ends_quietly_on_ctrl_c(prog: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """A command's `main` that Ctrl-C ends with one line and `INTERRUPTED_STATUS`, not a Python traceback.
+
+    The commands only read the account, and `tokenfactory-adopt` writes its module in one step at the end,
+    so nothing is left half done."""
+    def wrap(main: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(main)
+        def quiet(*args: object, **kwargs: object) -> int:
+            try:
+                return main(*args, **kwargs)
+            except KeyboardInterrupt:
+                print(f"{prog}: interrupted; nothing was changed or written", file=sys.stderr)
+                return INTERRUPTED_STATUS
+        return quiet
+    return wrap
 
 
 #: The help of `--base-url`, which every command takes.

@@ -68,3 +68,47 @@ def test_adopting_an_endpoint_without_a_clearable_value_patches_the_programs_val
     declared = _declared_inputs(adopt.render(adopt.plan([endpoint]), source="http://emulator"))
     patch = planned_patch(endpoint, parse_inputs({**declared, name: BY_NAME[name].example}))
     assert patch.model_dump(exclude_unset=True) == {name: BY_NAME[name].example}
+
+
+def _interrupt(*_: Any, **__: Any) -> Any:
+    raise KeyboardInterrupt
+
+
+def _status(main: Any, argv: list[str]) -> int:
+    """The command's exit status; a KeyboardInterrupt that escapes (the traceback a user would see) fails the test
+    instead of ending pytest's session."""
+    try:
+        return int(main(argv))
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the command as a Python traceback")
+
+
+@pytest.mark.parametrize("command", ["tokenfactory-account", "tokenfactory-adopt"])
+def test_ctrl_c_during_the_listing_ends_with_one_line_and_status_130(
+        command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    from pulumi_tokenfactory.api.client import TokenFactoryClient
+    from pulumi_tokenfactory.console import account
+
+    monkeypatch.setenv("TOKENFACTORY_API_KEY", "tf-ctrl-c-key")
+    monkeypatch.setattr(TokenFactoryClient, "list_endpoints", _interrupt)
+    main, argv = ((account.main, ["--base-url", "http://127.0.0.1:9"]) if command == "tokenfactory-account" else
+                  (adopt.main, ["--base-url", "http://127.0.0.1:9", "--output", str(tmp_path / "a.py")]))
+    assert _status(main, argv) == 130
+    assert capsys.readouterr().err == f"{command}: interrupted; nothing was changed or written\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_the_module_is_written_leaves_the_earlier_one_whole(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from pulumi_tokenfactory.api.client import TokenFactoryClient
+
+    output = tmp_path / "adopted_endpoints.py"
+    output.write_text("# the module an earlier run wrote\n")
+    monkeypatch.setenv("TOKENFACTORY_API_KEY", "tf-ctrl-c-key")
+    monkeypatch.setattr(TokenFactoryClient, "list_endpoints", lambda self: [Endpoint.model_validate(_LIVE)])
+    monkeypatch.setattr(Path, "replace", _interrupt)
+    assert _status(adopt.main, ["--base-url", "http://127.0.0.1:9", "--output", str(output), "--force"]) == 130
+    assert output.read_text() == "# the module an earlier run wrote\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["adopted_endpoints.py"], "no partial file left"
