@@ -274,14 +274,15 @@ class EndpointController:
         key. A wait the host interrupts keeps the endpoint as last read, else as known, and says so (see
         host.interrupts)."""
         endpoint_id = endpoint if isinstance(endpoint, str) else endpoint.id
+        known = endpoint  # the endpoint as last read: the wait's, once it got there (the probe reads no status)
         try:
             budget = api.gate.budget(desired.ready_timeout)
-            reached = api.waiter.until_state(endpoint_id, desired.target_state, desired.ready_timeout, label=label)
+            known = api.waiter.until_state(endpoint_id, desired.target_state, desired.ready_timeout, label=label)
             if probe and desired.wait_for_inference:
-                api.gate.until_routable(endpoint_id, reached.routing_key or key, desired.region, budget, label=label)
-            return reached
+                api.gate.until_routable(endpoint_id, known.routing_key or key, desired.region, budget, label=label)
+            return known
         except errors.WaitInterrupted as stop:
-            last = stop.last if isinstance(stop.last, Endpoint) else endpoint
+            last = stop.last if isinstance(stop.last, Endpoint) else known
             status = describe_deployment(last) if isinstance(last, Endpoint) else "its status not read yet"
             ENGINE_LOG.progress(f"{stop.message}. Endpoint {stop.endpoint_id} exists and is recorded in the state as "
                                 f"it is now ({status}): `pulumi refresh` reads its status again, `pulumi destroy` "

@@ -176,3 +176,26 @@ def test_sigint_mid_stopped_create_records_the_endpoint_stopping_and_nothing_is_
         steps.destroy()
     assert posts(account) == 1 and account.settled() == []
 
+
+def test_sigint_while_probing_inference_records_the_endpoint_as_last_read(
+        emulator_factory: Callable[..., EmulatorProcess]) -> None:
+    """The wait for running is over; the probe of the routing key is interrupted: the state must say `running`,
+    as the last poll read it, not the status the POST answered."""
+    account = slow_account(emulator_factory, routable_seconds=SLOW)
+    program = {**BASE, "wait_for_inference": True}
+    with account.host() as host:
+        steps = account.resource(host, "probe-interrupted")
+        call = interrupt_mid_wait(account, host, lambda: steps.up(program),
+                                  landed=lambda: bool(account.requests_of("POST", "/v1/chat/completions")))
+        logs = clean_logs(host)
+    assert call.error is None, f"the create must answer: {call.error!r}"
+    (live,) = account.emulator.endpoints()
+    assert live["status"] == "running"
+    assert steps.id == live["id"] and steps.outputs["status"] == "running", steps.outputs
+    assert f"interrupted while waiting for endpoint {live['id']} to answer inference. Endpoint {live['id']} " \
+           f"exists and is recorded in the state as it is now (running)" in logs, logs
+    assert posts(account) == 1 and account.requests_of("DELETE") == []
+    with next_command(account, steps):
+        assert steps.preview(program).action == "same"
+        steps.destroy()
+    assert account.settled() == []
