@@ -283,11 +283,12 @@ class EndpointController:
             return known
         except errors.WaitInterrupted as stop:
             last = stop.last if isinstance(stop.last, Endpoint) else known
-            status = describe_deployment(last) if isinstance(last, Endpoint) else "its status not read yet"
+            if not isinstance(last, Endpoint):  # read before the line: a failed read records nothing
+                last = api.client.get_endpoint(endpoint_id)
             ENGINE_LOG.progress(f"{stop.message}. Endpoint {stop.endpoint_id} exists and is recorded in the state as "
-                                f"it is now ({status}): `pulumi refresh` reads its status again, `pulumi destroy` "
-                                f"deletes it")
-            return last if isinstance(last, Endpoint) else api.client.get_endpoint(endpoint_id)
+                                f"it is now ({describe_deployment(last)}): `pulumi refresh` reads its status again, "
+                                f"`pulumi destroy` deletes it")
+            return last
 
     def _undo_create(self, api: _Session, endpoint_id: str, cause: errors.TokenFactoryError) -> Exception:
         """A create that fails after the endpoint exists deletes it, or says loudly that it could not."""

@@ -19,7 +19,9 @@ import pytest
 from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.models import Endpoint
 from pulumi_tokenfactory.api.models import LifecycleState as LS
+from pulumi_tokenfactory.endpoint.controller import ENGINE_LOG
 from pulumi_tokenfactory.host import interrupts
+from tests.harness.emulators import in_process_emulator, provider_on
 from tests.unit.test_messages import Clock, _endpoint, waiter
 
 
@@ -167,3 +169,36 @@ def test_without_waking_the_main_thread_that_sigint_is_never_acted_on() -> None:
     with pytest.raises(subprocess.TimeoutExpired):
         subprocess.run([sys.executable, "-c", _SIGINT_TO_ANOTHER_THREAD, "asleep"], capture_output=True,
                        timeout=3)
+
+
+def test_an_interrupted_update_says_what_is_recorded_only_once_it_has_read_the_endpoint(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PATCH answered with no echo and the host was interrupted before the first poll: the endpoint is read
+    once more to be recorded. Should that read fail, the update fails and the state keeps what it had, so no line
+    may have said "recorded in the state" already."""
+    program: dict[str, Any] = {
+        "name": "GPT", "model_name": "openai/gpt-oss-120b", "flavor_name": "base", "gpu_type": "gpu-h100-sxm",
+        "gpu_count": 1.0, "scaling": {"min_replicas": 1.0, "max_replicas": 2.0}, "region": "eu-north1",
+        "wait_for_ready": False}
+    provider = provider_on(in_process_emulator(provision_seconds=0))
+    made = provider.create(dict(program))
+    client = provider._control().controller._api().client
+    lines: list[str] = []
+
+    def patched_then_interrupted(endpoint_id: str, patch: Any) -> None:
+        interrupts._interrupted.set()  # SIGINT while the PATCH was in flight
+        return None  # an empty answer: no echo
+
+    def unread(endpoint_id: str) -> Endpoint:
+        raise errors.ServerError("the API failed", status_code=503)
+
+    monkeypatch.setattr(ENGINE_LOG, "progress", lines.append)
+    monkeypatch.setattr(client, "update_endpoint", patched_then_interrupted)
+    monkeypatch.setattr(client, "get_endpoint", unread)
+    try:
+        with pytest.raises(errors.ServerError, match="update 'GPT': the API failed"):
+            provider.update(made.id, dict(made.outs or {}),
+                            {**program, "wait_for_ready": True, "scaling": {"min_replicas": 2.0, "max_replicas": 3.0}})
+    finally:
+        interrupts._interrupted.clear()
+    assert not [line for line in lines if "recorded in the state" in line], lines
