@@ -23,6 +23,7 @@ import pytest
 
 import pulumi_tokenfactory as tokenfactory
 from pulumi_tokenfactory import testing
+from pulumi_tokenfactory.api.client import TokenFactoryClient
 from pulumi_tokenfactory.console import adopt
 from pulumi_tokenfactory.emulator.catalogue import SEED_EXAMPLE
 from pulumi_tokenfactory.emulator.testing import EmulatorProcess
@@ -195,8 +196,13 @@ def _listed_anywhere(line: str) -> str:
     return re.sub(r"\(\d+ endpoint\(s\) listed at \S+\)", "(N endpoint(s) listed at URL)", line)
 
 
+def _ctrl_c(*args: object, **kwargs: object) -> Any:
+    raise KeyboardInterrupt
+
+
 def test_adoption_md_quotes_what_adopt_and_the_resource_print(clean_emulator: EmulatorProcess,
-                                                              tmp_path: Path) -> None:
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     produced = [
         _adopt(tmp_path, "--region", "eu-nort1").stderr,
         _adopt(tmp_path, "--base-url", clean_emulator.base_url).stderr,  # no token
@@ -207,12 +213,17 @@ def test_adoption_md_quotes_what_adopt_and_the_resource_print(clean_emulator: Em
                          headers={"Authorization": "Bearer t"}, json={**SEED_EXAMPLE, "region": "eu-north1"})
     clean_emulator.admin("POST", f"endpoints/{created.json().get('id') or created.json()['endpoint']['id']}/fail")
     produced.append(_adopt(tmp_path, "--base-url", clean_emulator.base_url, env={"TOKENFACTORY_API_KEY": "t"}).stderr)
+    monkeypatch.setenv("TOKENFACTORY_API_KEY", "t")
+    monkeypatch.setattr(TokenFactoryClient, "list_endpoints", _ctrl_c)  # Ctrl-C while it reads the account
+    capsys.readouterr()
+    adopt.main(["--base-url", clean_emulator.base_url, "--output", str(tmp_path / "never.py")])
+    produced.append(capsys.readouterr().err)
     with pytest.raises(ValueError) as refused:
         _declare(pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="45m")), "gpt-120b")
     messages = {_listed_anywhere(m.strip()) for m in [*produced, str(refused.value)]}
     quoted = [line for line in _text_lines(ROOT / "sdk-docs" / "adoption.md")
               if line.startswith(("tokenfactory-adopt:", "DedicatedEndpoint 'gpt-120b': ResourceOptions(custom"))]
-    assert len(quoted) == 5
+    assert len(quoted) == 6
     assert [q for q in quoted if _listed_anywhere(q) not in messages] == []
 
 
