@@ -462,7 +462,7 @@ class TokenFactoryClient:
             return None
         try:
             return self._redact.answer(response.json())
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser can go
             raise self._error(
                 errors.UnexpectedResponseError,
                 f"The API answered HTTP {response.status_code} with a body that is not valid JSON "
@@ -474,7 +474,7 @@ class TokenFactoryClient:
         """The typed error for an HTTP error answer, its message and request id redacted."""
         try:
             body: Any = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser can go
             body = None
         message, raw_body, named = _error_message(body, response)
         if raw_body:

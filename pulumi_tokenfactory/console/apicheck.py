@@ -475,7 +475,7 @@ def fetch_document(url: str, *, transport: httpx.BaseTransport | None = None) ->
         raise DocumentError(f"cannot fetch {url}: HTTP {response.status_code} {response.reason_phrase}".rstrip())
     try:
         document = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser can go
         raise DocumentError(f"cannot read {url}: the answer is not JSON ({len(response.content)} bytes)") from None
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
         raise DocumentError(f"cannot read {url}: not an OpenAPI document (no 'paths' object)")

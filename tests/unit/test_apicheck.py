@@ -434,6 +434,7 @@ def test_the_base_url_comes_from_the_environment_by_default(capsys: pytest.Captu
     (serve(b"<html>maintenance</html>"), "the answer is not JSON"),
     (serve({"openapi": "3.1.0"}), "not an OpenAPI document (no 'paths' object)"),
     (serve(["a", "list"]), "not an OpenAPI document"),
+    (serve(b'{"paths": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"), "the answer is not JSON"),  # nested too deep
     (serve(httpx.ConnectError("connection refused")), "ConnectError: connection refused"),
     (serve(httpx.ReadTimeout("slow")), "no answer in time (ReadTimeout)"),
 ])

@@ -221,6 +221,19 @@ def test_malformed_bodies_are_reported_clearly(body: bytes) -> None:
     assert "GET /v0/dedicated_endpoints" in str(info.value)
 
 
+#: JSON nested deeper than Python's recursion limit: `json.loads` raises RecursionError, not a ValueError.
+_TOO_DEEP = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_answer_nested_too_deep_is_an_unexpected_answer_not_a_crash(status: int) -> None:
+    client, _ = client_for(sequence(httpx.Response(status, content=_TOO_DEEP)), [], max_attempts=1)
+    with pytest.raises(errors.TokenFactoryError) as info:
+        client.list_endpoints()
+    assert "GET /v0/dedicated_endpoints" in str(info.value)
+    assert len(str(info.value)) < 600, "one readable line, not the body"
+
+
 def test_unknown_fields_and_both_shapes_are_accepted() -> None:
     listed = [{**ENDPOINT, "future_field": {"x": 1}, "status": "SOMETHING_NEW"}]
     for body in (listed, {"endpoints": listed}):
