@@ -213,9 +213,10 @@ def load_prices(given: str | None) -> spend.PriceTable | None:
     if not given.lstrip().startswith("{"):
         try:
             text = Path(given).read_text(encoding="utf-8")
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:  # a binary file, or one saved in UTF-16, is unreadable too
+            cause = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x}"
             raise errors.InvalidSettingError(
-                f"--prices {given!r}: neither inline JSON nor a readable file ({exc.strerror}); expected "
+                f"--prices {given!r}: neither inline JSON nor a readable file ({cause}); expected "
                 f'e.g. --prices \'{{"currency": "USD", "prices": {{"gpu-h100-sxm": 3.5}}}}\'',
                 setting="--prices") from None
     try:

@@ -1,0 +1,59 @@
+"""How `tokenfactory-account` and `tokenfactory-adopt` fail on what a user gives them: one line on stderr naming the
+flag or variable at fault, a documented exit status, no traceback, the token never printed and no file half-written.
+
+No server is needed: each case fails before the listing, or the listing is stood in for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_tokenfactory.api.client import TokenFactoryClient
+from pulumi_tokenfactory.api.models import Endpoint
+from pulumi_tokenfactory.console import account, adopt
+
+API_KEY = "tf-console-canary-7c1e"
+ENDPOINT = {"id": "ep-1", "routing_key": "dedicated/m-1", "name": "prod", "model_name": "openai/gpt-oss-120b",
+            "flavor_name": "base", "gpu_type": "gpu-h100-sxm", "gpu_count": 1, "region": "eu-north1",
+            "scaling": {"min_replicas": 1, "max_replicas": 2}, "deployment": {"status": "running"}}
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENFACTORY_API_KEY", API_KEY)
+    monkeypatch.setenv("TOKENFACTORY_BASE_URL", "http://127.0.0.1:9")
+    for name in ("TOKENFACTORY_HTTP_TIMEOUT", "TOKENFACTORY_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account lists one endpoint (no server)."""
+    monkeypatch.setattr(TokenFactoryClient, "list_endpoints", lambda self: [Endpoint.model_validate(ENDPOINT)])
+
+
+def run(capsys: pytest.CaptureFixture[str], main: Callable[[list[str]], int], *argv: str) -> tuple[int, str, str]:
+    """The command's exit status (argparse's SystemExit included), stdout and its one line of stderr."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    assert API_KEY not in out + err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    return code, out, err
+
+
+# -- tokenfactory-account ------------------------------------------------------------------------------
+
+def test_a_price_file_that_is_not_utf8_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_bytes(b'\xff\xfe{"currency": "USD"}')
+    code, _, err = run(capsys, account.main, "--prices", str(prices))
+    assert code == 1
+    assert err.startswith(f"tokenfactory-account: --prices '{prices}': ") and "UTF-8" in err
