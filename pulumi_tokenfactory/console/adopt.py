@@ -13,7 +13,9 @@ stopped ones are declared with `enabled=False`, starting ones are adopted and wa
 
 When nothing is left to declare (the filters match no endpoint, or none of those they match can be
 adopted), it writes nothing and exits 1 with a one-line message; an unknown `--region` is refused
-(exit 2) naming the eight regions.
+(exit 2) naming the eight regions, and so is an `--output` that is a directory, lies in a directory that does not
+exist, or exists without `--force` (exit 2, before any API call); a module that cannot be written (a read-only
+directory, a full disk) ends it with one line and exit 2, leaving nothing behind.
 
 The token is read from `TOKENFACTORY_API_KEY` only (never a flag: a process list shows
 argv); `--base-url` or `TOKENFACTORY_BASE_URL` points it elsewhere, e.g. at the emulator.
@@ -165,6 +167,18 @@ def describe_filters(*, name_pattern: str | None, model: str | None, region: str
                     for flag, value in given if value is not None)
 
 
+def output_problem(output: Path, *, force: bool) -> str | None:
+    """Why the module cannot be written at `output`, if that can be told before the listing: a typo in the path
+    then costs no API call, and no table is printed for a module that will not be written."""
+    if output.is_dir():
+        return f"is a directory; give the module's file name, e.g. {output / 'adopted_endpoints.py'}"
+    if output.exists() and not force:
+        return "exists; pass --force to overwrite it"
+    if not output.parent.is_dir():
+        return f"the directory {output.parent} does not exist"
+    return None
+
+
 @ends_quietly_on_ctrl_c("tokenfactory-adopt")
 def main(argv: list[str] | None = None) -> int:
     parser = command_parser("tokenfactory-adopt", __doc__)
@@ -180,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tokenfactory-adopt: unknown region {args.region!r}; allowed: {', '.join(REGIONS)}; nothing written",
               file=sys.stderr)
         return 2
-    if args.output.exists() and not args.force:
-        print(f"tokenfactory-adopt: {args.output} exists; pass --force to overwrite it", file=sys.stderr)
+    problem = output_problem(args.output, force=args.force)
+    if problem is not None:
+        print(f"tokenfactory-adopt: --output {args.output}: {problem}; nothing written", file=sys.stderr)
         return 2
     try:
         with TokenFactoryClient(base_url=args.base_url, settings=Settings()) as client:  # no stack config here
@@ -206,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     try:  # in one step: an interrupted command leaves no half-written module, and any earlier one as it was
         partial.write_text(render(findings, source=source))
         partial.replace(args.output)
+    except OSError as exc:  # a read-only directory, a full disk: checked late, as only the write can tell
+        print(f"tokenfactory-adopt: --output {args.output}: cannot write it ({exc.strerror or exc}); nothing written",
+              file=sys.stderr)
+        return 2
     finally:
         partial.unlink(missing_ok=True)
     print(f"\n{len(adopted)} of {len(findings)} endpoint(s) declared in {args.output}; "

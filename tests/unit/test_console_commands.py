@@ -57,3 +57,37 @@ def test_a_price_file_that_is_not_utf8_is_named(capsys: pytest.CaptureFixture[st
     code, _, err = run(capsys, account.main, "--prices", str(prices))
     assert code == 1
     assert err.startswith(f"tokenfactory-account: --prices '{prices}': ") and "UTF-8" in err
+
+
+# -- tokenfactory-adopt --output ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("where", "problem"), [
+    ("missing/adopted.py", "does not exist"),
+    (".", "is a directory"),
+])
+def test_an_output_that_cannot_be_written_is_refused_before_the_listing(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str,
+        problem: str) -> None:
+    def no_listing(self: TokenFactoryClient) -> Any:
+        raise AssertionError("the output is checked before any API call")
+
+    monkeypatch.setattr(TokenFactoryClient, "list_endpoints", no_listing)
+    output = tmp_path / where
+    code, out, err = run(capsys, adopt.main, "--output", str(output), "--force")
+    assert code == 2 and out == ""
+    assert err.startswith(f"tokenfactory-adopt: --output {output}") and problem in err and "nothing written" in err
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_a_module_that_cannot_be_written_is_one_line_and_leaves_nothing(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, listed: None) -> None:
+    """A read-only directory or a full disk (a permission check cannot be made as root, so the write fails here)."""
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    output = tmp_path / "adopted.py"
+    code, _, err = run(capsys, adopt.main, "--output", str(output))
+    assert code == 2
+    assert err == f"tokenfactory-adopt: --output {output}: cannot write it (Permission denied); nothing written\n"
+    assert list(tmp_path.iterdir()) == []
