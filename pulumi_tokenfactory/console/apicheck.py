@@ -45,7 +45,7 @@ from ..api.client import DEFAULT_TIMEOUT, ENDPOINTS_PATH, TEMPLATES_PATH, resolv
 from ..api.models import Endpoint, LifecycleState, Readiness, Template, lifecycle_state, readiness_state
 from ..endpoint.fields import API_FIELDS, BY_NAME, CREATE_FIELDS, UPDATABLE_FIELDS
 from ..fields import Field
-from .messages import BASE_URL_HELP, command_parser
+from .messages import BASE_URL_HELP, command_parser, console_message
 
 COMMAND = "api-check"
 PROG = f"tokenfactory-account {COMMAND}"
@@ -500,7 +500,10 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
     try:
         url = resolve_base_url(args.base_url).rstrip("/") + SCHEMA_PATH
         document = fetch_document(url, transport=transport)
-    except (errors.TokenFactoryError, DocumentError) as failure:
+    except errors.TokenFactoryError as failure:
+        print(f"{PROG}: {console_message(failure, base_url_flag=args.base_url is not None)}", file=sys.stderr)
+        return 2
+    except DocumentError as failure:
         print(f"{PROG}: {failure}", file=sys.stderr)
         return 2
     findings = check(document)

@@ -41,6 +41,7 @@ def console_message(failure: errors.TokenFactoryError, *, base_url_flag: bool = 
     if base_url_flag:
         text = text.replace(f"(from {BASE_URL_CONFIG})", "(from --base-url)")
     text = text.replace(f"(set {BASE_URL_CONFIG} or {BASE_URL_ENV})", f"(pass --base-url or set {BASE_URL_ENV})")
+    text = text.replace(f"give the token as {API_KEY_CONFIG}", f"give the token in {API_KEY_ENV}")
     if isinstance(failure, errors.AuthenticationError) and not isinstance(failure, errors.PermissionDeniedError):
         text += f"; the token was read from {API_KEY_ENV}: check that it is current"
     return text

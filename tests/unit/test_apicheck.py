@@ -447,10 +447,13 @@ def test_an_unreadable_schema_exits_2_with_one_line_naming_url_and_cause(
     assert err.startswith("tokenfactory-account api-check: cannot ") and URL in err and cause in err
 
 
-def test_an_invalid_base_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, serve(published()), "--base-url", "ftp://example.test")
+@pytest.mark.parametrize("url", ["ftp://example.test", "https://user:secret@example.test"])
+def test_an_invalid_base_url_exits_2(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    code, _, err = run(capsys, serve(published()), "--base-url", url)
     assert code == 2
     assert err.startswith("tokenfactory-account api-check: Invalid Token Factory base URL")
+    assert "(from --base-url)" in err and "pass --base-url or set TOKENFACTORY_BASE_URL" in err
+    assert "tokenfactory:" not in err, "a console command has no stack config to send the user to"
 
 
 @pytest.mark.parametrize("given", ["environment", "argument"])

@@ -91,3 +91,14 @@ def test_a_module_that_cannot_be_written_is_one_line_and_leaves_nothing(
     assert code == 2
     assert err == f"tokenfactory-adopt: --output {output}: cannot write it (Permission denied); nothing written\n"
     assert list(tmp_path.iterdir()) == []
+
+
+# -- messages -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("main", [account.main, adopt.main])
+def test_credentials_in_the_base_url_send_the_user_to_the_variable_not_a_stack(
+        capsys: pytest.CaptureFixture[str], main: Callable[[list[str]], int]) -> None:
+    code, _, err = run(capsys, main, "--base-url", f"https://user:{API_KEY}@example.test")
+    assert code == 1
+    assert "(from --base-url)" in err and "TOKENFACTORY_API_KEY" in err
+    assert "tokenfactory:" not in err, "a console command reads no stack config"
