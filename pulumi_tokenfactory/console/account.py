@@ -34,10 +34,16 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors, spend
-from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
 from . import apicheck
-from .messages import BASE_URL_HELP, columns, command_parser, ends_quietly_on_ctrl_c, report_failure
+from .messages import (
+    BASE_URL_HELP,
+    columns,
+    command_parser,
+    console_client,
+    ends_quietly_on_ctrl_c,
+    report_failure,
+)
 
 #: Shown for a region the API did not report.
 NO_REGION = "(no region)"
@@ -239,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         table = load_prices(args.prices)
-        with TokenFactoryClient(base_url=args.base_url) as client:
+        with console_client(args.base_url) as client:
             listed = client.list_endpoints()
             source = client.base_url
     except errors.TokenFactoryError as failure:

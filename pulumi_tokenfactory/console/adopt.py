@@ -34,11 +34,16 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
-from ..api.client import TokenFactoryClient
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
 from ..endpoint.fields import API_FIELDS, REGIONS, REQUIRED_INPUTS, SCALING_FIELD
-from ..settings import Settings
-from .messages import BASE_URL_HELP, columns, command_parser, ends_quietly_on_ctrl_c, report_failure
+from .messages import (
+    BASE_URL_HELP,
+    columns,
+    command_parser,
+    console_client,
+    ends_quietly_on_ctrl_c,
+    report_failure,
+)
 
 #: Fields without which a declaration could not reproduce the endpoint: the required inputs, and the region (its
 #: default is the adopting stack's, which need not be the endpoint's).
@@ -199,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tokenfactory-adopt: --output {args.output}: {problem}; nothing written", file=sys.stderr)
         return 2
     try:
-        with TokenFactoryClient(base_url=args.base_url, settings=Settings()) as client:  # no stack config here
+        with console_client(args.base_url) as client:
             listed = client.list_endpoints()
             source = client.base_url
     except errors.TokenFactoryError as failure:

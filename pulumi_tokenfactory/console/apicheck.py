@@ -45,7 +45,8 @@ from ..api.client import DEFAULT_TIMEOUT, ENDPOINTS_PATH, TEMPLATES_PATH, resolv
 from ..api.models import Endpoint, LifecycleState, Readiness, Template, lifecycle_state, readiness_state
 from ..endpoint.fields import API_FIELDS, BY_NAME, CREATE_FIELDS, UPDATABLE_FIELDS
 from ..fields import Field
-from .messages import BASE_URL_HELP, command_parser, console_message
+from ..settings import HTTP_TIMEOUT, Settings
+from .messages import BASE_URL_HELP, TIMEOUT_HINT, command_parser, console_message
 
 COMMAND = "api-check"
 PROG = f"tokenfactory-account {COMMAND}"
@@ -460,14 +461,15 @@ def check(document: Mapping[str, Any]) -> list[Finding]:
 
 # -- fetching and the command -------------------------------------------------------------------------
 
-def fetch_document(url: str, *, transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
+def fetch_document(url: str, *, transport: httpx.BaseTransport | None = None,
+                   timeout: httpx.Timeout | float = DEFAULT_TIMEOUT) -> dict[str, Any]:
     """GET the schema, with no Authorization header (it is public; a token must go nowhere it is not needed)."""
     try:
-        with httpx.Client(timeout=DEFAULT_TIMEOUT, transport=transport, follow_redirects=True,
+        with httpx.Client(timeout=timeout, transport=transport, follow_redirects=True,
                           headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"}) as http:
             response = http.get(url)
     except httpx.TimeoutException as exc:
-        raise DocumentError(f"cannot fetch {url}: no answer in time ({type(exc).__name__})") from None
+        raise DocumentError(f"cannot fetch {url}: no answer in time ({type(exc).__name__}); {TIMEOUT_HINT}") from None
     except httpx.HTTPError as exc:
         cause = " ".join(str(exc).split())  # one line, whatever the transport said
         raise DocumentError(f"cannot fetch {url}: {type(exc).__name__}" + (f": {cause}" if cause else "")) from None
@@ -499,7 +501,7 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
     args = parser.parse_args(argv)
     try:
         url = resolve_base_url(args.base_url).rstrip("/") + SCHEMA_PATH
-        document = fetch_document(url, transport=transport)
+        document = fetch_document(url, transport=transport, timeout=Settings().get(HTTP_TIMEOUT))
     except errors.TokenFactoryError as failure:
         print(f"{PROG}: {console_message(failure, base_url_flag=args.base_url is not None)}", file=sys.stderr)
         return 2

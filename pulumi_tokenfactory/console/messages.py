@@ -17,8 +17,9 @@ import sys
 from collections.abc import Callable, Container, Sequence
 
 from .. import errors
+from ..api.client import TokenFactoryClient
 from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG
-from ..settings import API_KEY_ENV, BASE_URL_ENV
+from ..settings import API_KEY_ENV, BASE_URL_ENV, HTTP_TIMEOUT, Settings
 
 #: "Set it with `pulumi config set --secret tokenfactory:apiKey <token>` or export TOKENFACTORY_API_KEY."
 _SET_THE_KEY = re.compile(r"[Ss]et it with `pulumi config set --secret " + re.escape(API_KEY_CONFIG)
@@ -44,7 +45,21 @@ def console_message(failure: errors.TokenFactoryError, *, base_url_flag: bool = 
     text = text.replace(f"give the token as {API_KEY_CONFIG}", f"give the token in {API_KEY_ENV}")
     if isinstance(failure, errors.AuthenticationError) and not isinstance(failure, errors.PermissionDeniedError):
         text += f"; the token was read from {API_KEY_ENV}: check that it is current"
+    if isinstance(failure, errors.RequestTimeoutError):
+        text += f"; {TIMEOUT_HINT}"
     return text
+
+
+#: What a timed-out request says: the one knob there is (and the commands read it, as the provider does).
+TIMEOUT_HINT = (f"each request may take {HTTP_TIMEOUT.env} seconds (default {HTTP_TIMEOUT.default}): raise it if "
+                "the network is slow")
+
+
+def console_client(base_url: str | None) -> TokenFactoryClient:
+    """The client of a command that lists the account: no stack config (`Settings()` reads the environment only),
+    and the HTTP timeout the provider uses, `TOKENFACTORY_HTTP_TIMEOUT`, so one setting governs both."""
+    settings = Settings()
+    return TokenFactoryClient(base_url=base_url, settings=settings, timeout=settings.get(HTTP_TIMEOUT))
 
 
 #: The exit status of a command ended by Ctrl-C, as a shell reports a process SIGINT ended (128 + 2).

@@ -447,6 +447,23 @@ def test_an_unreadable_schema_exits_2_with_one_line_naming_url_and_cause(
     assert err.startswith("tokenfactory-account api-check: cannot ") and URL in err and cause in err
 
 
+def test_the_http_timeout_setting_governs_the_fetch_and_is_named(capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        raise httpx.ReadTimeout("slow")
+
+    monkeypatch.setenv("TOKENFACTORY_HTTP_TIMEOUT", "2.5")
+    code, _, err = run(capsys, httpx.MockTransport(slow))
+    assert code == 2 and seen[0]["read"] == 2.5
+    assert "no answer in time (ReadTimeout)" in err and "TOKENFACTORY_HTTP_TIMEOUT" in err
+    monkeypatch.setenv("TOKENFACTORY_HTTP_TIMEOUT", "-1")
+    code, _, err = run(capsys, serve(published()))
+    assert code == 2 and "(from TOKENFACTORY_HTTP_TIMEOUT)" in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("url", ["ftp://example.test", "https://user:secret@example.test"])
 def test_an_invalid_base_url_exits_2(capsys: pytest.CaptureFixture[str], url: str) -> None:
     code, _, err = run(capsys, serve(published()), "--base-url", url)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import TokenFactoryClient
 from pulumi_tokenfactory.api.models import Endpoint
 from pulumi_tokenfactory.console import account, adopt
@@ -102,3 +103,43 @@ def test_credentials_in_the_base_url_send_the_user_to_the_variable_not_a_stack(
     assert code == 1
     assert "(from --base-url)" in err and "TOKENFACTORY_API_KEY" in err
     assert "tokenfactory:" not in err, "a console command reads no stack config"
+
+
+# -- the HTTP timeout -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("main", [account.main, adopt.main])
+def test_the_http_timeout_setting_governs_the_commands(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, main: Callable[[list[str]], int]) -> None:
+    """`TOKENFACTORY_HTTP_TIMEOUT` is the documented knob for a slow network; the commands ignored it (30 s fixed)."""
+    seen: list[Any] = []
+
+    def record(self: TokenFactoryClient) -> list[Endpoint]:
+        seen.append(self._http.timeout)
+        return []
+
+    monkeypatch.setattr(TokenFactoryClient, "list_endpoints", record)
+    monkeypatch.setenv("TOKENFACTORY_HTTP_TIMEOUT", "2.5")
+    main([])
+    capsys.readouterr()
+    assert [(t.connect, t.read) for t in seen] == [(2.5, 2.5)]
+
+
+@pytest.mark.parametrize("main", [account.main, adopt.main])
+def test_a_bad_http_timeout_is_named(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                     main: Callable[[list[str]], int]) -> None:
+    monkeypatch.setenv("TOKENFACTORY_HTTP_TIMEOUT", "30s")
+    code, _, err = run(capsys, main)
+    assert code == 1
+    assert "(from TOKENFACTORY_HTTP_TIMEOUT)" in err and "allowed: seconds above 0 and at most 600" in err
+
+
+@pytest.mark.parametrize("main", [account.main, adopt.main])
+def test_a_timeout_names_the_setting_that_governs_it(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, main: Callable[[list[str]], int]) -> None:
+    def slow(self: TokenFactoryClient) -> Any:
+        raise errors.RequestTimeoutError("The API did not answer in time (ReadTimeout)", method="GET",
+                                         path="/v0/dedicated_endpoints")
+
+    monkeypatch.setattr(TokenFactoryClient, "list_endpoints", slow)
+    code, _, err = run(capsys, main)
+    assert code == 1 and "did not answer in time" in err and "TOKENFACTORY_HTTP_TIMEOUT" in err
