@@ -19,6 +19,9 @@ policy, so the three agree:
 
 Subtotals per region and a total follow the rows; `--json` prints the same for machines.
 
+Exit status: 0 when the account was listed; 2 for an unknown `--region` (none of the published regions, refused
+before any API call); 1 for any other failure, in one line on stderr.
+
 The token is read from `TOKENFACTORY_API_KEY` only (never a flag: a process list shows argv) and
 never printed; `--base-url` or `TOKENFACTORY_BASE_URL` points the command elsewhere, e.g. at the
 emulator.
@@ -35,6 +38,7 @@ from typing import Any
 
 from .. import errors, spend
 from ..api.models import Endpoint, LifecycleState, lifecycle_state
+from ..endpoint.fields import REGIONS
 from . import apicheck
 from .messages import (
     BASE_URL_HELP,
@@ -43,6 +47,7 @@ from .messages import (
     console_client,
     ends_quietly_on_ctrl_c,
     report_failure,
+    unknown_region,
 )
 
 #: Shown for a region the API did not report.
@@ -239,10 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = command_parser("tokenfactory-account", __doc__)
     parser.add_argument("--prices", metavar="FILE_OR_JSON",
                         help='price table, e.g. \'{"currency": "USD", "prices": {"gpu-h100-sxm": 3.5}}\' or a file')
-    parser.add_argument("--region", help="only endpoints in this region, e.g. eu-north1")
+    parser.add_argument("--region", help=f"only endpoints in this region, one of: {', '.join(REGIONS)}")
     parser.add_argument("--base-url", help=BASE_URL_HELP)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
+    if (wrong_region := unknown_region(args.region)) is not None:
+        print(f"tokenfactory-account: {wrong_region}", file=sys.stderr)
+        return 2
     try:
         table = load_prices(args.prices)
         with console_client(args.base_url) as client:

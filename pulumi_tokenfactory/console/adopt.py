@@ -43,6 +43,7 @@ from .messages import (
     console_client,
     ends_quietly_on_ctrl_c,
     report_failure,
+    unknown_region,
 )
 
 #: Fields without which a declaration could not reproduce the endpoint: the required inputs, and the region (its
@@ -195,9 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the module to write (default: adopted_endpoints.py)")
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     args = parser.parse_args(argv)
-    if args.region is not None and args.region not in REGIONS:
-        print(f"tokenfactory-adopt: unknown region {args.region!r}; allowed: {', '.join(REGIONS)}; nothing written",
-              file=sys.stderr)
+    if (wrong_region := unknown_region(args.region)) is not None:
+        print(f"tokenfactory-adopt: {wrong_region}; nothing written", file=sys.stderr)
         return 2
     problem = output_problem(args.output, force=args.force)
     if problem is not None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Container, Sequence
 
 from .. import errors
 from ..api.client import TokenFactoryClient
+from ..endpoint.fields import REGIONS
 from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG
 from ..settings import API_KEY_ENV, BASE_URL_ENV, HTTP_TIMEOUT, Settings
 
@@ -81,6 +82,14 @@ def ends_quietly_on_ctrl_c(prog: str) -> Callable[[Callable[..., int]], Callable
                 return INTERRUPTED_STATUS
         return quiet
     return wrap
+
+
+def unknown_region(region: str | None) -> str | None:
+    """What is wrong with a `--region` filter that names none of the regions, None when it names one: a typo
+    would filter every endpoint out, and "no endpoints in eu-nort1" would read as a fact about the account."""
+    if region is None or region in REGIONS:
+        return None
+    return f"unknown region {region!r}; allowed: {', '.join(REGIONS)}"
 
 
 #: The help of `--base-url`, which every command takes.

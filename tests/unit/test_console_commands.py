@@ -143,3 +143,10 @@ def test_a_timeout_names_the_setting_that_governs_it(
     monkeypatch.setattr(TokenFactoryClient, "list_endpoints", slow)
     code, _, err = run(capsys, main)
     assert code == 1 and "did not answer in time" in err and "TOKENFACTORY_HTTP_TIMEOUT" in err
+
+
+def test_an_unknown_region_is_refused_naming_the_regions(capsys: pytest.CaptureFixture[str], listed: None) -> None:
+    """A typo must not read as a fact about the account ("no endpoints in eu-nort1")."""
+    code, out, err = run(capsys, account.main, "--region", "eu-nort1")
+    assert code == 2 and out == ""
+    assert err.startswith("tokenfactory-account: unknown region 'eu-nort1'; allowed: eu-north1, us-central1, ")
