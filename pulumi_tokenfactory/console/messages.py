@@ -21,6 +21,7 @@ from ..api.client import TokenFactoryClient
 from ..endpoint.fields import REGIONS
 from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG
 from ..settings import API_KEY_ENV, BASE_URL_ENV, HTTP_TIMEOUT, Settings
+from .arguments import OneLineParser
 
 #: "Set it with `pulumi config set --secret tokenfactory:apiKey <token>` or export TOKENFACTORY_API_KEY."
 _SET_THE_KEY = re.compile(r"[Ss]et it with `pulumi config set --secret " + re.escape(API_KEY_CONFIG)
@@ -97,8 +98,9 @@ BASE_URL_HELP = f"API base URL (default: {BASE_URL_ENV}, else the public API)"
 
 
 def command_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
-    """A command's parser, whose help is the module docstring as written (usage lines included)."""
-    return argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """A command's parser, whose help is the module docstring as written (usage lines included), and whose refusal
+    of an argument is one line."""
+    return OneLineParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def report_failure(prog: str, failure: errors.TokenFactoryError, *, base_url_flag: bool) -> int:

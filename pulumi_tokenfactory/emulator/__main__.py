@@ -5,7 +5,7 @@ Prints exactly one line on stdout once it accepts connections,
 (never headers or the API key) on stderr.
 
 Exit status: 0 when stopped by SIGINT or SIGTERM; 1 when it cannot listen on
-the address (say, the port is taken); 2 for a bad argument, a host that is not
+the address (say, the port is taken); 2 for a bad argument (one line naming it), a host that is not
 loopback without --allow-non-loopback, or a --state-file that cannot be used
 (one line on stderr names the file and what is wrong with it).
 """
@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..console.arguments import OneLineParser
 from .config import API_KEY_ENV, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROVISION_SECONDS
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -49,7 +50,7 @@ _byte_count = _checked(int, "number of bytes", lambda v: v >= 1, "a byte count m
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="tokenfactory-emulator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--allow-non-loopback", action="store_true",

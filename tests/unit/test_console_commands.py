@@ -16,6 +16,7 @@ from pulumi_tokenfactory import errors
 from pulumi_tokenfactory.api.client import TokenFactoryClient
 from pulumi_tokenfactory.api.models import Endpoint
 from pulumi_tokenfactory.console import account, adopt
+from pulumi_tokenfactory.emulator.__main__ import main as emulator_main
 
 API_KEY = "tf-console-canary-7c1e"
 ENDPOINT = {"id": "ep-1", "routing_key": "dedicated/m-1", "name": "prod", "model_name": "openai/gpt-oss-120b",
@@ -150,3 +151,21 @@ def test_an_unknown_region_is_refused_naming_the_regions(capsys: pytest.CaptureF
     code, out, err = run(capsys, account.main, "--region", "eu-nort1")
     assert code == 2 and out == ""
     assert err.startswith("tokenfactory-account: unknown region 'eu-nort1'; allowed: eu-north1, us-central1, ")
+
+
+# -- arguments ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("main", "argv", "named"), [
+    (account.main, ["--bogus"], "unrecognized arguments: --bogus"),
+    (account.main, ["--base-url"], "argument --base-url: expected one argument"),
+    (account.main, ["api-check", "--bogus"], "unrecognized arguments: --bogus"),
+    (adopt.main, ["--output"], "argument --output: expected one argument"),
+    (emulator_main, ["--port", "70000"], "argument --port: port must be 0-65535"),
+    (emulator_main, ["--log-level", "loud"], "argument --log-level: invalid choice: 'loud' (choose from 'debug'"),
+])
+def test_a_bad_argument_is_one_line_naming_it(capsys: pytest.CaptureFixture[str], main: Callable[[list[str]], int],
+                                              argv: list[str], named: str) -> None:
+    """Not argparse's usage block (a dozen lines for the emulator) before the one line that matters."""
+    code, out, err = run(capsys, main, *argv)
+    assert code == 2 and out == ""
+    assert named in err and err.rstrip().endswith("--help)")
