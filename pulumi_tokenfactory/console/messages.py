@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import re
 import sys
 from collections.abc import Callable, Container, Sequence
@@ -49,7 +50,18 @@ def console_message(failure: errors.TokenFactoryError, *, base_url_flag: bool = 
         text += f"; the token was read from {API_KEY_ENV}: check that it is current"
     if isinstance(failure, errors.RequestTimeoutError):
         text += f"; {TIMEOUT_HINT}"
+    elif isinstance(failure, (errors.TransportError, errors.NotFoundError)):  # a listing: the URL, not an endpoint
+        text += f"; {_base_url_source(base_url_flag)}"
     return text
+
+
+def _base_url_source(base_url_flag: bool) -> str:
+    """Where a command took its base URL: a variable exported long ago (an emulator's, say) is easily forgotten."""
+    if base_url_flag:
+        return "the base URL was read from --base-url: check it"
+    if os.environ.get(BASE_URL_ENV, "").strip():
+        return f"the base URL was read from {BASE_URL_ENV}: check it"
+    return f"the base URL is the public API's (neither --base-url nor {BASE_URL_ENV} is set): check the network"
 
 
 #: What a timed-out request says: the one knob there is (and the commands read it, as the provider does).

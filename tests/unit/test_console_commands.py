@@ -169,3 +169,24 @@ def test_a_bad_argument_is_one_line_naming_it(capsys: pytest.CaptureFixture[str]
     code, out, err = run(capsys, main, *argv)
     assert code == 2 and out == ""
     assert named in err and err.rstrip().endswith("--help)")
+
+
+# -- where the base URL came from -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("failure", [
+    errors.TransportError("Could not reach the API at http://127.0.0.1:9 (ConnectError)", request_sent=False,
+                          method="GET", path="/v0/dedicated_endpoints"),
+    errors.NotFoundError("Not Found", status_code=404, method="GET", path="/v0/dedicated_endpoints"),
+], ids=["unreachable", "404"])
+@pytest.mark.parametrize(("argv", "source"), [([], "TOKENFACTORY_BASE_URL"),
+                                              (["--base-url", "http://127.0.0.1:9"], "--base-url")])
+def test_an_unreachable_or_wrong_base_url_names_where_it_came_from(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, failure: errors.TokenFactoryError,
+        argv: list[str], source: str) -> None:
+    """A variable left pointing at an emulator that is no longer running is the usual cause: say it was read."""
+    def fail(self: TokenFactoryClient) -> Any:
+        raise failure
+
+    monkeypatch.setattr(TokenFactoryClient, "list_endpoints", fail)
+    code, _, err = run(capsys, account.main, *argv)
+    assert code == 1 and f"the base URL was read from {source}" in err
