@@ -44,6 +44,7 @@ from .messages import (
     BASE_URL_HELP,
     columns,
     command_parser,
+    complain,
     console_client,
     ends_quietly_on_ctrl_c,
     report_failure,
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     if (wrong_region := unknown_region(args.region)) is not None:
-        print(f"tokenfactory-account: {wrong_region}", file=sys.stderr)
+        complain("tokenfactory-account", wrong_region)
         return 2
     try:
         table = load_prices(args.prices)

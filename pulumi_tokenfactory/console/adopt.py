@@ -26,7 +26,6 @@ from __future__ import annotations
 import fnmatch
 import keyword
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -40,6 +39,7 @@ from .messages import (
     BASE_URL_HELP,
     columns,
     command_parser,
+    complain,
     console_client,
     ends_quietly_on_ctrl_c,
     report_failure,
@@ -197,11 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     args = parser.parse_args(argv)
     if (wrong_region := unknown_region(args.region)) is not None:
-        print(f"tokenfactory-adopt: {wrong_region}; nothing written", file=sys.stderr)
+        complain("tokenfactory-adopt", f"{wrong_region}; nothing written")
         return 2
     problem = output_problem(args.output, force=args.force)
     if problem is not None:
-        print(f"tokenfactory-adopt: --output {args.output}: {problem}; nothing written", file=sys.stderr)
+        complain("tokenfactory-adopt", f"--output {args.output}: {problem}; nothing written")
         return 2
     try:
         with console_client(args.base_url) as client:
@@ -213,22 +213,21 @@ def main(argv: list[str] | None = None) -> int:
     findings = plan(select(listed, name_pattern=args.name_pattern, model=args.model, region=args.region))
     if not findings:
         matched = f"no endpoint matches {filters}" if filters else "the account has no endpoint"
-        print(f"tokenfactory-adopt: {matched} ({len(listed)} endpoint(s) listed at {source}); nothing written",
-              file=sys.stderr)
+        complain("tokenfactory-adopt", f"{matched} ({len(listed)} endpoint(s) listed at {source}); nothing written")
         return 1
     adopted = [f for f in findings if f.resource_name is not None]
     print(table(findings))
     if not adopted:
-        print(f"tokenfactory-adopt: none of the {len(findings)} endpoint(s) found can be adopted as it is "
-              f"(see the table); nothing written", file=sys.stderr)
+        complain("tokenfactory-adopt", f"none of the {len(findings)} endpoint(s) found can be adopted as it is "
+              f"(see the table); nothing written")
         return 1
     partial = args.output.with_name(f".{args.output.name}.partial")
     try:  # in one step: an interrupted command leaves no half-written module, and any earlier one as it was
         partial.write_text(render(findings, source=source))
         partial.replace(args.output)
     except OSError as exc:  # a read-only directory, a full disk: checked late, as only the write can tell
-        print(f"tokenfactory-adopt: --output {args.output}: cannot write it ({exc.strerror or exc}); nothing written",
-              file=sys.stderr)
+        complain("tokenfactory-adopt", f"--output {args.output}: cannot write it ({exc.strerror or exc}); "
+                                       "nothing written")
         return 2
     finally:
         partial.unlink(missing_ok=True)

@@ -32,7 +32,6 @@ Exit status: 1 when anything is breaking, 0 otherwise, 2 when the schema cannot 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -46,7 +45,7 @@ from ..api.models import Endpoint, LifecycleState, Readiness, Template, lifecycl
 from ..endpoint.fields import API_FIELDS, BY_NAME, CREATE_FIELDS, UPDATABLE_FIELDS
 from ..fields import Field
 from ..settings import HTTP_TIMEOUT, Settings
-from .messages import BASE_URL_HELP, TIMEOUT_HINT, command_parser, console_message
+from .messages import BASE_URL_HELP, TIMEOUT_HINT, command_parser, complain, console_message
 
 COMMAND = "api-check"
 PROG = f"tokenfactory-account {COMMAND}"
@@ -503,10 +502,10 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
         url = resolve_base_url(args.base_url).rstrip("/") + SCHEMA_PATH
         document = fetch_document(url, transport=transport, timeout=Settings().get(HTTP_TIMEOUT))
     except errors.TokenFactoryError as failure:
-        print(f"{PROG}: {console_message(failure, base_url_flag=args.base_url is not None)}", file=sys.stderr)
+        complain(PROG, console_message(failure, base_url_flag=args.base_url is not None))
         return 2
     except DocumentError as failure:
-        print(f"{PROG}: {failure}", file=sys.stderr)
+        complain(PROG, str(failure))
         return 2
     findings = check(document)
     print(render(findings, url=url, version=Schema(document).version))

@@ -16,9 +16,10 @@ import os
 import re
 import sys
 from collections.abc import Callable, Container, Sequence
+from typing import Any, NoReturn
 
 from .. import errors
-from ..api.client import TokenFactoryClient
+from ..api.client import Redactor, TokenFactoryClient
 from ..endpoint.fields import REGIONS
 from ..schema import API_KEY_CONFIG, BASE_URL_CONFIG
 from ..settings import API_KEY_ENV, BASE_URL_ENV, HTTP_TIMEOUT, Settings
@@ -109,15 +110,46 @@ def unknown_region(region: str | None) -> str | None:
 BASE_URL_HELP = f"API base URL (default: {BASE_URL_ENV}, else the public API)"
 
 
+def without_token(text: str) -> str:
+    """`text` without the token in `TOKENFACTORY_API_KEY`: what a command says may quote a value the user gave in
+    the wrong place (two variables swapped, the token pasted into a flag), and that value may be the token."""
+    return Redactor([os.environ.get(API_KEY_ENV, "").strip()])(text)
+
+
+def complain(prog: str, text: str) -> None:
+    """The one line a command prints on stderr when it stops, never holding the token."""
+    print(f"{prog}: {without_token(text)}", file=sys.stderr)
+
+
+class _ConsoleParser(OneLineParser):
+    """A command's parser: its one-line refusal of an argument never holds the token (`unrecognized arguments:
+    tf-...` after the token was pasted on the command line)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(without_token(message))
+
+
+class _RefuseApiKey(argparse.Action):
+    """`--api-key`, which the emulator takes, refused without echoing its value: it is a token, and the variable
+    a command reads is then usually not set, so nothing else could tell it is one."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        parser.error(f"{option_string} is not taken (a process list shows a command's arguments): "
+                     f"export {API_KEY_ENV}=<token> instead")
+
+
 def command_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:
     """A command's parser, whose help is the module docstring as written (usage lines included), and whose refusal
     of an argument is one line."""
-    return OneLineParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _ConsoleParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--api-key", action=_RefuseApiKey, help=argparse.SUPPRESS)
+    return parser
 
 
 def report_failure(prog: str, failure: errors.TokenFactoryError, *, base_url_flag: bool) -> int:
     """Print `failure` as one line on stderr; the exit status of a command that could not list the account."""
-    print(f"{prog}: {console_message(failure, base_url_flag=base_url_flag)}", file=sys.stderr)
+    complain(prog, console_message(failure, base_url_flag=base_url_flag))
     return 1
 
 

@@ -190,3 +190,41 @@ def test_an_unreachable_or_wrong_base_url_names_where_it_came_from(
     monkeypatch.setattr(TokenFactoryClient, "list_endpoints", fail)
     code, _, err = run(capsys, account.main, *argv)
     assert code == 1 and f"the base URL was read from {source}" in err
+
+
+# -- the token never printed ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("main", "argv"), [
+    (account.main, ["--api-key", API_KEY]),
+    (account.main, [f"--api-key={API_KEY}"]),
+    (adopt.main, ["--api-key", API_KEY]),
+    (account.main, ["api-check", "--api-key", API_KEY]),
+])
+def test_a_token_given_as_a_flag_is_refused_without_printing_it(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, main: Callable[[list[str]], int],
+        argv: list[str]) -> None:
+    """The emulator takes `--api-key`, so a user tries it here; the variable is then often not set at all, so
+    nothing else could tell the value is a token."""
+    monkeypatch.delenv("TOKENFACTORY_API_KEY")
+    code, out, err = run(capsys, main, *argv)
+    assert code == 2 and out == ""
+    assert "--api-key is not taken" in err and "export TOKENFACTORY_API_KEY=<token>" in err
+
+
+@pytest.mark.parametrize(("main", "argv", "variable"), [
+    (account.main, [], "TOKENFACTORY_PROJECT_ID"),
+    (adopt.main, [], "TOKENFACTORY_HTTP_TIMEOUT"),
+    (account.main, ["--region", API_KEY], None),
+    (account.main, ["--prices", API_KEY], None),
+    (adopt.main, ["--region", API_KEY], None),
+    (account.main, [API_KEY], None),
+])
+def test_the_token_in_the_wrong_place_is_never_printed(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, main: Callable[[list[str]], int],
+        argv: list[str], variable: str | None) -> None:
+    """Two variables swapped, or the token pasted into a flag: the refusal names the place, not the value (`run`
+    checks that the token is nowhere in the output)."""
+    if variable is not None:
+        monkeypatch.setenv(variable, f"{API_KEY}/")  # a project id it is not (as the token alone would be)
+    code, _, err = run(capsys, main, *argv)
+    assert code in (1, 2) and "[REDACTED]" in err
