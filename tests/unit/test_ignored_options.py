@@ -208,6 +208,7 @@ def test_adoption_md_quotes_what_adopt_and_the_resource_print(clean_emulator: Em
         _adopt(tmp_path, "--base-url", clean_emulator.base_url).stderr,  # no token
         _adopt(tmp_path, "--name-pattern", "prod-*", "--region", "eu-west1", "--base-url", clean_emulator.base_url,
                env={"TOKENFACTORY_API_KEY": "t"}).stderr,
+        _adopt(tmp_path, "--output", "infra/adopted_endpoints.py").stderr,  # no such directory (and no token)
     ]
     created = httpx.post(f"{clean_emulator.base_url}/v0/dedicated_endpoints", timeout=10,
                          headers={"Authorization": "Bearer t"}, json={**SEED_EXAMPLE, "region": "eu-north1"})
@@ -223,7 +224,7 @@ def test_adoption_md_quotes_what_adopt_and_the_resource_print(clean_emulator: Em
     messages = {_listed_anywhere(m.strip()) for m in [*produced, str(refused.value)]}
     quoted = [line for line in _text_lines(ROOT / "sdk-docs" / "adoption.md")
               if line.startswith(("tokenfactory-adopt:", "DedicatedEndpoint 'gpt-120b': ResourceOptions(custom"))]
-    assert len(quoted) == 6
+    assert len(quoted) == 7
     assert [q for q in quoted if _listed_anywhere(q) not in messages] == []
 
 
