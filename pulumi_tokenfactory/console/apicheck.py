@@ -31,6 +31,7 @@ Exit status: 1 when anything is breaking, 0 otherwise, 2 when the schema cannot 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -460,13 +461,31 @@ def check(document: Mapping[str, Any]) -> list[Finding]:
 
 # -- fetching and the command -------------------------------------------------------------------------
 
+#: An API schema is well under a megabyte; a base URL that serves far more (a download, a stream) is not read whole.
+MAX_SCHEMA_BYTES = 32 * 1024 * 1024
+
+
+def _bounded_body(response: httpx.Response, url: str) -> bytes:
+    """The answer's body, read no further than `MAX_SCHEMA_BYTES` (an error answer's body is not needed at all)."""
+    if not response.is_success:
+        return b""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > MAX_SCHEMA_BYTES:
+            raise DocumentError(f"cannot read {url}: the answer is larger than {MAX_SCHEMA_BYTES} bytes, far more "
+                                "than an API schema")
+    return bytes(body)
+
+
 def fetch_document(url: str, *, transport: httpx.BaseTransport | None = None,
                    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT) -> dict[str, Any]:
     """GET the schema, with no Authorization header (it is public; a token must go nowhere it is not needed)."""
     try:
         with httpx.Client(timeout=timeout, transport=transport, follow_redirects=True,
-                          headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"}) as http:
-            response = http.get(url)
+                          headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"}) as http, \
+                http.stream("GET", url) as response:
+            content = _bounded_body(response, url)
     except httpx.TimeoutException as exc:
         raise DocumentError(f"cannot fetch {url}: no answer in time ({type(exc).__name__}); {TIMEOUT_HINT}") from None
     except httpx.HTTPError as exc:
@@ -475,9 +494,9 @@ def fetch_document(url: str, *, transport: httpx.BaseTransport | None = None,
     if not response.is_success:
         raise DocumentError(f"cannot fetch {url}: HTTP {response.status_code} {response.reason_phrase}".rstrip())
     try:
-        document = response.json()
+        document = json.loads(content)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser can go
-        raise DocumentError(f"cannot read {url}: the answer is not JSON ({len(response.content)} bytes)") from None
+        raise DocumentError(f"cannot read {url}: the answer is not JSON ({len(content)} bytes)") from None
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
         raise DocumentError(f"cannot read {url}: not an OpenAPI document (no 'paths' object)")
     return document

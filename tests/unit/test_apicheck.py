@@ -464,6 +464,16 @@ def test_the_http_timeout_setting_governs_the_fetch_and_is_named(capsys: pytest.
     assert code == 2 and "(from TOKENFACTORY_HTTP_TIMEOUT)" in err and err.count("\n") == 1
 
 
+def test_a_schema_larger_than_any_api_schema_is_refused_unread(capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base URL pointing at a download or a stream must not be read into memory whole (the limit is lowered)."""
+    monkeypatch.setattr(apicheck, "MAX_SCHEMA_BYTES", 1000)
+    code, out, err = run(capsys, serve({"paths": {}, "padding": "x" * 2000}))
+    assert code == 2 and out == ""
+    assert err == f"tokenfactory-account api-check: cannot read {URL}: the answer is larger than 1000 bytes, " \
+                  "far more than an API schema\n"
+
+
 @pytest.mark.parametrize("url", ["ftp://example.test", "https://user:secret@example.test"])
 def test_an_invalid_base_url_exits_2(capsys: pytest.CaptureFixture[str], url: str) -> None:
     code, _, err = run(capsys, serve(published()), "--base-url", url)
