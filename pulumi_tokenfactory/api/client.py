@@ -477,6 +477,10 @@ class TokenFactoryClient:
         except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser can go
             body = None
         message, raw_body, named = _error_message(body, response)
+        if response.is_redirect:  # e.g. http:// for an https:// API; not followed: the token goes nowhere else
+            message, raw_body = (f"the API redirects to {response.headers['location']}, which this client does not "
+                                 f"follow (the token would go with it): give as the base URL what precedes {path} "
+                                 "there"), False
         if raw_body:
             # Redact the whole body before cutting it, so that a cut can never leave half a token.
             message = " ".join(self._redact(message).split())[:_BODY_EXCERPT]

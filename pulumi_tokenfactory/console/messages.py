@@ -51,7 +51,8 @@ def console_message(failure: errors.TokenFactoryError, *, base_url_flag: bool = 
         text += f"; the token was read from {API_KEY_ENV}: check that it is current"
     if isinstance(failure, errors.RequestTimeoutError):
         text += f"; {TIMEOUT_HINT}"
-    elif isinstance(failure, (errors.TransportError, errors.NotFoundError)):  # a listing: the URL, not an endpoint
+    elif isinstance(failure, (errors.TransportError, errors.NotFoundError)) or (  # a listing: the URL, not an endpoint
+            isinstance(failure, errors.APIStatusError) and 300 <= (failure.status_code or 0) < 400):
         text += f"; {_base_url_source(base_url_flag)}"
     return text
 

@@ -221,6 +221,17 @@ def test_malformed_bodies_are_reported_clearly(body: bytes) -> None:
     assert "GET /v0/dedicated_endpoints" in str(info.value)
 
 
+def test_a_redirect_names_where_it_points_and_is_not_followed() -> None:
+    """`http://` for an API served on `https://` is the usual base URL slip: the token must not be sent on."""
+    moved = httpx.Response(301, headers={"location": "https://api.test/v0/dedicated_endpoints"}, text="Moved")
+    client, seen = client_for(sequence(moved), [])
+    with pytest.raises(errors.APIStatusError) as info:
+        client.list_endpoints()
+    assert len(seen) == 1
+    assert "redirects to https://api.test/v0/dedicated_endpoints" in str(info.value)
+    assert "HTTP 301" in str(info.value) and info.value.status_code == 301
+
+
 #: JSON nested deeper than Python's recursion limit: `json.loads` raises RecursionError, not a ValueError.
 _TOO_DEEP = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 

@@ -177,7 +177,9 @@ def test_a_bad_argument_is_one_line_naming_it(capsys: pytest.CaptureFixture[str]
     errors.TransportError("Could not reach the API at http://127.0.0.1:9 (ConnectError)", request_sent=False,
                           method="GET", path="/v0/dedicated_endpoints"),
     errors.NotFoundError("Not Found", status_code=404, method="GET", path="/v0/dedicated_endpoints"),
-], ids=["unreachable", "404"])
+    errors.APIStatusError("the API redirects to https://127.0.0.1:9/v0/dedicated_endpoints", status_code=301,
+                          method="GET", path="/v0/dedicated_endpoints"),
+], ids=["unreachable", "404", "redirect"])
 @pytest.mark.parametrize(("argv", "source"), [([], "TOKENFACTORY_BASE_URL"),
                                               (["--base-url", "http://127.0.0.1:9"], "--base-url")])
 def test_an_unreachable_or_wrong_base_url_names_where_it_came_from(
