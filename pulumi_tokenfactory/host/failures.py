@@ -78,8 +78,12 @@ def rotation_hint() -> str:
 def one_line(operation: str, props: Mapping[str, Any] | None, exc: BaseException, *,
              id_: str | None = None, secrets: Iterable[str | None] = ()) -> BaseException:
     """The exception to raise (`from None`) in place of `exc`: the same error, its message naming operation and
-    resource; a `ProviderBugError` for anything that is not a `TokenFactoryError`, its text without `secrets`
-    (ours redact what they quote; an unexpected error's text is anybody's)."""
+    resource; a `ProviderBugError` for anything that is not a `TokenFactoryError`. Either never holds `secrets`:
+    ours redact what the API says, but may quote a setting's value, and the key may have been put in the wrong
+    setting; an unexpected error's text is anybody's, so it also loses anything shaped like a credential."""
+    from ..api.client import Redactor
+
+    redactor = Redactor(s.strip() for s in secrets if isinstance(s, str))
     name = (props or {}).get("name")  # the endpoint is named by its declared name, else its id
     who = repr(name) if isinstance(name, str) and name else (f"endpoint {id_}" if id_ else "the endpoint")
     if isinstance(exc, errors.TokenFactoryError):
@@ -95,12 +99,10 @@ def one_line(operation: str, props: Mapping[str, Any] | None, exc: BaseException
         # A message that names both already (a wait's or an adoption's label) is left as it is.
         if not any(text.startswith(f"{verb} {who}: ") for verb in _VERBS):
             text = f"{operation} {who}: {text}"
-        exc.args = (text,)
+        exc.args = (redactor.answer(text),)  # the key alone: our messages may say "Bearer token" on purpose
         exc.__traceback__ = None
         return exc
-    from ..api.client import Redactor
-
-    cause = Redactor(s.strip() for s in secrets if isinstance(s, str))(str(exc))
+    cause = redactor(str(exc))
     return errors.ProviderBugError(
         f"{operation} {who}: unexpected {type(exc).__name__}: {cause}. This is a bug in pulumi-tokenfactory; run the "
         f"command again with {TRACEBACKS_ENV}=1 set to see the Python traceback, and report it")

@@ -97,6 +97,17 @@ def test_an_unexpected_errors_text_never_quotes_the_api_key(source: str, monkeyp
     assert str(info.value).startswith("refresh 'GPT-120B Endpoint': unexpected ValueError: Illegal header value")
 
 
+def test_our_errors_never_quote_the_api_key_put_in_the_wrong_setting() -> None:
+    """A setting's refusal quotes its value: the key pasted as the project id would be printed by the engine."""
+    key = "tf-wrong-setting-4b1d7e"
+    refused = errors.InvalidSettingError(f"tokenfactory:projectId {key!r} is not a project id; they would replace "
+                                         f"the Bearer token", setting="tokenfactory:projectId")
+    out = failures.one_line("check", PROPS, refused, secrets=[None, f" {key} "])
+    assert isinstance(out, errors.InvalidSettingError)
+    assert str(out) == ("check 'GPT-120B Endpoint': tokenfactory:projectId '[REDACTED]' is not a project id; they "
+                        "would replace the Bearer token"), "the key alone goes; our own words stay"
+
+
 @pytest.mark.parametrize("debug", ["", "1"])
 def test_the_hosts_traceback_text_is_the_error_line_alone_unless_asked(debug: str) -> None:
     """What `_abort_with_traceback` sends: `traceback.format_exc()` around a provider call, after configure."""
