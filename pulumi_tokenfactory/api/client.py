@@ -311,6 +311,12 @@ class TokenFactoryClient:
         self.retry = retry or RetryPolicy()
         #: Sent as `ai_project_id` on every control-plane call when set (a key may reach several projects).
         self.project_id = settings.get(PROJECT_ID)
+        if self.project_id == self._api_key.reveal():  # the token pasted in the wrong place
+            raise errors.InvalidSettingError(
+                f"The Token Factory project id ({PROJECT_ID.config_key}, else {PROJECT_ID.env}) is the API key: it "
+                f"would be sent in every request's URL and recorded in the state as `project_id` in plain text. Set "
+                f"it to the project's id from the Token Factory console, or unset it to use the key's default project",
+                setting=str(PROJECT_ID.config_key))
         self._sleep = sleep
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
                                   headers={"User-Agent": "pulumi-tokenfactory", "Accept": "application/json"})

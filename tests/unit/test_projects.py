@@ -56,3 +56,23 @@ def test_the_same_project_and_a_state_from_before_the_project_was_recorded_are_s
     assert same.read(made.id, old_state).outs[PROJECT_FIELD] == "team-a"
     same.delete(made.id, dict(made.outs or {}))
     assert emulator.app.store.list_endpoints("team-a", operator=True) == []
+
+
+@pytest.mark.parametrize("where", ["config", "environment"])
+def test_the_api_key_given_as_the_project_id_is_refused_before_any_request(where: str) -> None:
+    """It would go in every request's URL and into the state's `project_id` output, in plain text."""
+    from pulumi_tokenfactory.api.client import TokenFactoryClient
+
+    key = "tf-pasted-twice-9c2e"
+    config: dict[str, Any] = {"tokenfactory:apiKey": key, "tokenfactory:baseUrl": "http://127.0.0.1:9"}
+    environ: dict[str, str] = {}
+    if where == "config":
+        config["tokenfactory:projectId"] = key
+    else:
+        environ["TOKENFACTORY_PROJECT_ID"] = key
+    with pytest.raises(errors.InvalidSettingError) as refused:
+        TokenFactoryClient(settings=Settings(config, environ=environ))
+    assert key not in str(refused.value) and "is the API key" in str(refused.value)
+    assert "tokenfactory:projectId" in str(refused.value) and "TOKENFACTORY_PROJECT_ID" in str(refused.value)
+    another = Settings({**config, "tokenfactory:projectId": "proj-1"}, environ={})
+    assert TokenFactoryClient(settings=another).project_id == "proj-1"
