@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .. import errors
@@ -71,7 +71,7 @@ def twin_failure(spec: EndpointSpec, listed: Iterable[Endpoint]) -> str | None:
     holder = next((e for e in listed if spec.routing_key and e.routing_key == spec.routing_key), None)
     twins = [e for e in listed if matches(e, spec)]
     if holder is not None and holder not in twins:
-        return f"{_key_taken(spec.routing_key, holder)}; nothing was created"
+        return f"{_key_taken(spec.routing_key, holder)}; nothing was created{_maybe_being_deleted([holder])}"
     if not twins:
         return None
     shown = ", ".join(f"{e.id} ({e.status or 'no status reported'})" for e in twins[:3])
@@ -85,7 +85,16 @@ def twin_failure(spec: EndpointSpec, listed: Iterable[Endpoint]) -> str | None:
     return (f"an endpoint named {spec.name!r} with the same model, flavor and region already exists: "
             f"{shown}{more}, most likely left by an interrupted `pulumi up` (its create was cut off after the "
             f"endpoint was made). Nothing was created. {action}; or delete it in the console, or choose another "
-            f"name")
+            f"name{_maybe_being_deleted(twins)}")
+
+
+def _maybe_being_deleted(endpoints: Sequence[Endpoint]) -> str:
+    """The other reading of a stopping endpoint: the API publishes no `deleting` status, so one an interrupted
+    `pulumi destroy` is deleting may show as stopping; adopting it would fail once it is gone."""
+    if not any(e.lifecycle is LifecycleState.STOPPING for e in endpoints):
+        return ""
+    return (". If it is stopping because an interrupted `pulumi destroy` is deleting it, wait until it is gone "
+            "(`tokenfactory-account` lists it until then) and run `pulumi up` again, without adopt_id")
 
 
 def _key_taken(key: str | None, holder: Endpoint | None) -> str:

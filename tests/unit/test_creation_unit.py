@@ -430,6 +430,17 @@ def test_an_existing_twin_is_named_with_how_to_adopt_it() -> None:
     assert reason is not None and "ep-old (running)" in reason and "adopt_id='ep-old'" in reason
 
 
+@pytest.mark.parametrize("twin_by", ["spec", "routing key"])
+def test_a_stopping_twin_may_be_one_an_interrupted_destroy_is_deleting(twin_by: str) -> None:
+    """The API publishes no `deleting` status: adopting an endpoint on its way out would fail once it is gone."""
+    fields = {"routing_key": "dedicated/left-over-001"} if twin_by == "spec" else {"name": "another"}
+    stopping = Endpoint.model_validate({**SPEC.payload(), **fields, "id": "ep-old", "status": "stopping"})
+    reason = twin_failure(SPEC, [stopping])
+    assert reason is not None and "interrupted `pulumi destroy` is deleting it, wait until it is gone" in reason
+    running = twin_failure(SPEC, [stopping.model_copy(update={"status": "running"})])
+    assert running is not None and "pulumi destroy" not in running
+
+
 def test_same_name_with_another_spec_is_not_a_twin() -> None:
     # A replacement keeps the name and changes the model: create-before-delete must work.
     other = Endpoint.model_validate({**SPEC.payload(), "model_name": "openai/gpt-oss-20b", "id": "ep-old",
