@@ -422,8 +422,11 @@ class TokenFactoryClient:
                     request_sent=sent, method=method, path=path)
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError)
+                # The cause tells a name that does not resolve from a port nobody listens on, or a TLS refusal.
+                cause = " ".join(str(exc).split())
                 failure = self._error(
-                    errors.TransportError, f"Could not reach the API at {self.base_url} ({type(exc).__name__})",
+                    errors.TransportError, f"Could not reach the API at {self.base_url} ({type(exc).__name__}"
+                                           f"{f': {cause}' if cause else ''})",
                     request_sent=sent, method=method, path=path)
             except httpx.DecodingError as exc:  # an answer arrived (the request acted), its body undecodable
                 failure = self._error(

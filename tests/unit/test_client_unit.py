@@ -189,6 +189,15 @@ def test_create_is_retried_when_the_api_certainly_did_not_act(failure: httpx.Res
     assert len(seen) == 2
 
 
+def test_an_unreachable_api_says_why_it_could_not_be_reached() -> None:
+    """A name that does not resolve, a port nobody listens on and a TLS refusal ask for different fixes."""
+    client = TokenFactoryClient(api_key="k", base_url="http://127.0.0.1:9", retry=RetryPolicy(max_attempts=1))
+    with client, pytest.raises(errors.TransportError) as info:
+        client.list_endpoints()
+    assert "Could not reach the API at http://127.0.0.1:9 (ConnectError: " in str(info.value)
+    assert "refused" in str(info.value).lower(), str(info.value)
+
+
 def test_create_payload_is_the_documented_body() -> None:
     client, seen = client_for(sequence(httpx.Response(200, json={"endpoint_id": "ep-9"})), [])
     assert client.create_endpoint(SPEC).id == "ep-9"  # `endpoint_id` is accepted too
