@@ -356,16 +356,16 @@ class TokenFactoryClient:
         found = next((e for e in listed if e.id == endpoint_id), None)
         if found is not None:
             return found
-        if any(m.id == endpoint_id for m in listed.malformed):
+        unreadable = listed.unreadable(endpoint_id)
+        if unreadable is not None and unreadable.id == endpoint_id:
             raise self._error(errors.UnexpectedResponseError,
                               f"endpoint {endpoint_id} is listed in a form this provider cannot read",
                               method="GET", path=ENDPOINTS_PATH)
-        anonymous = next((m for m in listed.malformed if m.id is None), None)
-        if anonymous is not None:
+        if unreadable is not None:
             raise self._error(errors.UnexpectedResponseError,
                               f"endpoint {endpoint_id} is not among the endpoints listed, but the list holds an "
-                              f"item this provider cannot read that may be it ({anonymous.label()}: "
-                              f"{anonymous.reason})", method="GET", path=ENDPOINTS_PATH)
+                              f"item this provider cannot read that may be it ({unreadable.label()}: "
+                              f"{unreadable.reason})", method="GET", path=ENDPOINTS_PATH)
         raise self._error(errors.NotFoundError, f"endpoint {endpoint_id} does not exist", status_code=404,
                           method="GET", path=ENDPOINTS_PATH)
 

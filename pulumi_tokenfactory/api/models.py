@@ -314,6 +314,16 @@ class EndpointList(list[Endpoint]):
         super().__init__(endpoints)
         self.malformed: tuple[MalformedItem, ...] = tuple(malformed)
 
+    def unreadable(self, endpoint_id: str) -> MalformedItem | None:
+        return unreadable_item(self.malformed, endpoint_id)
+
+
+def unreadable_item(malformed: Iterable[MalformedItem], endpoint_id: str) -> MalformedItem | None:
+    """The unreadable item that is, or for all we know could be, `endpoint_id`: its own, else one without a
+    readable id. Whoever finds the endpoint missing from a list asks this before calling it absent."""
+    items = tuple(malformed)
+    return next((m for m in items if m.id == endpoint_id), None) or next((m for m in items if m.id is None), None)
+
 
 def malformed_items(listed: Iterable[Endpoint]) -> tuple[MalformedItem, ...]:
     """The unreadable items of a list answer (none when `listed` is not an EndpointList)."""

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 
 from ..api.client import TokenFactoryClient
-from ..api.models import Endpoint, MalformedItem, malformed_items
+from ..api.models import Endpoint, MalformedItem, malformed_items, unreadable_item
 
 
 class Listing(dict[str, Endpoint]):
@@ -29,9 +29,7 @@ class Listing(dict[str, Endpoint]):
         self.malformed = malformed
 
     def unreadable(self, endpoint_id: str) -> MalformedItem | None:
-        """The unreadable item that is, or for all we know could be, `endpoint_id`."""
-        own = next((m for m in self.malformed if m.id == endpoint_id), None)
-        return own or next((m for m in self.malformed if m.id is None), None)
+        return unreadable_item(self.malformed, endpoint_id)
 
 
 class EndpointDirectory:
