@@ -88,6 +88,10 @@ class _Session:
         self.directory.invalidate()
         self.reads.invalidate()
 
+    def state(self, endpoint: Endpoint, fallback: Mapping[str, Any]) -> EndpointState:
+        """The state of `endpoint` as this client sees it (its base URL's inference URL, its project)."""
+        return EndpointState.from_endpoint(endpoint, fallback, self.client.base_url, self.client.project_id)
+
 
 #: A forced replacement is checked as a new resource: what a found duplicate may then be, and the way to one.
 _FORCED_REPLACEMENT = (
@@ -230,8 +234,7 @@ class EndpointController:
             raise self._undo_create(api, endpoint.id, exc) from None
         # What a later answer lacks keeps the first value an answer gave, then what was sent.
         first = {k: v for k, v in (("routing_key", created.routing_key), ("created_at", created.created_at)) if v}
-        return endpoint.id, EndpointState.from_endpoint(endpoint, {**inputs.input_props(), **first},
-                                                        api.client.base_url, api.client.project_id)
+        return endpoint.id, api.state(endpoint, {**inputs.input_props(), **first})
 
     def _adopt(self, inputs: EndpointInputs) -> tuple[str, EndpointState]:
         """Take over `inputs.adopt_id`: verify, PATCH the in-place settings, wait; never POST, never delete."""
@@ -265,8 +268,7 @@ class EndpointController:
                 f"{exc.message}. Endpoint {endpoint.id} was not deleted (it existed before this adoption) and is "
                 f"not in the state yet; fix the cause and run `pulumi up` again to adopt it",
                 endpoint_id=endpoint.id) from None
-        return endpoint.id, EndpointState.from_endpoint(endpoint, inputs.input_props(), api.client.base_url,
-                                                        api.client.project_id)
+        return endpoint.id, api.state(endpoint, inputs.input_props())
 
     def _settle(self, api: _Session, endpoint: Endpoint | str, desired: EndpointInputs, label: str, *,
                 probe: bool, key: str | None) -> Endpoint:
@@ -345,7 +347,7 @@ class EndpointController:
                     raise _unreadable_error(id_, unreadable) from None
                 return None
         try:
-            return EndpointState.from_endpoint(endpoint, recorded, api.client.base_url, api.client.project_id)
+            return api.state(endpoint, recorded)
         except ValidationError as exc:
             raise errors.UnexpectedResponseError(
                 f"Endpoint {id_} cannot be read into the state: {first_problem(exc)}") from None
@@ -370,7 +372,7 @@ class EndpointController:
             endpoint = api.client.get_endpoint(id_)
         # What the answer lacks keeps its known value: the declared inputs, else the prior outputs.
         known = {**current.model_dump(include=set(OUTPUT_FIELDS)), **desired.input_props()}
-        return EndpointState.from_endpoint(endpoint, known, api.client.base_url, api.client.project_id)
+        return api.state(endpoint, known)
 
     def delete(self, id_: str, name: str, timeout: float) -> None:
         """DELETE (a missing endpoint is already gone), then wait until the list no longer shows it.
